@@ -1,0 +1,16 @@
+# The two commands of the README:
+#   make run    start the app on its defaults (bundled model, SQLite in ./formcheck-data)
+#   make test   install everything the tests need (Chromium included) and run the whole suite
+.PHONY: run test bench
+
+run:
+	scripts/setup-env.sh
+	.venv/bin/streamlit run app.py
+
+test:
+	scripts/setup-env.sh test
+	.venv/bin/python -m pytest -q -rs
+
+bench:
+	scripts/setup-env.sh
+	.venv/bin/python benchmarks/throughput.py tests/fixtures/video/bird_dog_360.mp4

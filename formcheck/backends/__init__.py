@@ -1,0 +1,42 @@
+"""Pose backends: turn a video frame into a Pose, behind one small interface.
+
+Only the modules in this package import mediapipe. ``make_backend(name)`` is the registry;
+the replay source (``formcheck.trace``) needs no backend at all.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..types import Pose
+
+
+class BackendError(RuntimeError):
+    """The pose model cannot be used (bad model file, missing package); the message says why."""
+
+
+class PoseBackend(Protocol):
+    name: str
+    description: str  # model and settings, for the report's provenance
+
+    def detect(self, frame_bgr: np.ndarray, t_ms: float) -> Pose | None:
+        """Pose of the most prominent person in a BGR frame at time t_ms (increasing), or None."""
+
+    def close(self) -> None:
+        ...
+
+
+BACKENDS = ("mediapipe", "tasks")
+
+
+def make_backend(name: str = "mediapipe", *, model_path: str | None = None, static_images: bool = False,
+                 segmentation: bool = True) -> PoseBackend:
+    """Create a backend by name: "mediapipe" (bundled model, default) or "tasks" (needs model_path)."""
+    if name == "mediapipe":
+        from .solutions import SolutionsBackend
+        return SolutionsBackend(static_images=static_images, segmentation=segmentation)
+    if name == "tasks":
+        from .tasks import TasksBackend
+        return TasksBackend(model_path, segmentation=segmentation)
+    raise BackendError(f"Unknown pose backend {name!r}, expected one of {', '.join(BACKENDS)}")

@@ -1,0 +1,210 @@
+"""The ``formcheck`` command line.
+
+    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--backend tasks --model F.task]
+    formcheck trace VIDEO -o trace.json
+    formcheck exercises
+    formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
+
+Errors a user can cause (missing or damaged file, unknown exercise, bad trace) print one line on
+stderr and exit with status 2; nothing prints a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """A problem with what the user asked for, shown as one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_native_logs()
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("formcheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a clear line
+        from .backends import BackendError
+        from .backends.replay import TraceError
+        from .spec import SpecError
+        from .video import VideoError
+
+        if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, OSError)):
+            print(f"formcheck: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="formcheck", description="Exercise form checker for back-surgery rehab.")
+    sub = parser.add_subparsers(dest="command")
+
+    analyze = sub.add_parser("analyze", help="analyse a video or a landmark trace")
+    analyze.add_argument("input", help="video file (mp4, mov, webm, avi) or landmark trace (.json)")
+    analyze.add_argument("--exercise", "-e", required=True, help="exercise name (see `formcheck exercises`) or a .toml file")
+    analyze.add_argument("--out", "-o", required=True, help="output folder")
+    analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    _backend_args(analyze)
+    analyze.set_defaults(run=_cmd_analyze)
+
+    trace = sub.add_parser("trace", help="extract a landmark trace from a video")
+    trace.add_argument("video")
+    trace.add_argument("-o", "--out", required=True, help="trace file to write (.json)")
+    _backend_args(trace)
+    trace.set_defaults(run=_cmd_trace)
+
+    exercises = sub.add_parser("exercises", help="list the exercise definitions")
+    exercises.set_defaults(run=_cmd_exercises)
+
+    batch = sub.add_parser("batch", help="analyse every recording in a folder")
+    batch.add_argument("folder")
+    batch.add_argument("--exercise", "-e", required=True)
+    batch.add_argument("--out", "-o", required=True)
+    batch.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)))
+    batch.add_argument("--engine", choices=("local", "ray"), default="local")
+    batch.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    batch.add_argument("--no-video", action="store_true")
+    batch.set_defaults(run=_cmd_batch)
+    return parser
+
+
+def _backend_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("mediapipe", "tasks"), default="mediapipe",
+                        help="pose model: the bundled MediaPipe model (default) or a Tasks .task file")
+    parser.add_argument("--model", default=None, help="path to a PoseLandmarker .task file (with --backend tasks)")
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import AnalyzeOptions, analyze
+    from .spec import load_exercise
+
+    spec = load_exercise(args.exercise)
+    _check_input(args.input)
+    options = AnalyzeOptions(backend=args.backend, model_path=args.model, write_video=not args.no_video)
+    progress = ProgressBar(f"Analysing {Path(args.input).name}")
+    result = analyze(args.input, spec, args.out, options, progress=progress)
+    progress.done()
+    print(summary_text(result.to_dict(), Path(args.out)))
+    return 0
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from .backends import make_backend
+    from .backends.replay import TraceRecorder
+    from .types import PoseFrame
+    from .video import open_video, read_frames
+
+    _check_input(args.video)
+    _, info = open_video(args.video)
+    backend = make_backend(args.backend, model_path=args.model)
+    recorder = TraceRecorder(model=backend.description, label=Path(args.video).name, fps=info.fps or 30.0)
+    progress = ProgressBar(f"Tracing {Path(args.video).name}")
+    try:
+        for index, t_ms, image in read_frames(args.video):
+            recorder.add(PoseFrame(index, t_ms, image.shape[1], image.shape[0], backend.detect(image, t_ms)))
+            progress(index + 1, info.frame_count)
+    finally:
+        backend.close()
+    progress.done()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(recorder.to_json(), encoding="utf-8")
+    with_pose = sum(1 for f in recorder.frames if "image" in f)
+    print(f"Wrote {out}: {len(recorder.frames)} frames, {with_pose} with a pose.")
+    return 0
+
+
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from .spec import list_exercises, load_exercise
+
+    for name in list_exercises():
+        spec = load_exercise(name)
+        print(f"{name:22s} {spec.title} ({spec.posture}, {spec.view} view)")
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    return run_batch(args)
+
+
+def _check_input(path: str) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{path}: no such file")
+    if p.is_dir():
+        raise UserError(f"{path}: is a folder, not a video or trace file")
+
+
+def summary_text(summary: dict, out_dir: Path | None = None) -> str:
+    lines = [f"{summary['exercise_title']}: {summary['reps']} complete rep(s)"
+             + (f" ({', '.join(f'{s} {n}' for s, n in summary['reps_by_side'].items())})" if summary["reps_by_side"] else "")
+             + f", {summary['partial_reps']} partial, {summary['duration_s']:.1f} s,"
+             f" pose found in {summary['frames_with_pose']}/{summary['frames']} frames."]
+    for rep in summary["rep_details"]:
+        side = f" {rep['side']}" if rep["side"] else ""
+        flags = f"  flags: {', '.join(rep['flags'])}" if rep["flags"] else ""
+        lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, peak {rep['peak_deg']} deg,"
+                     f" range {rep['rom_deg']} deg, hold {rep['hold_s']:.1f} s{flags}")
+    for flag in summary["flags"]:
+        lines.append(f"  [{flag['severity']}] {flag['start_s']:.1f}-{flag['end_s']:.1f} s {flag['code']}: {flag['message']}")
+    for warning in summary["warnings"]:
+        lines.append(f"  warning: {warning}")
+    if out_dir is not None:
+        lines.append(f"Results in {out_dir}/")
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only on a terminal and only for long jobs."""
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last_draw < 0.2 or now - self.started < 1.0:
+            return
+        self._last_draw = now
+        if total > 0:
+            frac = min(done / total, 1.0)
+            bar = "#" * int(30 * frac)
+            text = f"\r{self.label} [{bar:30s}] {100 * frac:5.1f}% ({done}/{total} frames)"
+        else:
+            text = f"\r{self.label} {done} frames"
+        self.stream.write(text)
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self._last_draw:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe's C++ and TensorFlow Lite log start-up chatter on stderr, which would bury the one
+    # clear line users should see. Set before mediapipe is imported.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

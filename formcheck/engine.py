@@ -1,0 +1,312 @@
+"""The exercise engine: interprets one ExerciseSpec frame by frame.
+
+pose -> signals (roll-corrected, gated) -> smoothing -> derived signals -> view check ->
+rep counters (one per side) -> form rules (debounced) -> FrameResult.
+
+``ExerciseEngine.finish()`` closes what is open and returns the SessionResult. The engine holds
+no model and does no I/O, so tests drive it with recorded or synthetic poses.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .reps import RepCounter
+from .signals import RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute
+from .smoothing import OneEuroFilter, robust_noise_sd
+from .spec import ExerciseSpec, Rule
+from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
+
+DEFAULT_MESSAGES = {
+    "partial_rep": "Almost there: go a little further each time, if it is comfortable.",
+    "short_hold": "Hold the top position a little longer.",
+    "not_visible": "Move so that your whole body is in view.",
+    "too_far": "Move closer to the camera.",
+    "turn_side_on": "Turn side-on to the camera.",
+    "turn_to_face": "Face the camera.",
+}
+SIDE_VIEW_MAX_SHOULDER_RATIO = 0.55  # shoulder width / trunk length seen from the side
+FRONT_VIEW_MIN_SHOULDER_RATIO = 0.45
+MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
+NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimate
+BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
+MIN_BASELINE_SAMPLES = 5
+MIN_BASELINE_HISTORY_S = 2.0  # seconds of history before a rest-relative signal is trusted
+
+
+@dataclass
+class _RuleState:
+    rule: Rule
+    since_ms: float = math.nan  # condition true since
+    open_flag_start_ms: float = math.nan  # debounce passed: a flag is open
+    worst: float = math.nan
+
+
+class ExerciseEngine:
+    def __init__(self, spec: ExerciseSpec):
+        self.spec = spec
+        self.roll = RollEstimator(spec.floor_contacts)
+        self.sides = spec.rep.sides or ("",)
+        self.counters = {side: RepCounter(spec.rep, side) for side in self.sides}
+        self.rep_signals = {side: spec.rep.signal_for(side) for side in self.sides}
+        self.signal_names = spec.signal_names()
+        self.filters = {name: OneEuroFilter() for name in self.signal_names}
+        self.rules = [_RuleState(rule) for rule in spec.rules]
+        self._raw_history = {side: deque(maxlen=NOISE_WINDOW) for side in self.sides}
+        self._baseline_history = {side: deque() for side in self.sides}
+        self._start_samples: dict[str, list[float]] = {}
+        self.reps: list[Rep] = []
+        self.flags: list[Flag] = []
+        self.frames = 0
+        self.frames_with_pose = 0
+        self.frames_in_view = 0
+        self.first_ms = math.nan
+        self.last_ms = math.nan
+        self.view_problems: dict[str, int] = {}
+
+    # --- per frame ---------------------------------------------------------------------------
+
+    def process(self, frame: PoseFrame) -> FrameResult:
+        t_ms = frame.t_ms
+        self.frames += 1
+        self.first_ms = t_ms if math.isnan(self.first_ms) else self.first_ms
+        self.last_ms = t_ms
+        if frame.pose is not None:
+            self.frames_with_pose += 1
+        roll = self.roll.update(frame)
+        body = body_from_frame(frame, roll)
+        view_ok, view_message = self._check_view(body, frame)
+        if view_ok:
+            self.frames_in_view += 1
+        else:
+            self.view_problems[view_message] = self.view_problems.get(view_message, 0) + 1
+
+        raw = compute(self.signal_names, body if view_ok else None)
+        smooth = {name: self.filters[name].update(value, t_ms) for name, value in raw.items()}
+        smooth.update(self._derived(smooth))
+
+        new_rep = None
+        for side, counter in self.counters.items():
+            value = self._rep_value(side, smooth, raw, t_ms)
+            rep = counter.update(t_ms, value, self._noise(side))
+            if rep is not None:
+                new_rep = self._record_rep(rep)
+        active = self._update_rules(smooth, t_ms)
+        phase = self._phase()
+        counts = self._counts()
+        return FrameResult(
+            index=frame.index,
+            t_ms=t_ms,
+            pose=frame.pose,
+            view_ok=view_ok,
+            view_message=view_message,
+            signals=smooth,
+            phase=phase,
+            reps=counts[""],
+            reps_by_side={s: n for s, n in counts.items() if s},
+            partial_reps=sum(1 for r in self.reps if not r.complete),
+            active_flags=tuple(s.rule.code for s in active),
+            cues=tuple(dict.fromkeys(s.rule.message for s in active)),
+            new_rep=new_rep,
+        )
+
+    def finish(self) -> SessionResult:
+        """Close open reps and flags and return the session's result."""
+        end_ms = self.last_ms if math.isfinite(self.last_ms) else 0.0
+        for side, counter in self.counters.items():
+            rep = counter.flush(end_ms, self._noise(side))
+            if rep is not None:
+                self._record_rep(rep)
+        for state in self.rules:
+            self._close_flag(state, end_ms)
+        self.flags.sort(key=lambda f: f.start_s)
+        reps = [self._with_flags(r) for r in self.reps]
+        flags = [replace(f, rep_index=_rep_at(reps, f)) for f in self.flags]
+        duration_s = (end_ms - self.first_ms) / 1000.0 if math.isfinite(self.first_ms) else 0.0
+        return SessionResult(
+            exercise=self.spec.name,
+            exercise_title=self.spec.title,
+            spec_version=self.spec.version,
+            duration_s=max(duration_s, 0.0),
+            frames=self.frames,
+            frames_with_pose=self.frames_with_pose,
+            reps=reps,
+            flags=flags,
+            warnings=self._warnings(),
+            provenance={
+                "exercise_file": self.spec.source_path,
+                "exercise_version": self.spec.version,
+                "smoothing": "One Euro (min_cutoff 1.0 Hz, beta 0.05)",
+                "camera_roll_deg": round(self.roll.roll_deg, 1),
+            },
+        )
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _check_view(self, body: Body | None, frame: PoseFrame) -> tuple[bool, str]:
+        msg = {**DEFAULT_MESSAGES, **self.spec.messages}
+        if body is None:
+            return False, msg["not_visible"]
+        needed = [body.near(part) for part in self.spec.required_parts]
+        if not all(np.all(np.isfinite(p)) for p in needed):
+            return False, msg["not_visible"]
+        trunk = float(np.linalg.norm(body.near("shoulder") - body.near("hip")))
+        if trunk < MIN_TRUNK_FRACTION * max(frame.width, frame.height):
+            return False, msg["too_far"]
+        if frame.pose is not None and self.spec.view != "any":
+            image = frame.pose.image
+            scale = np.array([frame.width, frame.height])
+            shoulder_gap = float(np.linalg.norm((image[11, :2] - image[12, :2]) * scale))
+            ratio = shoulder_gap / trunk
+            if self.spec.view == "side" and ratio > SIDE_VIEW_MAX_SHOULDER_RATIO and _both_shoulders_seen(image):
+                return False, msg["turn_side_on"]
+            if self.spec.view == "front" and ratio < FRONT_VIEW_MIN_SHOULDER_RATIO:
+                return False, msg["turn_to_face"]
+        return True, ""
+
+    def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
+        """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
+        out = {}
+        before_first_rep = not self.reps and all(c.phase in ("setup", "rest") for c in self.counters.values())
+        for name, source in RELATIVE_TO_START.items():
+            if source not in smooth:
+                continue
+            value = smooth[source]
+            samples = self._start_samples.setdefault(name, [])
+            if math.isfinite(value) and before_first_rep and len(samples) < BASELINE_SAMPLES:
+                samples.append(value)
+            baseline = float(np.median(samples)) if len(samples) >= MIN_BASELINE_SAMPLES else math.nan
+            out[name] = value - baseline
+        return out
+
+    def _rep_value(self, side: str, smooth: dict[str, float], raw: dict[str, float], t_ms: float) -> float:
+        name = self.rep_signals[side]
+        value = smooth.get(name, math.nan)
+        self._raw_history[side].append(raw.get(name, math.nan))
+        window_s = self.spec.rep.baseline_window_s
+        if window_s <= 0:
+            return value
+        # Relative to the rest level of the last window_s seconds (a rolling low for rising signals):
+        # small movements are measured against the patient's own drifting rest position.
+        history = self._baseline_history[side]
+        if math.isfinite(value):
+            history.append((t_ms, value))
+        while history and t_ms - history[0][0] > 1000.0 * window_s:
+            history.popleft()
+        # Until a few seconds of history exist there is no rest level to measure against.
+        if not history or not math.isfinite(value) or t_ms - history[0][0] < 1000.0 * MIN_BASELINE_HISTORY_S:
+            return math.nan
+        values = [v for _, v in history]
+        rest = min(values) if self.spec.rep.rising else max(values)
+        return value - rest
+
+    def _noise(self, side: str) -> float:
+        return robust_noise_sd(np.array(self._raw_history[side], float))
+
+    def _record_rep(self, rep: Rep) -> Rep:
+        same_kind = [r for r in self.reps if r.complete == rep.complete]
+        rep = replace(rep, index=len(same_kind) + 1)
+        self.reps.append(rep)
+        msg = {**DEFAULT_MESSAGES, **self.spec.messages}
+        if not rep.complete:
+            self.flags.append(Flag("partial_rep", "info", rep.start_s, rep.end_s, msg["partial_rep"], rep.peak_deg))
+        elif self.spec.rep.target_hold_s > 0 and rep.hold_s < self.spec.rep.target_hold_s:
+            self.flags.append(Flag("short_hold", "info", rep.peak_s, rep.end_s, msg["short_hold"], rep.hold_s))
+        return self._with_flags(rep)
+
+    def _with_flags(self, rep: Rep) -> Rep:
+        codes = [f.code for f in self.flags if f.start_s <= rep.end_s and f.end_s >= rep.start_s]
+        codes += [s.rule.code for s in self.rules if math.isfinite(s.open_flag_start_ms)
+                  and s.open_flag_start_ms / 1000.0 <= rep.end_s]
+        if not rep.complete:
+            codes = [c for c in codes if c != "short_hold"]
+        elif "partial_rep" in codes:
+            codes.remove("partial_rep")
+        return replace(rep, flags=tuple(dict.fromkeys(codes)))
+
+    def _update_rules(self, smooth: dict[str, float], t_ms: float) -> list[_RuleState]:
+        phases = {c.phase for c in self.counters.values()}
+        active = []
+        for state in self.rules:
+            rule = state.rule
+            applies = (rule.during == "any"
+                       or (rule.during == "top" and "top" in phases)
+                       or (rule.during == "rep" and phases & {"rising", "top", "lowering"}))
+            value = smooth.get(rule.signal, math.nan)
+            beyond = applies and math.isfinite(value) and (
+                (math.isfinite(rule.above) and value > rule.above)
+                or (math.isfinite(rule.below) and value < rule.below))
+            if not beyond:
+                self._close_flag(state, t_ms)
+                state.since_ms = math.nan
+                continue
+            if math.isnan(state.since_ms):
+                state.since_ms, state.worst = t_ms, value
+            state.worst = max(state.worst, value) if math.isfinite(rule.above) else min(state.worst, value)
+            if t_ms - state.since_ms >= 1000.0 * rule.min_duration_s:
+                if math.isnan(state.open_flag_start_ms):
+                    state.open_flag_start_ms = state.since_ms
+                active.append(state)
+        return active
+
+    def _close_flag(self, state: _RuleState, t_ms: float) -> None:
+        if math.isfinite(state.open_flag_start_ms):
+            rule = state.rule
+            self.flags.append(Flag(rule.code, rule.severity, state.open_flag_start_ms / 1000.0,
+                                   t_ms / 1000.0, rule.message, state.worst))
+        state.open_flag_start_ms = math.nan
+
+    def _phase(self) -> str:
+        phases = [c.phase for c in self.counters.values()]
+        for phase in ("top", "lowering", "rising", "rest"):
+            if phase in phases:
+                return phase
+        return "setup"
+
+    def _counts(self) -> dict[str, int]:
+        counts = {"": 0}
+        for side in self.sides:
+            if side:
+                counts[side] = 0
+        for rep in self.reps:
+            if rep.complete:
+                counts[""] += 1
+                if rep.side:
+                    counts[rep.side] += 1
+        return counts
+
+    def _warnings(self) -> list[str]:
+        warnings = []
+        if self.frames and self.frames_with_pose == 0:
+            warnings.append("No person was found in the video.")
+        elif self.frames and self.frames_in_view < 0.5 * self.frames:
+            worst = max(self.view_problems, key=self.view_problems.get) if self.view_problems else ""
+            warnings.append(f"The body was out of view for {100 - 100 * self.frames_in_view // self.frames}% "
+                            f"of the recording ({worst.rstrip('.')}); reps there were not counted.")
+        noisy = [c for c in self.counters.values() if c.discarded_for_noise]
+        if noisy:
+            noise = max(self._noise(side) for side in self.sides)
+            largest = max(c.largest_discarded_rom_deg for c in noisy)
+            warnings.append(
+                f"This camera view cannot measure the {self.spec.title.lower()} reliably: "
+                f"{sum(c.discarded_for_noise for c in noisy)} movement(s) of up to {largest:.1f} degrees "
+                f"were within the measurement noise ({noise:.1f} degrees) and were not counted.")
+        spinal = len(self._start_samples.get("spinal_flexion_deg", []))
+        if "spinal_flexion_deg" in [r.signal for r in self.spec.rules] and spinal < MIN_BASELINE_SAMPLES:
+            warnings.append("Spinal flexion was not measured: the back's outline was not visible "
+                            "(no segmentation mask in this source, or the back was out of view).")
+        return warnings
+
+
+def _both_shoulders_seen(image: np.ndarray) -> bool:
+    return bool(image[11, 3] >= 0.5 and image[12, 3] >= 0.5)
+
+
+def _rep_at(reps: list[Rep], flag: Flag) -> int | None:
+    for rep in reps:
+        if rep.complete and flag.start_s <= rep.end_s and flag.end_s >= rep.start_s:
+            return rep.index
+    return None

@@ -1,0 +1,173 @@
+"""The one path from frames to results, shared by the CLI, batch analysis and the app.
+
+``Pipeline`` turns frames (live or from a file) or recorded poses into FrameResults and, at the
+end, a SessionResult. ``analyze`` runs it over a video file or a landmark trace and writes the
+outputs (summary.json, reps.csv, frames.csv, annotated.mp4).
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import report
+from .backends import PoseBackend, make_backend
+from .backends.replay import TraceRecorder, load_trace, replay
+from .engine import ExerciseEngine
+from .render import draw
+from .spec import ExerciseSpec
+from .types import FrameResult, PoseFrame, SessionResult
+from .video import read_frames, open_video
+
+Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
+
+
+class Pipeline:
+    """Frames or poses in, FrameResults out; ``finish()`` gives the SessionResult."""
+
+    def __init__(self, spec: ExerciseSpec, backend: PoseBackend | None = None, record_trace: bool = True,
+                 label: str = ""):
+        self.spec = spec
+        self.backend = backend
+        self.engine = ExerciseEngine(spec)
+        model = backend.description if backend is not None else "replayed trace"
+        self.recorder = TraceRecorder(model=model, label=label or spec.title) if record_trace else None
+        self._index = 0
+
+    def process_image(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
+        """Run the pose model on one BGR frame taken at t_ms (milliseconds, increasing)."""
+        if self.backend is None:
+            raise RuntimeError("This pipeline has no pose backend; use process_pose_frame")
+        pose = self.backend.detect(frame_bgr, t_ms)
+        height, width = frame_bgr.shape[:2]
+        return self.process_pose_frame(PoseFrame(self._index, t_ms, width, height, pose))
+
+    def process_pose_frame(self, frame: PoseFrame) -> FrameResult:
+        self._index = frame.index + 1
+        if self.recorder is not None:
+            self.recorder.add(frame)
+        return self.engine.process(frame)
+
+    def finish(self) -> SessionResult:
+        result = self.engine.finish()
+        result.provenance["model"] = self.backend.description if self.backend is not None else "replayed trace"
+        return result
+
+    def trace_json(self) -> str | None:
+        return self.recorder.to_json() if self.recorder is not None else None
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    backend: str = "mediapipe"
+    model_path: str | None = None
+    write_video: bool = True
+    write_trace: bool = True
+
+
+def is_trace(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
+def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
+            options: AnalyzeOptions = AnalyzeOptions(), progress: Progress | None = None) -> SessionResult:
+    """Analyse a video file or a landmark trace and write the outputs into out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if is_trace(input_path):
+        data = load_trace(input_path)
+        pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace)
+        frames = ((pf, None) for pf in replay(data))
+        total, fps = len(data["frames"]), float(data.get("fps") or 30.0)
+    else:
+        _, info = open_video(input_path)  # fail early and clearly on a bad file
+        backend = make_backend(options.backend, model_path=options.model_path)
+        pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace)
+        frames = _detect_frames(input_path, backend)
+        total, fps = info.frame_count, info.fps or 30.0
+
+    writer = VideoOut(out / "annotated.mp4", fps) if options.write_video and not is_trace(input_path) else None
+    try:
+        with open(out / "frames.csv", "w", newline="", encoding="utf-8") as frames_file:
+            frames_csv = FramesCsv(frames_file, spec)
+            for n, (pose_frame, image) in enumerate(frames, start=1):
+                result = pipeline.engine.process(pose_frame)
+                if pipeline.recorder is not None:
+                    pipeline.recorder.add(pose_frame)
+                frames_csv.write(result)
+                if writer is not None and image is not None:
+                    writer.write(draw(image, result, spec))
+                if progress is not None:
+                    progress(n, total)
+    finally:
+        if writer is not None:
+            writer.close()
+        if pipeline.backend is not None:
+            pipeline.backend.close()
+    result = pipeline.finish()
+    result.provenance["input"] = Path(input_path).name
+    report.write_outputs(result, out)
+    if options.write_trace and pipeline.recorder is not None:
+        (out / "trace.json").write_text(pipeline.recorder.to_json(), encoding="utf-8")
+    return result
+
+
+def _detect_frames(path: str | Path, backend: PoseBackend) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+    for index, t_ms, image in read_frames(path):
+        pose = backend.detect(image, t_ms)
+        height, width = image.shape[:2]
+        yield PoseFrame(index, t_ms, width, height, pose), image
+
+
+class FramesCsv:
+    """Per-frame signals, one row a frame (frames.csv)."""
+
+    def __init__(self, file, spec: ExerciseSpec):
+        self.columns = None
+        self.writer = csv.writer(file)
+
+    def write(self, result: FrameResult) -> None:
+        if self.columns is None:
+            self.columns = sorted(result.signals)
+            self.writer.writerow(["frame", "t_s", "pose", "view_ok", "phase", "reps", "partial_reps",
+                                  *self.columns, "flags"])
+        values = [("" if not math.isfinite(v) else f"{v:.2f}") for v in (result.signals.get(c, math.nan)
+                                                                          for c in self.columns)]
+        self.writer.writerow([result.index, f"{result.t_ms / 1000.0:.3f}", int(result.pose is not None),
+                              int(result.view_ok), result.phase, result.reps, result.partial_reps, *values,
+                              ";".join(result.active_flags)])
+
+
+class VideoOut:
+    """H.264 mp4 writer (PyAV's bundled libx264), so browsers can play the annotated video."""
+
+    def __init__(self, path: Path, fps: float):
+        import av
+
+        self.path = path
+        self._container = av.open(str(path), mode="w")
+        self._stream = self._container.add_stream("libx264", rate=int(round(fps)) or 30)
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"preset": "veryfast", "crf": "28"}
+        self._started = False
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        import av
+
+        h, w = frame_bgr.shape[:2]
+        if not self._started:
+            self._stream.width, self._stream.height = w - w % 2, h - h % 2
+            self._started = True
+        frame = av.VideoFrame.from_ndarray(frame_bgr[: h - h % 2, : w - w % 2], format="bgr24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        if self._started:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+        self._container.close()

@@ -1,0 +1,162 @@
+"""The repetition state machine for one signal (one side).
+
+A repetition goes rest zone -> (rising) -> top zone -> (lowering) -> rest zone. Hysteresis comes
+from the two thresholds: the signal must leave the rest zone to start a rep and come back into
+it to end one, so jitter around either threshold cannot count twice (the "double pulse at the
+top" of a held rep stays one rep).
+
+What counts:
+- complete rep: seen leaving the rest zone, reaching the top zone, and returning;
+- partial rep: an excursion of at least ``min_rom_deg`` that never reached the top, or that was
+  not seen whole (already under way when the recording began, or cut off by its end);
+- nothing: excursions shorter than ``min_duration_s``, smaller than ``min_rom_deg`` or, when
+  ``min_snr`` is set, not clearly above the signal's noise.
+
+Times are milliseconds in, seconds out; values are degrees, handled internally in the rising
+direction (a falling signal is negated) so one machine serves both.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from .spec import RepSpec
+from .types import Rep
+
+MAX_GAP_MS = 1500.0  # a rep survives a landmark dropout this long; longer, and it is abandoned
+
+
+@dataclass
+class _Excursion:
+    start_ms: float
+    start_value: float
+    peak_ms: float
+    peak_value: float
+    top_ms_total: float = 0.0
+    reached_top: bool = False
+    seen_start: bool = True
+
+
+class RepCounter:
+    def __init__(self, rep: RepSpec, side: str = ""):
+        self.spec = rep
+        self.side = side
+        self._sign = 1.0 if rep.rising else -1.0
+        self._rest = self._sign * rep.rest_deg
+        self._top = self._sign * rep.top_deg
+        self.phase = "setup"  # until the signal is first seen in the rest zone
+        self._recent: deque[tuple[float, float]] = deque()  # (t_ms, value) in the rest zone, last 2 s
+        self._current: _Excursion | None = None
+        self._last_t_ms = math.nan
+        self._last_valid_ms = math.nan
+        self.discarded_for_noise = 0
+        self.largest_discarded_rom_deg = 0.0
+
+    def update(self, t_ms: float, value_deg: float, noise_sd_deg: float = math.nan) -> Rep | None:
+        """Feed one sample; returns a Rep (complete or partial) on the frame it ends, else None."""
+        dt_ms = t_ms - self._last_t_ms if math.isfinite(self._last_t_ms) else 0.0
+        self._last_t_ms = t_ms
+        if not math.isfinite(value_deg):
+            if self._current is not None and t_ms - self._last_valid_ms > MAX_GAP_MS:
+                self._current = None  # lost sight of the body mid-rep: do not guess
+                self.phase = "setup"
+            return None
+        self._last_valid_ms = t_ms
+        v = self._sign * value_deg
+
+        if self.phase == "setup":
+            if v <= self._rest:
+                self.phase = "rest"
+                self._remember_rest(t_ms, v)
+            elif self._current is None:
+                # Already mid-movement when we first see the body: follow it, but it can only be partial.
+                self._current = _Excursion(t_ms, v, t_ms, v, seen_start=False)
+            if self._current is None:
+                return None
+            if self.phase == "setup":
+                self._track(self._current, t_ms, v, dt_ms)
+                return None
+            return self._finish(t_ms, v, noise_sd_deg)
+
+        if self.phase == "rest":
+            if v <= self._rest:
+                self._remember_rest(t_ms, v)
+                return None
+            start_ms, start_v = self._onset()
+            self._current = _Excursion(start_ms, start_v, t_ms, v)
+            self.phase = "rising"
+        assert self._current is not None
+        if v <= self._rest:
+            return self._finish(t_ms, v, noise_sd_deg)
+        self._track(self._current, t_ms, v, dt_ms)
+        if v >= self._top:
+            self.phase = "top"
+        elif self._current.reached_top:
+            self.phase = "lowering"
+        return None
+
+    def flush(self, t_ms: float, noise_sd_deg: float = math.nan) -> Rep | None:
+        """End of recording: an excursion still under way becomes a partial rep."""
+        if self._current is None:
+            return None
+        exc = self._current
+        exc.seen_start = False  # not seen whole
+        self._current = None
+        self.phase = "setup"
+        return self._make_rep(exc, t_ms, exc.start_value, noise_sd_deg)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _remember_rest(self, t_ms: float, v: float) -> None:
+        self._recent.append((t_ms, v))
+        while self._recent and t_ms - self._recent[0][0] > 2000.0:
+            self._recent.popleft()
+
+    def _onset(self) -> tuple[float, float]:
+        """Start of the movement: the last moment at the lowest rest level before the rise."""
+        if not self._recent:
+            return self._last_t_ms, self._rest
+        low = min(v for _, v in self._recent)
+        tolerance = 0.15 * max(self._top - self._rest, 1.0)
+        for t, v in reversed(self._recent):
+            if v <= low + tolerance:
+                return t, low
+        return self._recent[-1][0], low
+
+    def _track(self, exc: _Excursion, t_ms: float, v: float, dt_ms: float) -> None:
+        if v > exc.peak_value:
+            exc.peak_ms, exc.peak_value = t_ms, v
+        if v >= self._top:
+            exc.reached_top = True
+            exc.top_ms_total += dt_ms
+
+    def _finish(self, t_ms: float, v: float, noise_sd_deg: float) -> Rep | None:
+        exc = self._current
+        self._current = None
+        self.phase = "rest"
+        self._recent.clear()
+        self._remember_rest(t_ms, v)
+        assert exc is not None
+        return self._make_rep(exc, t_ms, v, noise_sd_deg)
+
+    def _make_rep(self, exc: _Excursion, end_ms: float, end_value: float, noise_sd_deg: float) -> Rep | None:
+        duration_ms = end_ms - exc.start_ms
+        rom = exc.peak_value - min(exc.start_value, end_value)
+        if duration_ms < 1000.0 * self.spec.min_duration_s or rom < self.spec.min_rom_deg:
+            return None
+        if self.spec.min_snr > 0 and math.isfinite(noise_sd_deg) and rom < self.spec.min_snr * noise_sd_deg:
+            self.discarded_for_noise += 1
+            self.largest_discarded_rom_deg = max(self.largest_discarded_rom_deg, rom)
+            return None
+        return Rep(
+            index=0,  # numbered by the engine, which sees every side
+            side=self.side,
+            start_s=exc.start_ms / 1000.0,
+            peak_s=exc.peak_ms / 1000.0,
+            end_s=end_ms / 1000.0,
+            peak_deg=self._sign * exc.peak_value,
+            rom_deg=rom,
+            hold_s=exc.top_ms_total / 1000.0,
+            complete=exc.reached_top and exc.seen_start,
+        )

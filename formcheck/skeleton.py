@@ -1,0 +1,36 @@
+"""BlazePose-33 landmark names and indices, and left/right helpers."""
+from __future__ import annotations
+
+LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+SIDES = ("left", "right")
+
+# Bones drawn by the overlay (pairs of landmark names).
+BONES: tuple[tuple[str, str], ...] = tuple(
+    (f"{s}_{a}", f"{s}_{b}")
+    for s in SIDES
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("shoulder", "hip"), ("hip", "knee"),
+                 ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"), ("ankle", "foot_index"))
+) + (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"), ("left_ear", "left_shoulder"),
+     ("right_ear", "right_shoulder"))
+
+
+def other_side(side: str) -> str:
+    if side not in SIDES:
+        raise ValueError(f"Unknown side {side!r}, expected one of {SIDES}")
+    return "right" if side == "left" else "left"
+
+
+def index_of(name: str) -> int:
+    """Index of a landmark by its full name ("left_hip")."""
+    try:
+        return INDEX[name]
+    except KeyError:
+        raise ValueError(f"Unknown landmark {name!r}, expected one of {sorted(INDEX)}") from None

@@ -1,0 +1,276 @@
+"""Exercise definitions: TOML files read into validated dataclasses.
+
+Each file in ``exercises/`` describes one exercise for clinicians and for the engine: the camera
+view it needs, the signal whose rise and fall makes a repetition (or a hold), its thresholds, the
+target, and the form rules with the message a patient reads. ``exercises/README.md`` documents
+every field; the files themselves are commented.
+
+A bad file raises ``SpecError`` naming the file and the field, never a bare KeyError.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names
+from .skeleton import SIDES
+
+VIEWS = ("side", "front", "any")
+POSTURES = ("supine", "prone", "quadruped", "kneeling", "standing", "side_lying", "seated")
+SEVERITIES = ("info", "warning", "danger")
+RULE_PHASES = ("any", "rep", "top")
+LANDMARK_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index", "ear")
+MAX_SPEC_BYTES = 64 * 1024
+
+
+class SpecError(ValueError):
+    """An exercise definition is malformed; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class RepSpec:
+    """How one repetition is recognised from a signal (degrees).
+
+    The movement goes from the rest zone to the top zone and back. ``top_deg`` above ``rest_deg``
+    means the signal rises during a rep; below it, the signal falls (e.g. a knee bending).
+    """
+
+    signal: str  # may contain "{side}" when the exercise has sides
+    rest_deg: float  # the rep starts when the signal leaves the rest zone and ends when it returns
+    top_deg: float  # reaching this counts the rep as complete
+    min_duration_s: float = 0.8  # shorter excursions are noise
+    min_rom_deg: float = 5.0  # smaller excursions are noise, not even a partial rep
+    target_hold_s: float = 0.0  # prescribed time in the top zone; 0 = no hold required
+    sides: tuple[str, ...] = ()  # ("left", "right") for exercises done one side at a time
+    baseline_window_s: float = 0.0  # > 0: measure relative to the rest level over this window
+    min_snr: float = 0.0  # > 0: a rep must exceed this many times the signal's noise
+
+    @property
+    def rising(self) -> bool:
+        return self.top_deg > self.rest_deg
+
+    def signal_for(self, side: str) -> str:
+        return self.signal.replace("{side}", side) if side else self.signal
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A form check: flag when ``signal`` is beyond ``above``/``below`` for ``min_duration_s``."""
+
+    code: str
+    signal: str
+    message: str  # what the patient reads, in plain words
+    severity: str = "warning"
+    above: float = math.nan
+    below: float = math.nan
+    min_duration_s: float = 0.3  # debounce: a one-frame landmark jump is not a fault
+    during: str = "any"  # "any" frame, only while a "rep" is under way, or only at the "top"
+    title: str = ""  # clinician-facing name
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    name: str  # file stem, e.g. "glute_bridge"
+    title: str  # e.g. "Glute bridge"
+    version: str
+    description: str
+    view: str
+    posture: str
+    floor_contacts: tuple[str, str] | None  # landmark parts on the floor at rest, for camera roll
+    required_parts: tuple[str, ...]  # must be visible on the near side to count
+    rep: RepSpec
+    rules: tuple[Rule, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict)
+    source_path: str = ""
+
+    def signal_names(self) -> list[str]:
+        """Per-pose signals this exercise needs (rep signals for every side and rule signals)."""
+        names = [self.rep.signal_for(s) for s in (self.rep.sides or ("",))]
+        names += [r.signal for r in self.rules]
+        names += [RELATIVE_TO_START[n] for n in names if n in RELATIVE_TO_START]
+        return sorted({n for n in names if n in SIGNALS})
+
+    def with_overrides(self, limits: dict[str, dict]) -> "ExerciseSpec":
+        """A copy with rule limits replaced, e.g. ``{"spinal_flexion": {"above": 15}}`` (a prescription)."""
+        rules = []
+        for rule in self.rules:
+            change = limits.get(rule.code, {})
+            unknown = set(change) - {"above", "below", "min_duration_s", "severity"}
+            if unknown:
+                raise SpecError(f"{self.name}: override of rule {rule.code!r} has unknown fields {sorted(unknown)}")
+            rules.append(replace(rule, **{k: (float(v) if k != "severity" else v) for k, v in change.items()}))
+        unknown_codes = set(limits) - {r.code for r in self.rules}
+        if unknown_codes:
+            raise SpecError(f"{self.name}: no rule named {sorted(unknown_codes)}; rules are {[r.code for r in self.rules]}")
+        return replace(self, rules=tuple(rules))
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def exercises_dir() -> Path:
+    """The built-in definitions: the repo's ``exercises/`` (editable install) or the wheel's copy."""
+    try:
+        packaged = Path(str(resources.files("formcheck.exercises")))
+        if any(packaged.glob("*.toml")):
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "exercises"
+
+
+def list_exercises(directory: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in (directory or exercises_dir()).glob("*.toml"))
+
+
+def load_exercise(name: str, directory: Path | None = None) -> ExerciseSpec:
+    """Load a built-in (or ``directory``'s) definition by file stem, or a path to a .toml file."""
+    if name.endswith(".toml") or "/" in name:
+        return load_spec(Path(name))
+    known = list_exercises(directory)
+    if name not in known:
+        raise SpecError(f"Unknown exercise {name!r}; expected one of {', '.join(known)}")
+    return load_spec((directory or exercises_dir()) / f"{name}.toml")
+
+
+def load_spec(path: Path) -> ExerciseSpec:
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such exercise definition file")
+    if path.stat().st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"{path}: larger than {MAX_SPEC_BYTES // 1024} KiB; not an exercise definition")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    return parse_spec(data, name=path.stem, source=str(path))
+
+
+def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
+    where = _Where(source)
+    _only_keys(where, "", data, {"title", "version", "description", "view", "posture", "floor_contacts",
+                                 "required_parts", "rep", "rules", "messages"})
+    rep_data = _require(where, "rep", data.get("rep"), dict)
+    _only_keys(where, "rep.", rep_data, {f for f in RepSpec.__dataclass_fields__})
+    sides = tuple(_opt(where, "rep.sides", rep_data.get("sides", []), list))
+    for side in sides:
+        if side not in SIDES:
+            raise SpecError(f"{where}: rep.sides: {side!r} is not one of {SIDES}")
+    rep = RepSpec(
+        signal=_signal(where, "rep.signal", _require(where, "rep.signal", rep_data.get("signal"), str), sides),
+        rest_deg=_number(where, "rep.rest_deg", rep_data.get("rest_deg")),
+        top_deg=_number(where, "rep.top_deg", rep_data.get("top_deg")),
+        min_duration_s=_number(where, "rep.min_duration_s", rep_data.get("min_duration_s", 0.8), low=0),
+        min_rom_deg=_number(where, "rep.min_rom_deg", rep_data.get("min_rom_deg", 5.0), low=0),
+        target_hold_s=_number(where, "rep.target_hold_s", rep_data.get("target_hold_s", 0.0), low=0),
+        sides=sides,
+        baseline_window_s=_number(where, "rep.baseline_window_s", rep_data.get("baseline_window_s", 0.0), low=0),
+        min_snr=_number(where, "rep.min_snr", rep_data.get("min_snr", 0.0), low=0),
+    )
+    if rep.top_deg == rep.rest_deg:
+        raise SpecError(f"{where}: rep.top_deg must differ from rep.rest_deg")
+    rules = []
+    for i, rule_data in enumerate(_opt(where, "rules", data.get("rules", []), list)):
+        key = f"rules[{i}]"
+        rule_data = _require(where, key, rule_data, dict)
+        _only_keys(where, key + ".", rule_data, {f for f in Rule.__dataclass_fields__})
+        rule = Rule(
+            code=_require(where, f"{key}.code", rule_data.get("code"), str),
+            signal=_signal(where, f"{key}.signal", _require(where, f"{key}.signal", rule_data.get("signal"), str), ()),
+            message=_require(where, f"{key}.message", rule_data.get("message"), str),
+            severity=_choice(where, f"{key}.severity", rule_data.get("severity", "warning"), SEVERITIES),
+            above=_number(where, f"{key}.above", rule_data.get("above", math.nan)),
+            below=_number(where, f"{key}.below", rule_data.get("below", math.nan)),
+            min_duration_s=_number(where, f"{key}.min_duration_s", rule_data.get("min_duration_s", 0.3), low=0),
+            during=_choice(where, f"{key}.during", rule_data.get("during", "any"), RULE_PHASES),
+            title=str(rule_data.get("title", "")),
+        )
+        if math.isnan(rule.above) and math.isnan(rule.below):
+            raise SpecError(f"{where}: {key} ({rule.code}) needs 'above' or 'below'")
+        rules.append(rule)
+    codes = [r.code for r in rules]
+    if len(set(codes)) != len(codes):
+        raise SpecError(f"{where}: rules: duplicate codes {codes}")
+    contacts = data.get("floor_contacts")
+    if contacts is not None:
+        contacts = tuple(_opt(where, "floor_contacts", contacts, list))
+        if len(contacts) != 2 or any(c not in LANDMARK_PARTS for c in contacts):
+            raise SpecError(f"{where}: floor_contacts must be two of {LANDMARK_PARTS}, got {list(contacts)}")
+    required = tuple(_opt(where, "required_parts", data.get("required_parts", ["shoulder", "hip", "knee"]), list))
+    for part in required:
+        if part not in LANDMARK_PARTS:
+            raise SpecError(f"{where}: required_parts: {part!r} is not one of {LANDMARK_PARTS}")
+    messages = _opt(where, "messages", data.get("messages", {}), dict)
+    return ExerciseSpec(
+        name=name,
+        title=_require(where, "title", data.get("title"), str),
+        version=str(data.get("version", "1")),
+        description=str(data.get("description", "")).strip(),
+        view=_choice(where, "view", data.get("view", "side"), VIEWS),
+        posture=_choice(where, "posture", data.get("posture"), POSTURES),
+        floor_contacts=contacts,
+        required_parts=required,
+        rep=rep,
+        rules=tuple(rules),
+        messages={str(k): str(v) for k, v in messages.items()},
+        source_path=source,
+    )
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str
+
+    def __str__(self) -> str:
+        return self.source
+
+
+def _only_keys(where: _Where, prefix: str, data: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SpecError(f"{where}: unknown field {prefix}{unknown[0]}; expected one of {sorted(allowed)}")
+
+
+def _require(where: _Where, key: str, value, kind):
+    if value is None:
+        raise SpecError(f"{where}: missing field {key}")
+    return _opt(where, key, value, kind)
+
+
+def _opt(where: _Where, key: str, value, kind):
+    if not isinstance(value, kind):
+        raise SpecError(f"{where}: field {key} must be a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _number(where: _Where, key: str, value, low: float | None = None) -> float:
+    if value is None:
+        raise SpecError(f"{where}: missing field {key}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"{where}: field {key} must be a number, got {value!r}")
+    if low is not None and value < low:
+        raise SpecError(f"{where}: field {key} must be >= {low}, got {value}")
+    return float(value)
+
+
+def _choice(where: _Where, key: str, value, choices) -> str:
+    if value not in choices:
+        raise SpecError(f"{where}: field {key} is {value!r}; expected one of {', '.join(choices)}")
+    return value
+
+
+def _signal(where: _Where, key: str, name: str, sides: tuple[str, ...]) -> str:
+    candidates = [name.replace("{side}", s) for s in sides] if "{side}" in name else [name]
+    if "{side}" in name and not sides:
+        raise SpecError(f"{where}: {key} uses {{side}} but rep.sides is empty")
+    for candidate in candidates:
+        if candidate not in known_signal_names():
+            raise SpecError(f"{where}: {key}: unknown signal {candidate!r}; known signals: {', '.join(known_signal_names())}")
+    return name

@@ -1,0 +1,770 @@
+"""Local SQLite storage: patients, their sessions, reps, flags and landmark traces.
+
+The only module that touches the database. Everything lives in one file,
+``<data dir>/formcheck.db``; the data dir is ``$FORMCHECK_DATA_DIR`` or ``./formcheck-data``.
+
+Units: times in seconds (``*_s``), angles in degrees (``*_deg``), pain on the 0-10 numeric
+rating scale, timestamps ISO 8601 in UTC, surgery dates ISO ``YYYY-MM-DD``. A missing angle
+is ``nan`` in Python and NULL in the database.
+
+A live session survives a crash: ``start_session`` creates its row at once (status 'live'),
+``save_progress`` replaces its reps and flags every few seconds, and
+``mark_interrupted_sessions`` (called once at start-up) turns sessions a crash left 'live'
+into 'interrupted', reps kept.
+
+Every failure reaches callers as ``StoreError`` with a message a user can act on, never a
+raw sqlite3 traceback.
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import sqlite3
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Iterator
+
+from formcheck.report import summary_json
+from formcheck.types import Flag, Rep, SessionResult
+
+DB_FILENAME = "formcheck.db"
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+SOURCES = ("live", "upload", "cli")
+STATUSES = ("live", "recorded", "interrupted", "complete")
+FINAL_STATUSES = ("recorded", "interrupted", "complete")  # what finish_session may set
+PAIN_MIN, PAIN_MAX = 0, 10
+
+# Each migration is a list of statements run in one transaction; PRAGMA user_version counts
+# the migrations applied. Never edit a released migration: append a new one (e.g.
+# "ALTER TABLE sessions ADD COLUMN ..."), so existing databases upgrade in place.
+MIGRATIONS: list[tuple[str, ...]] = [
+    # 1: initial schema
+    (
+        """CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,               -- a name or a pseudonymous label
+            surgery_date TEXT,                -- ISO date, NULL when unknown
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL          -- ISO 8601, UTC
+        )""",
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            exercise TEXT NOT NULL,
+            exercise_title TEXT NOT NULL,
+            spec_version TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('live', 'upload', 'cli')),
+            status TEXT NOT NULL CHECK (status IN ('live', 'recorded', 'interrupted', 'complete')),
+            started_at TEXT NOT NULL,         -- ISO 8601, UTC
+            updated_at TEXT NOT NULL,         -- last save; the end time of an interrupted session
+            ended_at TEXT,
+            duration_s REAL NOT NULL DEFAULT 0,
+            frames INTEGER NOT NULL DEFAULT 0,
+            frames_with_pose INTEGER NOT NULL DEFAULT 0,
+            reps INTEGER NOT NULL DEFAULT 0,
+            partial_reps INTEGER NOT NULL DEFAULT 0,
+            pain_before INTEGER CHECK (pain_before BETWEEN 0 AND 10),
+            pain_after INTEGER CHECK (pain_after BETWEEN 0 AND 10),
+            notes TEXT NOT NULL DEFAULT '',
+            summary_json TEXT,                -- SessionResult.to_dict()
+            video_path TEXT                   -- only when the user chose to keep the video
+        )""",
+        "CREATE INDEX sessions_by_patient ON sessions (patient_id, started_at)",
+        # "index" is an SQL keyword, hence rep_index; it is Rep.index (1-based).
+        """CREATE TABLE reps (
+            id INTEGER PRIMARY KEY,           -- insertion order = SessionResult.reps order
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            rep_index INTEGER NOT NULL,
+            side TEXT NOT NULL,
+            start_s REAL NOT NULL,
+            peak_s REAL NOT NULL,
+            end_s REAL NOT NULL,
+            peak_deg REAL,
+            rom_deg REAL,
+            hold_s REAL NOT NULL,
+            complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+            flags_json TEXT NOT NULL DEFAULT '[]'   -- JSON list of flag codes
+        )""",
+        "CREATE INDEX reps_by_session ON reps (session_id)",
+        """CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            start_s REAL NOT NULL,
+            end_s REAL NOT NULL,
+            message TEXT NOT NULL,
+            peak_value REAL,
+            rep_index INTEGER
+        )""",
+        "CREATE INDEX flags_by_session ON flags (session_id)",
+        # The landmark trace lets a clinician re-score a session without any video.
+        """CREATE TABLE traces (
+            session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+            trace_zlib BLOB NOT NULL          -- zlib-compressed UTF-8 JSON
+        )""",
+    ),
+]
+
+
+class StoreError(Exception):
+    """A storage problem, worded for the person using the app."""
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    id: int
+    name: str
+    surgery_date: date | None
+    notes: str
+    created_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    patient_id: int
+    exercise: str
+    exercise_title: str
+    spec_version: str
+    source: str  # "live" | "upload" | "cli"
+    status: str  # "live" | "recorded" | "interrupted" | "complete"
+    started_at: datetime  # UTC
+    updated_at: datetime  # UTC, last save
+    ended_at: datetime | None  # UTC
+    duration_s: float
+    frames: int
+    frames_with_pose: int
+    reps: int  # complete reps
+    partial_reps: int
+    pain_before: int | None  # 0-10
+    pain_after: int | None  # 0-10
+    notes: str
+    summary_json: str | None  # SessionResult.to_dict() as JSON
+    video_path: str | None
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One session as a point on the progress-over-weeks chart."""
+
+    session_id: int
+    started_at: datetime  # UTC
+    date: date  # local calendar date of the session
+    exercise: str
+    exercise_title: str
+    status: str
+    reps: int  # complete reps
+    partial_reps: int
+    mean_rom_deg: float  # mean range of motion of the complete reps; nan when none was measured
+    flag_count: int
+    weeks_since_surgery: float | None  # None when the surgery date is unknown
+
+
+class _Keep(Enum):
+    """Marks an update_patient argument as "leave unchanged" (None means "clear" for the date)."""
+
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP
+
+
+def default_data_dir() -> Path:
+    """``$FORMCHECK_DATA_DIR`` if set, else ``./formcheck-data`` (relative to the working directory)."""
+    return Path(os.environ.get("FORMCHECK_DATA_DIR") or "formcheck-data")
+
+
+def open_store(data_dir: str | Path | None = None, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Store:
+    """Open (creating on first use) the data dir and its database, upgraded to the latest schema."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror or exc}") from exc
+    store = Store(data_dir, busy_timeout_s=busy_timeout_s)
+    store.migrate()
+    return store
+
+
+class Store:
+    """Patients and sessions in ``<data_dir>/formcheck.db``. Get one with ``open_store``.
+
+    A new connection per call, closed at its end: sqlite3 connections must not be shared
+    between threads by default, and Streamlit runs every rerun (and streamlit-webrtc every
+    frame callback) on its own thread. Opening a local SQLite file costs well under a
+    millisecond, needs no lock of ours, and leaves SQLite's own file locking (WAL plus the busy
+    timeout) to serialise writers, including other processes such as the CLI.
+    """
+
+    def __init__(self, data_dir: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+        self.data_dir = Path(data_dir)
+        self.db_path = self.data_dir / DB_FILENAME
+        self.busy_timeout_s = busy_timeout_s
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Apply the migrations this database has not had yet; a no-op when it is up to date."""
+        with self._connect() as conn:
+            # WAL: readers (the UI) never block the writer (a live session) nor the reverse.
+            # The mode is stored in the file, so setting it once per open is enough.
+            conn.execute("PRAGMA journal_mode = WAL")
+            version = _schema_version(conn)
+        if version == len(MIGRATIONS):
+            return  # the common case takes no write lock, so opening never waits for a writer
+        with self._write() as conn:
+            version = _schema_version(conn)  # again: another process may have migrated meanwhile
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")  # part of the same transaction
+
+    def schema_version(self) -> int:
+        """How many migrations this database has had."""
+        with self._connect() as conn:
+            return _schema_version(conn)
+
+    # -- patients ---------------------------------------------------------------------------
+
+    def add_patient(self, name: str, surgery_date: date | str | None = None, notes: str = "") -> int:
+        """Add a patient and return their id. ``surgery_date`` is a date or ``YYYY-MM-DD``."""
+        row = (_check_name(name), _iso_date_or_none(surgery_date), notes or "", _iso(_utc_now()))
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO patients (name, surgery_date, notes, created_at) VALUES (?, ?, ?, ?)", row
+            )
+            return int(cursor.lastrowid)
+
+    def list_patients(self) -> list[PatientRow]:
+        """All patients, by name."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM patients ORDER BY name COLLATE NOCASE, id").fetchall()
+        return [_patient_row(r) for r in rows]
+
+    def get_patient(self, patient_id: int) -> PatientRow:
+        with self._connect() as conn:
+            return _patient_row(_fetch_patient(conn, patient_id))
+
+    def update_patient(
+        self,
+        patient_id: int,
+        *,
+        name: str | _Keep = KEEP,
+        surgery_date: date | str | None | _Keep = KEEP,
+        notes: str | _Keep = KEEP,
+    ) -> None:
+        """Change the given fields; omitted ones stay. ``surgery_date=None`` clears the date."""
+        changes: dict[str, object] = {}
+        if name is not KEEP:
+            changes["name"] = _check_name(name)
+        if surgery_date is not KEEP:
+            changes["surgery_date"] = _iso_date_or_none(surgery_date)
+        if notes is not KEEP:
+            changes["notes"] = notes or ""
+        with self._write() as conn:
+            _fetch_patient(conn, patient_id)
+            if changes:
+                assignments = ", ".join(f"{column} = ?" for column in changes)  # fixed column names
+                conn.execute(f"UPDATE patients SET {assignments} WHERE id = ?", (*changes.values(), patient_id))
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def start_session(
+        self,
+        patient_id: int,
+        exercise: str,
+        exercise_title: str,
+        spec_version: str,
+        source: str,
+        pain_before: int | None = None,
+        *,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Create a session with status 'live' and return its id.
+
+        ``started_at`` defaults to now; an upload may pass the recording's own time (a naive
+        datetime is taken as local time).
+        """
+        if not exercise:
+            raise StoreError("A session needs an exercise name.")
+        if source not in SOURCES:
+            raise StoreError(f"Unknown session source {source!r}; expected one of {list(SOURCES)}.")
+        pain_before = _check_pain(pain_before, "Pain before")
+        now = _iso(_utc_now())
+        started = _iso(started_at.astimezone(timezone.utc)) if started_at is not None else now
+        with self._write() as conn:
+            _fetch_patient(conn, patient_id)
+            cursor = conn.execute(
+                """INSERT INTO sessions (patient_id, exercise, exercise_title, spec_version, source,
+                                         status, started_at, updated_at, pain_before)
+                   VALUES (?, ?, ?, ?, ?, 'live', ?, ?, ?)""",
+                (patient_id, exercise, exercise_title, spec_version, source, started, now, pain_before),
+            )
+            return int(cursor.lastrowid)
+
+    def save_progress(self, session_id: int, result: SessionResult) -> None:
+        """Replace the reps, flags and summary of a live session with ``result``, atomically.
+
+        Call it every few seconds during a live session: a crash then loses only what happened
+        since the last call.
+        """
+        with self._write() as conn:
+            session = _fetch_session(conn, session_id)
+            if session["status"] != "live":
+                raise StoreError(f"Session {session_id} is already {session['status']}; it cannot be updated.")
+            _write_result(conn, session, result)
+
+    def finish_session(
+        self,
+        session_id: int,
+        result: SessionResult,
+        pain_after: int | None = None,
+        status: str = "complete",
+        video_path: str | Path | None = None,
+        trace_json: str | None = None,
+        *,
+        notes: str | None = None,
+    ) -> None:
+        """Store the final result of a live session and close it.
+
+        ``video_path`` only when the user chose to keep the video; ``trace_json`` is the
+        landmark trace (stored zlib-compressed); ``notes`` replaces the session notes if given.
+        """
+        if status not in FINAL_STATUSES:
+            raise StoreError(f"A session cannot finish as {status!r}; expected one of {list(FINAL_STATUSES)}.")
+        pain_after = _check_pain(pain_after, "Pain after")
+        with self._write() as conn:
+            session = _fetch_session(conn, session_id)
+            if session["status"] != "live":
+                raise StoreError(f"Session {session_id} is already {session['status']}; it cannot be finished again.")
+            _write_result(conn, session, result)
+            conn.execute(
+                """UPDATE sessions SET status = ?, ended_at = updated_at, pain_after = ?, video_path = ?,
+                                       notes = COALESCE(?, notes)
+                   WHERE id = ?""",
+                (status, pain_after, str(video_path) if video_path is not None else None, notes, session_id),
+            )
+            if trace_json is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO traces (session_id, trace_zlib) VALUES (?, ?)",
+                    (session_id, zlib.compress(trace_json.encode("utf-8"))),
+                )
+
+    def mark_interrupted_sessions(self) -> int:
+        """Turn sessions still 'live' into 'interrupted' (reps kept); return how many.
+
+        Call once at start-up, before any new session starts: a session still 'live' then was
+        cut short by a crash or a closed window, and it ended at its last save.
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE sessions SET status = 'interrupted', ended_at = updated_at WHERE status = 'live'"
+            )
+            return cursor.rowcount
+
+    def list_sessions(self, patient_id: int) -> list[SessionRow]:
+        """The patient's sessions, newest first."""
+        with self._connect() as conn:
+            _fetch_patient(conn, patient_id)
+            rows = conn.execute(
+                "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started_at DESC, id DESC", (patient_id,)
+            ).fetchall()
+        return [_session_row(r) for r in rows]
+
+    def get_session(self, session_id: int) -> SessionRow:
+        with self._connect() as conn:
+            return _session_row(_fetch_session(conn, session_id))
+
+    def get_reps(self, session_id: int) -> list[Rep]:
+        """The session's reps, complete and partial, in the order the engine reported them."""
+        with self._connect() as conn:
+            _fetch_session(conn, session_id)
+            return _read_reps(conn, session_id)
+
+    def get_flags(self, session_id: int) -> list[Flag]:
+        with self._connect() as conn:
+            _fetch_session(conn, session_id)
+            return _read_flags(conn, session_id)
+
+    def get_result(self, session_id: int) -> SessionResult:
+        """The session rebuilt as a SessionResult (e.g. to print the report of a past session)."""
+        with self._connect() as conn:
+            session = _fetch_session(conn, session_id)
+            reps, flags = _read_reps(conn, session_id), _read_flags(conn, session_id)
+        summary = json.loads(session["summary_json"]) if session["summary_json"] else {}
+        return SessionResult(
+            exercise=session["exercise"],
+            exercise_title=session["exercise_title"],
+            spec_version=session["spec_version"],
+            duration_s=session["duration_s"],
+            frames=session["frames"],
+            frames_with_pose=session["frames_with_pose"],
+            reps=reps,
+            flags=flags,
+            warnings=list(summary.get("warnings", [])),
+            provenance=dict(summary.get("provenance", {})),
+        )
+
+    def get_trace(self, session_id: int) -> str | None:
+        """The landmark trace JSON stored with the session, or None if it has none."""
+        with self._connect() as conn:
+            _fetch_session(conn, session_id)
+            row = conn.execute("SELECT trace_zlib FROM traces WHERE session_id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return zlib.decompress(row["trace_zlib"]).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise StoreError(f"The stored trace of session {session_id} is damaged: {exc}") from exc
+
+    def delete_session(self, session_id: int) -> None:
+        """Delete a session with its reps, flags and trace.
+
+        A kept video inside the data dir is deleted too (the user asked for the session to go);
+        a video elsewhere is the user's own file and stays.
+        """
+        with self._write() as conn:
+            video_path = _fetch_session(conn, session_id)["video_path"]
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        if video_path and _is_inside(Path(video_path), self.data_dir):
+            try:
+                Path(video_path).unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"The session was deleted but its video {video_path} could not be: {exc}") from exc
+
+    def progress(self, patient_id: int) -> list[ProgressRow]:
+        """One row per session of the patient, oldest first, for the progress-over-weeks chart."""
+        with self._connect() as conn:
+            patient = _fetch_patient(conn, patient_id)
+            rows = conn.execute(
+                """SELECT s.id, s.started_at, s.exercise, s.exercise_title, s.status, s.reps, s.partial_reps,
+                          (SELECT AVG(r.rom_deg) FROM reps r WHERE r.session_id = s.id AND r.complete = 1)
+                              AS mean_rom_deg,
+                          (SELECT COUNT(*) FROM flags f WHERE f.session_id = s.id) AS flag_count
+                   FROM sessions s WHERE s.patient_id = ? ORDER BY s.started_at, s.id""",
+                (patient_id,),
+            ).fetchall()
+        surgery = _date_or_none(patient["surgery_date"])
+        result = []
+        for r in rows:
+            started = _datetime(r["started_at"])
+            local_date = started.astimezone().date()
+            result.append(
+                ProgressRow(
+                    session_id=r["id"],
+                    started_at=started,
+                    date=local_date,
+                    exercise=r["exercise"],
+                    exercise_title=r["exercise_title"],
+                    status=r["status"],
+                    reps=r["reps"],
+                    partial_reps=r["partial_reps"],
+                    mean_rom_deg=_nan_if_none(r["mean_rom_deg"]),
+                    flag_count=r["flag_count"],
+                    weeks_since_surgery=(local_date - surgery).days / 7 if surgery else None,
+                )
+            )
+        return result
+
+    # -- connections ------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection in autocommit mode (we issue BEGIN ourselves), closed on exit."""
+        try:
+            # timeout is SQLite's busy_timeout: how long to wait for another writer's lock.
+            conn = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._store_error(exc) from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")  # off by default, per connection
+            yield conn
+        except sqlite3.Error as exc:
+            raise self._store_error(exc) from exc
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside one write transaction: committed on success, rolled back on error."""
+        with self._connect() as conn:
+            # IMMEDIATE takes the write lock now, so a busy database fails here, after the busy
+            # timeout, and not halfway through our statements.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # SQLite may already have rolled back (e.g. on a full disk)
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _store_error(self, exc: sqlite3.Error) -> StoreError:
+        """Translate an sqlite3 error into words a user can act on."""
+        code = _primary_error_code(exc)
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return StoreError(
+                "The database is busy: another formcheck window or program is writing to it. "
+                "Wait a moment and try again."
+            )
+        if code == _SQLITE_FULL:
+            return StoreError(
+                f"The disk holding {self.db_path} is full, so nothing was saved. "
+                "Free some space and try again."
+            )
+        if code in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
+            return StoreError(f"Cannot write to {self.db_path}: check that the folder exists and is writable.")
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return StoreError(f"{self.db_path} is damaged or is not a formcheck database.")
+        return StoreError(f"Database error in {self.db_path}: {exc}")
+
+
+# -- helpers: validation ------------------------------------------------------------------------
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise StoreError("A patient needs a name or a label.")
+    return name
+
+
+def _check_pain(value: int | None, what: str) -> int | None:
+    """Pain on the 0-10 numeric rating scale, a whole number, or None (not asked)."""
+    if value is None:
+        return None
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (is_number and math.isfinite(value) and value == int(value) and PAIN_MIN <= value <= PAIN_MAX):
+        raise StoreError(f"{what} must be a whole number from {PAIN_MIN} to {PAIN_MAX}, got {value!r}.")
+    return int(value)
+
+
+def _iso_date_or_none(value: date | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise StoreError(f"Surgery date {value!r} is not a date like 2024-03-31.") from None
+
+
+# -- helpers: reading and writing rows ------------------------------------------------------------
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"This database was written by a newer formcheck (schema {version}, this one knows "
+            f"{len(MIGRATIONS)}). Update formcheck to open it."
+        )
+    return version
+
+
+def _fetch_patient(conn: sqlite3.Connection, patient_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"No patient with id {patient_id!r}.")
+    return row
+
+
+def _fetch_session(conn: sqlite3.Connection, session_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"No session with id {session_id!r}.")
+    return row
+
+
+def _write_result(conn: sqlite3.Connection, session: sqlite3.Row, result: SessionResult) -> None:
+    """Replace the session's summary, reps and flags with ``result`` (inside the caller's transaction)."""
+    if result.exercise != session["exercise"]:
+        raise StoreError(
+            f"Session {session['id']} is a {session['exercise']!r} session; "
+            f"it cannot store a {result.exercise!r} result."
+        )
+    session_id = session["id"]
+    conn.execute(
+        """UPDATE sessions SET updated_at = ?, duration_s = ?, frames = ?, frames_with_pose = ?,
+                               reps = ?, partial_reps = ?, summary_json = ?
+           WHERE id = ?""",
+        (
+            _iso(_utc_now()),
+            result.duration_s,
+            result.frames,
+            result.frames_with_pose,
+            len(result.complete_reps),
+            len(result.partial_reps),
+            summary_json(result, indent=None),
+            session_id,
+        ),
+    )
+    conn.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
+    conn.executemany(
+        """INSERT INTO reps (session_id, rep_index, side, start_s, peak_s, end_s, peak_deg, rom_deg,
+                             hold_s, complete, flags_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                session_id, rep.index, rep.side, rep.start_s, rep.peak_s, rep.end_s,
+                _none_if_nan(rep.peak_deg), _none_if_nan(rep.rom_deg), rep.hold_s,
+                int(rep.complete), json.dumps(list(rep.flags)),
+            )
+            for rep in result.reps
+        ],
+    )
+    conn.execute("DELETE FROM flags WHERE session_id = ?", (session_id,))
+    conn.executemany(
+        """INSERT INTO flags (session_id, code, severity, start_s, end_s, message, peak_value, rep_index)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                session_id, flag.code, flag.severity, flag.start_s, flag.end_s, flag.message,
+                _none_if_nan(flag.peak_value), flag.rep_index,
+            )
+            for flag in result.flags
+        ],
+    )
+
+
+def _read_reps(conn: sqlite3.Connection, session_id: int) -> list[Rep]:
+    rows = conn.execute("SELECT * FROM reps WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+    return [
+        Rep(
+            index=r["rep_index"],
+            side=r["side"],
+            start_s=r["start_s"],
+            peak_s=r["peak_s"],
+            end_s=r["end_s"],
+            peak_deg=_nan_if_none(r["peak_deg"]),
+            rom_deg=_nan_if_none(r["rom_deg"]),
+            hold_s=r["hold_s"],
+            complete=bool(r["complete"]),
+            flags=tuple(json.loads(r["flags_json"])),
+        )
+        for r in rows
+    ]
+
+
+def _read_flags(conn: sqlite3.Connection, session_id: int) -> list[Flag]:
+    rows = conn.execute("SELECT * FROM flags WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+    return [
+        Flag(
+            code=r["code"],
+            severity=r["severity"],
+            start_s=r["start_s"],
+            end_s=r["end_s"],
+            message=r["message"],
+            peak_value=_nan_if_none(r["peak_value"]),
+            rep_index=r["rep_index"],
+        )
+        for r in rows
+    ]
+
+
+def _patient_row(r: sqlite3.Row) -> PatientRow:
+    return PatientRow(
+        id=r["id"],
+        name=r["name"],
+        surgery_date=_date_or_none(r["surgery_date"]),
+        notes=r["notes"],
+        created_at=_datetime(r["created_at"]),
+    )
+
+
+def _session_row(r: sqlite3.Row) -> SessionRow:
+    return SessionRow(
+        id=r["id"],
+        patient_id=r["patient_id"],
+        exercise=r["exercise"],
+        exercise_title=r["exercise_title"],
+        spec_version=r["spec_version"],
+        source=r["source"],
+        status=r["status"],
+        started_at=_datetime(r["started_at"]),
+        updated_at=_datetime(r["updated_at"]),
+        ended_at=_datetime(r["ended_at"]) if r["ended_at"] else None,
+        duration_s=r["duration_s"],
+        frames=r["frames"],
+        frames_with_pose=r["frames_with_pose"],
+        reps=r["reps"],
+        partial_reps=r["partial_reps"],
+        pain_before=r["pain_before"],
+        pain_after=r["pain_after"],
+        notes=r["notes"],
+        summary_json=r["summary_json"],
+        video_path=r["video_path"],
+    )
+
+
+# -- helpers: values --------------------------------------------------------------------------
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    # Always UTC and always to the second, so the text sorts in time order in SQL.
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _date_or_none(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _none_if_nan(value: float | None) -> float | None:
+    """NULL in the database for a missing measurement (SQLite would store nan as NULL anyway)."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+# SQLite primary result codes (https://sqlite.org/rescode.html).
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+# Python 3.10 exceptions carry no error code, only SQLite's standard message.
+_CODE_BY_MESSAGE = {
+    "database is locked": _SQLITE_BUSY,
+    "database table is locked": _SQLITE_LOCKED,
+    "database or disk is full": _SQLITE_FULL,
+    "attempt to write a readonly database": _SQLITE_READONLY,
+    "unable to open database file": _SQLITE_CANTOPEN,
+    "database disk image is malformed": _SQLITE_CORRUPT,
+    "file is not a database": _SQLITE_NOTADB,
+}
+
+
+def _primary_error_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF  # extended codes carry the primary code in their low byte
+    message = str(exc).lower()
+    return next((c for text, c in _CODE_BY_MESSAGE.items() if text in message), None)

@@ -1,0 +1,88 @@
+"""The repetition state machine on synthetic streams (degrees, 30 fps)."""
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.reps import RepCounter
+from formcheck.spec import RepSpec
+
+BRIDGE = RepSpec(signal="hip_extension_deg", rest_deg=150, top_deg=168, min_duration_s=1.0, min_rom_deg=10)
+
+
+def _feed(counter, values, fps=30.0, noise=math.nan):
+    reps = []
+    for i, v in enumerate(values):
+        rep = counter.update(1000.0 * i / fps, float(v), noise)
+        if rep:
+            reps.append(rep)
+    end = counter.flush(1000.0 * len(values) / fps, noise)
+    return reps + ([end] if end else [])
+
+
+def _cycle(low, high, rise_s=1.0, hold_s=1.0, fps=30):
+    up = np.linspace(low, high, int(rise_s * fps))
+    return np.concatenate([np.full(15, low), up, np.full(int(hold_s * fps), high), up[::-1], np.full(15, low)])
+
+
+def test_two_clean_reps():
+    reps = _feed(RepCounter(BRIDGE), np.concatenate([_cycle(135, 180), _cycle(135, 180)]))
+    assert [r.complete for r in reps] == [True, True]
+    first = reps[0]
+    assert first.start_s < first.peak_s < first.end_s
+    assert first.peak_deg == pytest.approx(180)
+    assert first.rom_deg == pytest.approx(45)
+    assert first.hold_s == pytest.approx(1.0 + 16 / 30, abs=0.1)  # the hold plus 8 ramp frames above 168 each way
+
+
+def test_jitter_at_the_top_counts_once():
+    # oscillates across the top threshold during the hold: one rep, not three
+    values = np.concatenate([np.full(15, 135), np.linspace(135, 170, 20), [166, 170, 166, 171, 165, 170],
+                             np.linspace(170, 135, 20), np.full(15, 135)])
+    assert len(_feed(RepCounter(BRIDGE), values)) == 1
+
+
+def test_jitter_at_rest_counts_nothing():
+    rng = np.random.default_rng(0)
+    assert _feed(RepCounter(BRIDGE), 148 + rng.normal(0, 2, 600)) == []
+
+
+def test_partial_rep_is_reported_separately():
+    reps = _feed(RepCounter(BRIDGE), _cycle(135, 160))  # never reaches 168
+    assert len(reps) == 1 and not reps[0].complete and reps[0].rom_deg == pytest.approx(25)
+
+
+def test_too_quick_or_too_small_is_not_a_rep():
+    assert _feed(RepCounter(BRIDGE), _cycle(135, 180, rise_s=0.2, hold_s=0.0)) == []   # 0.4 s flick
+    small = RepSpec(signal="x", rest_deg=150, top_deg=168, min_rom_deg=30)
+    assert _feed(RepCounter(small), _cycle(140, 165)) == []                             # 25 deg < 30
+
+
+def test_started_mid_movement_and_cut_off_are_partial():
+    # The recording starts at the top and ends half-way up: neither excursion was seen whole.
+    values = np.concatenate([np.full(20, 178), np.linspace(178, 135, 30), np.full(30, 135), np.linspace(135, 180, 45)])
+    reps = _feed(RepCounter(BRIDGE), values)
+    assert [r.complete for r in reps] == [False, False]
+
+
+def test_dropout_mid_rep_is_tolerated_if_short_and_abandoned_if_long():
+    rep = _cycle(135, 180, hold_s=2.0)
+    short_gap = rep.copy()
+    short_gap[60:75] = np.nan  # 0.5 s
+    assert [r.complete for r in _feed(RepCounter(BRIDGE), short_gap)] == [True]
+    long_gap = rep.copy()
+    long_gap[50:110] = np.nan  # 2 s: the body was not visible, so no guess
+    assert all(not r.complete for r in _feed(RepCounter(BRIDGE), long_gap))
+
+
+def test_falling_signal():
+    knee = RepSpec(signal="knee_flexion_deg", rest_deg=20, top_deg=-10, min_rom_deg=10)  # top below rest
+    assert [r.complete for r in _feed(RepCounter(knee), _cycle(30, -20))] == [True]
+
+
+def test_noise_gate():
+    tilt = RepSpec(signal="x", rest_deg=1.2, top_deg=2.5, min_rom_deg=2.0, min_snr=4.0, min_duration_s=1.0)
+    counter = RepCounter(tilt)
+    assert _feed(counter, _cycle(0, 3.0), noise=1.5) == []  # 3 deg against 1.5 deg noise: not measurable
+    assert counter.discarded_for_noise == 1
+    assert len(_feed(RepCounter(tilt), _cycle(0, 3.0), noise=0.3)) == 1
