@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .reps import RepCounter
-from .signals import RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute
+from .signals import RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, trunk_incline_deg
 from .smoothing import OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -27,7 +27,15 @@ DEFAULT_MESSAGES = {
     "too_far": "Move closer to the camera.",
     "turn_side_on": "Turn side-on to the camera.",
     "turn_to_face": "Face the camera.",
+    "lie_down": "Get into the start position on the mat to begin.",
+    "stand_up": "Stand (or sit) upright to begin.",
 }
+# Postures whose trunk is roughly level with the floor, and those where it is upright: a
+# standing person is not doing a glute bridge, whatever their hip angle says.
+LYING_POSTURES = ("supine", "prone", "quadruped", "side_lying")
+UPRIGHT_POSTURES = ("standing", "seated")
+MAX_LYING_TRUNK_INCLINE_DEG = 50.0
+MIN_UPRIGHT_TRUNK_INCLINE_DEG = 45.0
 SIDE_VIEW_MAX_SHOULDER_RATIO = 0.55  # shoulder width / trunk length seen from the side
 FRONT_VIEW_MIN_SHOULDER_RATIO = 0.45
 MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
@@ -156,6 +164,11 @@ class ExerciseEngine:
         trunk = float(np.linalg.norm(body.near("shoulder") - body.near("hip")))
         if trunk < MIN_TRUNK_FRACTION * max(frame.width, frame.height):
             return False, msg["too_far"]
+        incline = trunk_incline_deg(body)
+        if self.spec.posture in LYING_POSTURES and incline > MAX_LYING_TRUNK_INCLINE_DEG:
+            return False, msg["lie_down"]
+        if self.spec.posture in UPRIGHT_POSTURES and incline < MIN_UPRIGHT_TRUNK_INCLINE_DEG:
+            return False, msg["stand_up"]
         if frame.pose is not None and self.spec.view != "any":
             image = frame.pose.image
             scale = np.array([frame.width, frame.height])
@@ -284,8 +297,9 @@ class ExerciseEngine:
             warnings.append("No person was found in the video.")
         elif self.frames and self.frames_in_view < 0.5 * self.frames:
             worst = max(self.view_problems, key=self.view_problems.get) if self.view_problems else ""
-            warnings.append(f"The body was out of view for {100 - 100 * self.frames_in_view // self.frames}% "
-                            f"of the recording ({worst.rstrip('.')}); reps there were not counted.")
+            warnings.append(f"Counting was paused for {100 - 100 * self.frames_in_view // self.frames}% of the "
+                            f"recording because the body was not in position or not in view (most often: "
+                            f"\"{worst}\").")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]
         if noisy:
             noise = max(self._noise(side) for side in self.sides)

@@ -21,7 +21,7 @@ from .engine import ExerciseEngine
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
-from .video import read_frames, open_video
+from .video import TruncatedVideoError, open_video, read_frames
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 
@@ -91,6 +91,7 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = VideoOut(out / "annotated.mp4", fps) if options.write_video and not is_trace(input_path) else None
+    truncated: TruncatedVideoError | None = None
     try:
         with open(out / "frames.csv", "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file, spec)
@@ -103,6 +104,8 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
                     writer.write(draw(image, result, spec))
                 if progress is not None:
                     progress(n, total)
+    except TruncatedVideoError as exc:
+        truncated = exc  # keep what was decoded: write it out, then report the damage
     finally:
         if writer is not None:
             writer.close()
@@ -110,9 +113,14 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
             pipeline.backend.close()
     result = pipeline.finish()
     result.provenance["input"] = Path(input_path).name
-    report.write_outputs(result, out)
+    if truncated is None:
+        report.write_outputs(result, out)
     if options.write_trace and pipeline.recorder is not None:
         (out / "trace.json").write_text(pipeline.recorder.to_json(), encoding="utf-8")
+    if truncated is not None:
+        result.warnings.append(str(truncated))
+        report.write_outputs(result, out)
+        raise TruncatedVideoError(f"{truncated}; the results for the readable part are in {out}")
     return result
 
 

@@ -14,10 +14,15 @@ import cv2
 import numpy as np
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
+TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
 
 
 class VideoError(ValueError):
     """The file cannot be read as a video; the message says why in plain words."""
+
+
+class TruncatedVideoError(VideoError):
+    """Decoding stopped well before the end the container announced (a cut-off or damaged file)."""
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,6 @@ def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
         cap.release()
     if index == 0:
         raise VideoError(f"{path}: no frame could be decoded (the video is empty, truncated or damaged)")
+    if info.frame_count > 0 and index < TRUNCATED_FRACTION * info.frame_count:
+        raise TruncatedVideoError(f"{path}: the video is truncated or damaged: only {index} of its "
+                                  f"{info.frame_count} frames could be decoded")

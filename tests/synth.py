@@ -35,15 +35,16 @@ def supine_pose(hip_angle_deg: float, lift: float = 0.0, visibility: float = 0.9
     rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
     thigh_dir = rot @ to_shoulder
     knee = hip + thigh_len * thigh_dir
-    ankle = np.array([knee[0] + 30.0, floor_y])
-    ankle = knee + shin_len * (ankle - knee) / np.linalg.norm(ankle - knee)
+    # The foot stays flat on the floor below and in front of the knee.
+    drop = min(abs(floor_y - knee[1]), shin_len)
+    ankle = np.array([knee[0] + math.sqrt(shin_len ** 2 - drop ** 2), floor_y])
     for side in ("left", "right"):
         offset = np.array([0.0, 4.0 if side == "right" else 0.0])
         px[INDEX[f"{side}_shoulder"]] = shoulder + offset
         px[INDEX[f"{side}_hip"]] = hip + offset
         px[INDEX[f"{side}_knee"]] = knee + offset
         px[INDEX[f"{side}_ankle"]] = ankle + offset
-        px[INDEX[f"{side}_heel"]] = ankle + np.array([-8.0, 4.0]) + offset
+        px[INDEX[f"{side}_heel"]] = ankle + np.array([-8.0, 0.0]) + offset
         px[INDEX[f"{side}_foot_index"]] = ankle + np.array([20.0, 0.0]) + offset
         px[INDEX[f"{side}_elbow"]] = shoulder + np.array([60.0, 0.0]) + offset
         px[INDEX[f"{side}_wrist"]] = shoulder + np.array([120.0, 0.0]) + offset

@@ -1,0 +1,126 @@
+"""The exercise engine on synthetic streams (exact geometry) and on the shared landmark traces."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.backends.replay import load_trace, replay
+from formcheck.engine import ExerciseEngine
+from formcheck.spec import load_exercise
+from synth import bridge_angles, frames_from_angles
+
+TRACES = Path(__file__).parent / "fixtures" / "traces"
+
+
+def run(spec_name, frames):
+    engine = ExerciseEngine(load_exercise(spec_name))
+    results = [engine.process(f) for f in frames]
+    return results, engine.finish()
+
+
+def test_three_clean_bridges_with_noise_count_three_and_raise_no_flag():
+    angles = bridge_angles(3, noise_deg=1.0)
+    results, session = run("glute_bridge", frames_from_angles(angles))
+    assert len(session.complete_reps) == 3 and not session.partial_reps
+    assert session.flags == []
+    for rep in session.complete_reps:
+        assert rep.start_s < rep.peak_s < rep.end_s
+        assert rep.peak_deg == pytest.approx(180, abs=3)
+        assert rep.hold_s >= 1.0
+    # counts never go down and reach 3
+    counts = [r.reps for r in results]
+    assert counts == sorted(counts) and counts[-1] == 3
+
+
+def test_tilted_camera_is_corrected():
+    # The same bridges filmed with a camera rolled 12 degrees measure the same.
+    angles = bridge_angles(2)
+    _, level = run("glute_bridge", frames_from_angles(angles))
+    _, tilted = run("glute_bridge", frames_from_angles(angles, roll_deg=12))
+    assert len(tilted.complete_reps) == 2
+    for a, b in zip(level.complete_reps, tilted.complete_reps):
+        assert a.peak_deg == pytest.approx(b.peak_deg, abs=1.0)
+    assert tilted.provenance["camera_roll_deg"] == pytest.approx(12, abs=1.0)
+
+
+def test_hyperextension_at_the_top_is_flagged_once():
+    angles = bridge_angles(1, top_deg=205, hold_s=2.0)
+    _, session = run("glute_bridge", frames_from_angles(angles))
+    codes = [f.code for f in session.flags]
+    assert codes == ["lumbar_hyperextension"]
+    flag = session.flags[0]
+    assert flag.severity == "warning" and flag.rep_index == 1 and flag.peak_value > 195
+    assert "lumbar_hyperextension" in session.complete_reps[0].flags
+
+
+def test_brief_spike_is_debounced():
+    angles = bridge_angles(1, hold_s=2.0)
+    top = np.flatnonzero(angles == angles.max())
+    angles[top[10]:top[10] + 4] = 205  # 4 frames (0.13 s) beyond the limit: a landmark jump
+    _, session = run("glute_bridge", frames_from_angles(angles))
+    assert session.flags == []
+
+
+def test_partial_and_short_hold_are_reported():
+    partial = bridge_angles(1, top_deg=160)
+    _, session = run("glute_bridge", frames_from_angles(partial))
+    assert not session.complete_reps and len(session.partial_reps) == 1
+    assert [f.code for f in session.flags] == ["partial_rep"]
+    quick = bridge_angles(1, hold_s=0.0)
+    _, session = run("glute_bridge", frames_from_angles(quick))
+    assert [f.code for f in session.flags] == ["short_hold"]
+
+
+def test_no_counting_while_the_body_is_out_of_view():
+    angles = bridge_angles(2)
+    angles[: len(angles) // 2] = np.nan  # nobody there for the first rep
+    results, session = run("glute_bridge", frames_from_angles(angles))
+    assert len(session.complete_reps) == 1
+    assert not results[0].view_ok and "view" in results[0].view_message
+
+
+def test_low_visibility_counts_as_missing_not_zero():
+    frames = frames_from_angles(bridge_angles(1), visibility=0.2)
+    results, session = run("glute_bridge", frames)
+    assert session.reps == [] and all(math.isnan(r.signals["hip_extension_deg"]) for r in results)
+    assert any("paused" in w for w in session.warnings)
+
+
+def test_a_lying_exercise_is_not_counted_standing_up():
+    # The same geometry rotated 90 degrees: a person upright in the frame, not lying on the mat.
+    results, session = run("glute_bridge", frames_from_angles(bridge_angles(1), roll_deg=89))
+    assert session.reps == []
+    assert session.provenance["camera_roll_deg"] == 0  # 89 degrees is not a camera roll
+    assert {r.view_message for r in results} == {"Get into the start position on the mat to begin."}
+
+
+def test_shared_trace_glute_bridge_one_rep():
+    _, session = run("glute_bridge", replay(load_trace(TRACES / "glute_bridge_side_1rep.json")))
+    assert len(session.complete_reps) == 1
+    rep = session.complete_reps[0]
+    # README: [0.1, 1.6, 3.1] s, top held 1.1-2.2 s, about 136 -> 180 degrees
+    assert rep.start_s == pytest.approx(0.1, abs=0.3)
+    assert rep.peak_s == pytest.approx(1.6, abs=0.6)
+    assert rep.end_s == pytest.approx(3.1, abs=0.5)
+    assert rep.rom_deg > 35 and rep.hold_s >= 1.0
+    assert session.flags == []  # a correct rep raises no flag
+
+
+def test_shared_trace_partial_bridge_has_no_complete_rep():
+    # Starts 60% up, top, floor, top again, ends half-way down: no floor -> top -> floor rep.
+    _, session = run("glute_bridge", replay(load_trace(TRACES / "glute_bridge_synthetic_partial.json")))
+    assert session.complete_reps == []
+    assert len(session.partial_reps) == 2
+
+
+def test_shared_trace_bird_dog_two_reps_with_sides():
+    _, session = run("bird_dog", replay(load_trace(TRACES / "bird_dog_synthetic_2ext.json")))
+    reps = session.complete_reps
+    # README: right arm + left leg [0.6, 3.0, 5.0], left arm + right leg [7.2, 9.7, 12.0]
+    assert [r.side for r in reps] == ["right", "left"]
+    for rep, (start, peak, end) in zip(reps, [(0.6, 3.0, 5.0), (7.2, 9.7, 12.0)]):
+        assert rep.start_s == pytest.approx(start, abs=0.5)
+        assert rep.peak_s == pytest.approx(peak, abs=0.8)
+        assert rep.end_s == pytest.approx(end, abs=0.8)
+    assert session.flags == []

@@ -1,0 +1,52 @@
+"""Landmark traces: reading the shared format, writing our own, and replaying both."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.backends.replay import TraceError, TraceRecorder, load_trace, replay
+from synth import frames_from_angles
+
+TRACES = Path(__file__).parent / "fixtures" / "traces"
+
+
+def test_reads_shared_trace():
+    frames = list(replay(load_trace(TRACES / "glute_bridge_side_1rep.json")))
+    assert len(frames) == 106
+    assert frames[0].width == 500 and frames[0].height == 380
+    assert frames[1].t_ms == pytest.approx(1000 / 30, abs=1)
+    assert frames[0].pose.image.shape == (33, 4) and frames[0].pose.world.shape == (33, 3)
+
+
+def test_round_trip_keeps_poses_and_missing_frames(tmp_path):
+    frames = frames_from_angles([140, np.nan, 150])
+    recorder = TraceRecorder(model="synthetic", label="test")
+    for f in frames:
+        recorder.add(f)
+    path = tmp_path / "t.json"
+    path.write_text(recorder.to_json())
+    back = list(replay(load_trace(path)))
+    assert [f.pose is None for f in back] == [False, True, False]
+    assert np.allclose(back[0].pose.image, frames[0].pose.image, atol=1e-5)
+    assert json.loads(path.read_text())["format"] == "formcheck-trace/v1"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "not a JSON landmark trace"),
+    ('{"format": "other/v9", "frames": []}', "unsupported trace format"),
+    ('{"format": "mediapipe-pose-33/v1", "width": 10, "height": 10, "frames": []}', "non-empty list"),
+    ('[1, 2, 3]', "unsupported trace format"),
+])
+def test_malformed_trace_files(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(TraceError, match=message):
+        load_trace(path)
+
+
+def test_malformed_frame_is_named():
+    data = {"format": "mediapipe-pose-33/v1", "width": 10, "height": 10,
+            "frames": [{"t": 0.0, "image": [[0, 0, 0, 1]] * 5}]}
+    with pytest.raises(TraceError, match="frame 0"):
+        list(replay(data))
