@@ -25,7 +25,7 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
   # The lock pins every package (solved once, checked with `pip check`), so installs are
   # fast and repeatable; -e keeps the repo's exercises/ live for clinicians editing them.
   .venv/bin/python -m pip install -q -r requirements.lock
-  .venv/bin/python -m pip install -q --no-deps -e .
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   .venv/bin/python -m pip check
   touch "$stamp"
 fi
