@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .reps import RepCounter
-from .signals import RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, trunk_incline_deg
-from .smoothing import OneEuroFilter, robust_noise_sd
+from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
+                      trunk_incline_deg)
+from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
 
@@ -39,6 +40,7 @@ MIN_UPRIGHT_TRUNK_INCLINE_DEG = 45.0
 SIDE_VIEW_MAX_SHOULDER_RATIO = 0.55  # shoulder width / trunk length seen from the side
 FRONT_VIEW_MIN_SHOULDER_RATIO = 0.45
 MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
+SPIKY_SIGNALS = {"back_bend_deg"}  # outline-based: single-frame jumps when the mask breaks up
 NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimate
 BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
 MIN_BASELINE_SAMPLES = 5
@@ -61,9 +63,17 @@ class ExerciseEngine:
         self.counters = {side: RepCounter(spec.rep, side) for side in self.sides}
         self.rep_signals = {side: spec.rep.signal_for(side) for side in self.sides}
         self.signal_names = spec.signal_names()
-        self.filters = {name: OneEuroFilter() for name in self.signal_names}
+        self.filters = {name: (Chain((CausalMedian(5), OneEuroFilter())) if name in SPIKY_SIGNALS else OneEuroFilter())
+                        for name in self.signal_names}
+        self._speed_names = [n for n in spec.all_signal_names() if speed_source(n)]
+        # Differences of a smoothed angle still jitter; a second, slower filter steadies the speed.
+        self._speed_filters = {n: OneEuroFilter(min_cutoff_hz=0.5, beta=0.0) for n in self._speed_names}
+        self._previous: dict[str, tuple[float, float]] = {}
         self.rules = [_RuleState(rule) for rule in spec.rules]
         self._raw_history = {side: deque(maxlen=NOISE_WINDOW) for side in self.sides}
+        # (t_s, value) of each side's rep signal, for the per-rep opposite extreme at the end.
+        # 16 bytes a frame: a two-hour session at 30 fps holds about 3.5 MB.
+        self._rep_history: dict[str, list[tuple[float, float]]] = {side: [] for side in self.sides}
         self._baseline_history = {side: deque() for side in self.sides}
         self._start_samples: dict[str, list[float]] = {}
         self.reps: list[Rep] = []
@@ -95,10 +105,13 @@ class ExerciseEngine:
         raw = compute(self.signal_names, body if view_ok else None)
         smooth = {name: self.filters[name].update(value, t_ms) for name, value in raw.items()}
         smooth.update(self._derived(smooth))
+        smooth.update(self._speeds(smooth, t_ms))
 
         new_rep = None
         for side, counter in self.counters.items():
             value = self._rep_value(side, smooth, raw, t_ms)
+            if math.isfinite(value):
+                self._rep_history[side].append((t_ms / 1000.0, value))
             rep = counter.update(t_ms, value, self._noise(side))
             if rep is not None:
                 new_rep = self._record_rep(rep)
@@ -131,7 +144,7 @@ class ExerciseEngine:
         for state in self.rules:
             self._close_flag(state, end_ms)
         self.flags.sort(key=lambda f: f.start_s)
-        reps = [self._with_flags(r) for r in self.reps]
+        reps = [self._with_flags(r) for r in self._with_opposite_extremes(self.reps)]
         flags = [replace(f, rep_index=_rep_at(reps, f)) for f in self.flags]
         duration_s = (end_ms - self.first_ms) / 1000.0 if math.isfinite(self.first_ms) else 0.0
         return SessionResult(
@@ -144,6 +157,7 @@ class ExerciseEngine:
             reps=reps,
             flags=flags,
             warnings=self._warnings(),
+            kind=self.spec.rep.kind,
             provenance={
                 "exercise_file": self.spec.source_path,
                 "exercise_version": self.spec.version,
@@ -195,6 +209,20 @@ class ExerciseEngine:
             out[name] = value - baseline
         return out
 
+    def _speeds(self, smooth: dict[str, float], t_ms: float) -> dict[str, float]:
+        """Rates of change (degrees per second) of the signals whose speed a rule watches."""
+        out = {}
+        for name in self._speed_names:
+            source = speed_source(name)
+            value = smooth.get(source, math.nan)
+            previous = self._previous.get(source)
+            speed = math.nan
+            if previous is not None and math.isfinite(value) and math.isfinite(previous[1]) and t_ms > previous[0]:
+                speed = abs(value - previous[1]) / ((t_ms - previous[0]) / 1000.0)
+            self._previous[source] = (t_ms, value)
+            out[name] = self._speed_filters[name].update(speed, t_ms)
+        return out
+
     def _rep_value(self, side: str, smooth: dict[str, float], raw: dict[str, float], t_ms: float) -> float:
         name = self.rep_signals[side]
         value = smooth.get(name, math.nan)
@@ -239,6 +267,17 @@ class ExerciseEngine:
         elif "partial_rep" in codes:
             codes.remove("partial_rep")
         return replace(rep, flags=tuple(dict.fromkeys(codes)))
+
+    def _with_opposite_extremes(self, reps: list[Rep]) -> list[Rep]:
+        out = []
+        for rep in reps:
+            history = self._rep_history[rep.side]
+            later = [r.start_s for r in reps if r.side == rep.side and r.start_s > rep.start_s]
+            until = min(later) if later else math.inf
+            values = [v for t, v in history if rep.start_s <= t < until]
+            low = (min(values) if self.spec.rep.rising else max(values)) if values else math.nan
+            out.append(replace(rep, low_deg=low))
+        return out
 
     def _update_rules(self, smooth: dict[str, float], t_ms: float) -> list[_RuleState]:
         phases = {c.phase for c in self.counters.values()}

@@ -9,6 +9,8 @@ What counts:
 - complete rep: seen leaving the rest zone, reaching the top zone, and returning;
 - partial rep: an excursion of at least ``min_rom_deg`` that never reached the top, or that was
   not seen whole (already under way when the recording began, or cut off by its end);
+- for a hold (``kind = "hold"``): complete when the position was held at least ``target_hold_s``,
+  even if the recording ends during the hold; shorter holds are partial;
 - nothing: excursions shorter than ``min_duration_s``, smaller than ``min_rom_deg`` or, when
   ``min_snr`` is set, not clearly above the signal's noise.
 
@@ -36,6 +38,7 @@ class _Excursion:
     top_ms_total: float = 0.0
     reached_top: bool = False
     seen_start: bool = True
+    cut_off: bool = False  # the recording ended before the movement did
 
 
 class RepCounter:
@@ -101,7 +104,7 @@ class RepCounter:
         if self._current is None:
             return None
         exc = self._current
-        exc.seen_start = False  # not seen whole
+        exc.cut_off = True
         self._current = None
         self.phase = "setup"
         return self._make_rep(exc, t_ms, exc.start_value, noise_sd_deg)
@@ -158,5 +161,13 @@ class RepCounter:
             peak_deg=self._sign * exc.peak_value,
             rom_deg=rom,
             hold_s=exc.top_ms_total / 1000.0,
-            complete=exc.reached_top and exc.seen_start,
+            complete=self._is_complete(exc),
         )
+
+    def _is_complete(self, exc: _Excursion) -> bool:
+        if not (exc.reached_top and exc.seen_start):
+            return False
+        if self.spec.kind == "hold":
+            # A hold still going when the recording ends was held for as long as we saw it.
+            return exc.top_ms_total >= 1000.0 * self.spec.target_hold_s
+        return not exc.cut_off

@@ -111,14 +111,84 @@ def trunk_incline_deg(body: Body) -> float:
 
 
 def hip_lift_deg(body: Body) -> float:
-    """How far the hips have risen, as the incline of the knee-hip line's complement.
-
-    Used lying on the back: the angle of the shoulder-hip line above the floor, positive when the
-    hips are higher than the shoulders.
-    """
+    """Incline of the shoulder-hip line lying on the back: positive when the hips are higher than
+    the shoulders (hips rolling up off the mat), 0 lying flat."""
     shoulder, hip = body.near("shoulder"), body.near("hip")
-    return float(math.degrees(math.atan2(shoulder[1] - hip[1], abs(hip[0] - shoulder[0])))) if np.all(
-        np.isfinite(np.r_[shoulder, hip])) else math.nan
+    return segment_incline_deg(shoulder, hip) if hip[0] >= shoulder[0] else segment_incline_deg(hip, shoulder) * -1
+
+
+def head_lift_deg(body: Body) -> float:
+    """Incline of the shoulder-ear line above the trunk line, lying on the back (0 = head resting
+    in line with the trunk, positive = head and shoulders curling up off the mat)."""
+    shoulder, ear, hip = body.near("shoulder"), body.near("ear"), body.near("hip")
+    # The ear rising above the line means the shoulder sinks below the hip-ear line, towards the floor.
+    return signed_bend_deg(hip, shoulder, ear, toward=shoulder + np.array([0.0, 1000.0]))
+
+
+def hip_flexion_deg(body: Body) -> float:
+    """Hip flexion on the near side: 180 minus the shoulder-hip-knee angle (0 = straight, 90 =
+    thigh at a right angle to the trunk, 150 = folded as in child's pose)."""
+    return 180.0 - joint_angle_deg(body.near("shoulder"), body.near("hip"), body.near("knee"))
+
+
+def _hip_flexion(side: str) -> Callable[[Body], float]:
+    def hip_flexion_side_deg(body: Body) -> float:
+        """Hip flexion of one leg (180 minus that side's shoulder-hip-knee angle)."""
+        return 180.0 - joint_angle_deg(body.p(f"{side}_shoulder"), body.p(f"{side}_hip"), body.p(f"{side}_knee"))
+    return hip_flexion_side_deg
+
+
+def shin_incline_deg(body: Body) -> float:
+    """Forward lean of the near shin from vertical (ankle-knee line); knees past the toes lean it more."""
+    return 180.0 - angle_from_down_deg(body.near("ankle"), body.near("knee"))
+
+
+def trunk_lean_deg(body: Body) -> float:
+    """Lean of the trunk from vertical (0 = upright against the wall, 90 = horizontal)."""
+    return 90.0 - trunk_incline_deg(body)
+
+
+def _hip_abduction(side: str) -> Callable[[Body], float]:
+    def hip_abduction_deg(body: Body) -> float:
+        """Leg lifted sideways, lying on the side and seen from the front: 180 minus the
+        shoulder-hip-ankle angle of that side (0 = leg in line with the trunk)."""
+        return 180.0 - joint_angle_deg(body.p(f"{side}_shoulder"), body.p(f"{side}_hip"), body.p(f"{side}_ankle"))
+    return hip_abduction_deg
+
+
+def _leg_forward(side: str) -> Callable[[Body], float]:
+    def leg_forward_deg(body: Body) -> float:
+        """Forward (flexion) component of the leg's direction in 3D, from world landmarks: 0 with the
+        leg in the trunk's plane, positive when it drifts in front of it (hip flexion substituting
+        for abduction in a side-lying leg lift)."""
+        if body.world is None:
+            return math.nan
+        w = body.world
+        down_trunk = w[INDEX[f"{side}_hip"]] - (w[INDEX["left_shoulder"]] + w[INDEX["right_shoulder"]]) / 2
+        across = w[INDEX["right_hip"]] - w[INDEX["left_hip"]]
+        forward = np.cross(across, down_trunk)
+        leg = w[INDEX[f"{side}_ankle"]] - w[INDEX[f"{side}_hip"]]
+        norms = [np.linalg.norm(v) for v in (down_trunk, forward, leg)]
+        if not all(math.isfinite(n) and n > 1e-6 for n in norms):
+            return math.nan
+        along = float(np.dot(leg, down_trunk) / norms[0])
+        ahead = float(np.dot(leg, forward) / norms[1])
+        # The sign of "forward" depends on which side lies down; the nose tells which way is front.
+        nose_ahead = float(np.dot(w[INDEX["nose"]] - w[INDEX[f"{side}_shoulder"]], forward))
+        if nose_ahead < 0:
+            ahead = -ahead
+        return math.degrees(math.atan2(ahead, max(along, 1e-6)))
+    return leg_forward_deg
+
+
+def ankle_spread_pct(body: Body) -> float:
+    """Horizontal distance between the ankles as a percentage of leg length (hip to ankle): peaks at
+    each step when walking past a side camera. Percent, not degrees."""
+    left, right = body.p("left_ankle"), body.p("right_ankle")
+    leg = float(np.linalg.norm(body.near("hip") - body.near("ankle")))
+    if not (np.all(np.isfinite(np.r_[left, right])) and math.isfinite(leg) and leg > 1e-6):
+        return math.nan
+    return 100.0 * abs(float(left[0] - right[0])) / leg
 
 
 def _arm_elevation(side: str) -> Callable[[Body], float]:
@@ -205,6 +275,11 @@ SIGNALS: dict[str, Callable[[Body], float]] = {
     "knee_flexion_deg": knee_flexion_deg,
     "trunk_incline_deg": trunk_incline_deg,
     "hip_lift_deg": hip_lift_deg,
+    "head_lift_deg": head_lift_deg,
+    "hip_flexion_deg": hip_flexion_deg,
+    "shin_incline_deg": shin_incline_deg,
+    "trunk_lean_deg": trunk_lean_deg,
+    "ankle_spread_pct": ankle_spread_pct,
     "leg_above_hip_deg": leg_above_hip_deg,
     "pelvis_roll_deg": pelvis_roll_deg,
     "shoulder_roll_deg": shoulder_roll_deg,
@@ -214,6 +289,9 @@ for _side in SIDES:
     SIGNALS[f"arm_elevation_{_side}_deg"] = _arm_elevation(_side)
     SIGNALS[f"thigh_elevation_{_side}_deg"] = _thigh_elevation(_side)
     SIGNALS[f"bird_dog_reach_{_side}_deg"] = _bird_dog_reach(_side)
+    SIGNALS[f"hip_flexion_{_side}_deg"] = _hip_flexion(_side)
+    SIGNALS[f"hip_abduction_{_side}_deg"] = _hip_abduction(_side)
+    SIGNALS[f"leg_forward_{_side}_deg"] = _leg_forward(_side)
 
 # Signals measured relative to the patient's own start posture (the median of the first valid
 # samples before the first rep): the engine derives them from the per-pose signal named here.
@@ -225,8 +303,23 @@ RELATIVE_TO_START = {
 }
 
 
+# Any signal's speed is available as "<name>_speed_deg_s" (absolute rate of change of the smoothed
+# signal, degrees per second), e.g. to flag jerky movement.
+SPEED_SUFFIX = "_speed_deg_s"
+
+
+def speed_source(name: str) -> str | None:
+    """The signal whose speed ``name`` is, or None if ``name`` is not a speed signal."""
+    if name.endswith(SPEED_SUFFIX):
+        base = name[: -len(SPEED_SUFFIX)] + "_deg"
+        if base in SIGNALS or base in RELATIVE_TO_START:
+            return base
+    return None
+
+
 def known_signal_names() -> list[str]:
-    return sorted([*SIGNALS, *RELATIVE_TO_START])
+    base = [*SIGNALS, *RELATIVE_TO_START]
+    return sorted(base + [n[: -len("_deg")] + SPEED_SUFFIX for n in base if n.endswith("_deg")])
 
 
 def compute(names: list[str], body: Body | None) -> dict[str, float]:

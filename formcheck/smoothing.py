@@ -59,6 +59,44 @@ class OneEuroFilter:
         return self._x
 
 
+@dataclass
+class CausalMedian:
+    """Median of the last ``window`` values (NaN ignored): removes single-frame spikes.
+
+    The back's outline jumps for a frame when the segmentation mask breaks up; a One Euro filter,
+    built to follow fast movement, would pass the jump on. Costs (window - 1) / 2 frames of lag.
+    """
+
+    window: int = 5
+    _values: list = field(default_factory=list, init=False)
+
+    def reset(self) -> None:
+        self._values.clear()
+
+    def update(self, value: float, t_ms: float) -> float:
+        if not math.isfinite(value):
+            return math.nan
+        self._values.append(value)
+        del self._values[: -self.window]
+        return float(np.median(self._values))
+
+
+@dataclass
+class Chain:
+    """Filters applied one after the other."""
+
+    filters: tuple
+
+    def reset(self) -> None:
+        for f in self.filters:
+            f.reset()
+
+    def update(self, value: float, t_ms: float) -> float:
+        for f in self.filters:
+            value = f.update(value, t_ms)
+        return value
+
+
 def _alpha(cutoff_hz: float, dt_s: float) -> float:
     tau = 1.0 / (2 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt_s)

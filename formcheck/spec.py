@@ -20,13 +20,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names
+from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names, speed_source
 from .skeleton import SIDES
 
 VIEWS = ("side", "front", "any")
 POSTURES = ("supine", "prone", "quadruped", "kneeling", "standing", "side_lying", "seated")
 SEVERITIES = ("info", "warning", "danger")
 RULE_PHASES = ("any", "rep", "top")
+REP_KINDS = ("reps", "hold", "steps")
 LANDMARK_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index", "ear")
 MAX_SPEC_BYTES = 64 * 1024
 
@@ -52,6 +53,9 @@ class RepSpec:
     sides: tuple[str, ...] = ()  # ("left", "right") for exercises done one side at a time
     baseline_window_s: float = 0.0  # > 0: measure relative to the rest level over this window
     min_snr: float = 0.0  # > 0: a rep must exceed this many times the signal's noise
+    # "reps": movements counted when complete; "hold": time in the position counts, complete when held
+    # at least target_hold_s; "steps": every excursion is one step (walking), cadence is reported.
+    kind: str = "reps"
 
     @property
     def rising(self) -> bool:
@@ -90,13 +94,33 @@ class ExerciseSpec:
     rules: tuple[Rule, ...] = ()
     messages: dict[str, str] = field(default_factory=dict)
     source_path: str = ""
+    # The weeks after surgery in which this exercise is usually done (from the rehab guide);
+    # outside them the app shows a caution a clinician can acknowledge. None: any time.
+    usual_weeks: tuple[float, float] | None = None
 
     def signal_names(self) -> list[str]:
         """Per-pose signals this exercise needs (rep signals for every side and rule signals)."""
-        names = [self.rep.signal_for(s) for s in (self.rep.sides or ("",))]
-        names += [r.signal for r in self.rules]
-        names += [RELATIVE_TO_START[n] for n in names if n in RELATIVE_TO_START]
-        return sorted({n for n in names if n in SIGNALS})
+        names = {speed_source(n) or n for n in self.all_signal_names()}
+        names |= {RELATIVE_TO_START[n] for n in names if n in RELATIVE_TO_START}
+        return sorted(n for n in names if n in SIGNALS)
+
+    def all_signal_names(self) -> list[str]:
+        """Every signal the rep and the rules refer to, per-pose, relative or speed."""
+        names = [self.rep.signal_for(s) for s in (self.rep.sides or ("",))] + [r.signal for r in self.rules]
+        return sorted(set(names))
+
+    def with_rep_targets(self, **changes: float) -> "ExerciseSpec":
+        """A copy with the rep's targets changed (a prescription): ``target_hold_s``, ``top_deg``, ``rest_deg``."""
+        allowed = {"target_hold_s", "top_deg", "rest_deg"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise SpecError(f"{self.name}: cannot change rep fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+        rep = replace(self.rep, **{k: float(v) for k, v in changes.items()})
+        if rep.top_deg == rep.rest_deg or (rep.top_deg > rep.rest_deg) != self.rep.rising:
+            raise SpecError(f"{self.name}: the target must stay on the movement's side of the rest zone")
+        if rep.target_hold_s < 0 or (rep.kind == "hold" and rep.target_hold_s <= 0):
+            raise SpecError(f"{self.name}: target_hold_s must be positive")
+        return replace(self, rep=rep)
 
     def with_overrides(self, limits: dict[str, dict]) -> "ExerciseSpec":
         """A copy with rule limits replaced, e.g. ``{"spinal_flexion": {"above": 15}}`` (a prescription)."""
@@ -156,7 +180,7 @@ def load_spec(path: Path) -> ExerciseSpec:
 def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
     where = _Where(source)
     _only_keys(where, "", data, {"title", "version", "description", "view", "posture", "floor_contacts",
-                                 "required_parts", "rep", "rules", "messages"})
+                                 "required_parts", "rep", "rules", "messages", "usual_weeks"})
     rep_data = _require(where, "rep", data.get("rep"), dict)
     _only_keys(where, "rep.", rep_data, {f for f in RepSpec.__dataclass_fields__})
     sides = tuple(_opt(where, "rep.sides", rep_data.get("sides", []), list))
@@ -173,9 +197,12 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         sides=sides,
         baseline_window_s=_number(where, "rep.baseline_window_s", rep_data.get("baseline_window_s", 0.0), low=0),
         min_snr=_number(where, "rep.min_snr", rep_data.get("min_snr", 0.0), low=0),
+        kind=_choice(where, "rep.kind", rep_data.get("kind", "reps"), REP_KINDS),
     )
     if rep.top_deg == rep.rest_deg:
         raise SpecError(f"{where}: rep.top_deg must differ from rep.rest_deg")
+    if rep.kind == "hold" and rep.target_hold_s <= 0:
+        raise SpecError(f"{where}: rep.target_hold_s must be > 0 for a hold")
     rules = []
     for i, rule_data in enumerate(_opt(where, "rules", data.get("rules", []), list)):
         key = f"rules[{i}]"
@@ -208,6 +235,14 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         if part not in LANDMARK_PARTS:
             raise SpecError(f"{where}: required_parts: {part!r} is not one of {LANDMARK_PARTS}")
     messages = _opt(where, "messages", data.get("messages", {}), dict)
+    weeks = data.get("usual_weeks")
+    if weeks is not None:
+        weeks = _opt(where, "usual_weeks", weeks, list)
+        if len(weeks) != 2:
+            raise SpecError(f"{where}: usual_weeks must be [first week, last week], got {weeks}")
+        weeks = tuple(_number(where, "usual_weeks", w, low=0) for w in weeks)
+        if weeks[0] > weeks[1]:
+            raise SpecError(f"{where}: usual_weeks: the first week comes after the last")
     return ExerciseSpec(
         name=name,
         title=_require(where, "title", data.get("title"), str),
@@ -221,6 +256,7 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         rules=tuple(rules),
         messages={str(k): str(v) for k, v in messages.items()},
         source_path=source,
+        usual_weeks=weeks,
     )
 
 

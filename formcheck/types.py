@@ -87,6 +87,9 @@ class Rep:
     hold_s: float  # time spent within the top zone (seconds)
     complete: bool  # reached the target and came back; False: a partial rep
     flags: tuple[str, ...] = ()  # codes of the flags raised during this rep
+    # The signal's opposite extreme from this rep's start until the next rep starts (degrees): for
+    # cat-cow, the extension (cow) that follows the flexion (cat); NaN until the session ends.
+    low_deg: float = float("nan")
 
     @property
     def duration_s(self) -> float:
@@ -103,6 +106,7 @@ class Rep:
             "peak_deg": _round_or_none(self.peak_deg),
             "rom_deg": _round_or_none(self.rom_deg),
             "hold_s": round(self.hold_s, 3),
+            "low_deg": _round_or_none(self.low_deg),
             "complete": self.complete,
             "flags": list(self.flags),
         }
@@ -141,6 +145,7 @@ class SessionResult:
     flags: list[Flag] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)  # model, filters, spec file, versions
+    kind: str = "reps"  # "reps" | "hold" | "steps" (see spec.RepSpec.kind)
 
     @property
     def complete_reps(self) -> list[Rep]:
@@ -155,10 +160,23 @@ class SessionResult:
         for rep in self.complete_reps:
             if rep.side:
                 by_side[rep.side] = by_side.get(rep.side, 0) + 1
+        complete = self.complete_reps
+        extra: dict = {}
+        if self.kind == "hold":
+            extra["holds"] = len(complete)
+            extra["total_hold_s"] = round(sum(r.hold_s for r in self.reps), 3)
+            extra["deepest_deg"] = _round_or_none(max((r.peak_deg for r in self.reps), default=float("nan")))
+        if self.kind == "steps":
+            walking_s = (complete[-1].end_s - complete[0].start_s) if complete else 0.0
+            extra["steps"] = len(complete)
+            extra["walking_time_s"] = round(walking_s, 3)
+            extra["cadence_steps_per_min"] = round(60.0 * len(complete) / walking_s, 1) if walking_s > 0 else None
         return {
             "exercise": self.exercise,
             "exercise_title": self.exercise_title,
             "spec_version": self.spec_version,
+            "kind": self.kind,
+            **extra,
             "reps": len(self.complete_reps),
             "reps_by_side": by_side,
             "partial_reps": len(self.partial_reps),
