@@ -93,3 +93,85 @@ def bridge_angles(reps: int, fps: float = 30.0, rest_deg: float = 135.0, top_deg
                   ramp(top_deg, rest_deg, lower_s), np.full(int(rest_s * fps), rest_deg)]
     angles = np.concatenate(parts)
     return angles + rng.normal(0, noise_deg, len(angles)) if noise_deg else angles
+
+
+# --- more postures, built from named points (pixels in a WIDTH x HEIGHT frame) -----------------
+
+def pose_from_points(points: dict[str, tuple[float, float]], visibility: float = 0.99) -> Pose:
+    """A Pose with the given landmarks (both sides when a name has no side); the rest invisible."""
+    image = np.zeros((33, 4))
+    for name, (x, y) in points.items():
+        names = [name] if name in INDEX else [f"left_{name}", f"right_{name}"]
+        for full in names:
+            image[INDEX[full]] = (x / WIDTH, y / HEIGHT, 0.0, visibility)
+    return Pose(image=image)
+
+
+def _polar(origin, length, angle_deg):
+    """Point at ``length`` from ``origin``, ``angle_deg`` counter-clockwise from screen-right (y down)."""
+    a = math.radians(angle_deg)
+    return (origin[0] + length * math.cos(a), origin[1] - length * math.sin(a))
+
+
+def supine_two_legs(left_flexion_deg: float, right_flexion_deg: float, head_lift_deg: float = 0.0,
+                    hip_lift_deg: float = 0.0) -> Pose:
+    """Lying on the back, head screen-left; each leg's hip flexion (0 = straight, 90 = thigh vertical)."""
+    shoulder = (200.0, 250.0)
+    hip = _polar(shoulder, 180.0, hip_lift_deg)
+    pts = {"shoulder": shoulder, "hip": hip,
+           "ear": _polar(shoulder, 50.0, 180.0 - head_lift_deg - 5.0),
+           "heel": (520.0, 252.0), "wrist": (320.0, 250.0), "elbow": (260.0, 250.0)}
+    for side, flexion in (("left", left_flexion_deg), ("right", right_flexion_deg)):
+        knee = _polar(hip, 150.0, hip_lift_deg + flexion)
+        pts[f"{side}_knee"] = knee
+        pts[f"{side}_ankle"] = _polar(knee, 140.0, -60.0 if flexion < 100 else 200.0)
+    return pose_from_points(pts)
+
+
+def standing_side(knee_flexion_deg: float, shin_incline_deg: float = 10.0, trunk_lean_deg: float = 5.0) -> Pose:
+    """Standing side-on, facing screen-right; knee flexion 0 = straight legs."""
+    ankle = (300.0, 340.0)
+    knee = _polar(ankle, 110.0, 90.0 - shin_incline_deg)
+    thigh_angle = 90.0 - shin_incline_deg + knee_flexion_deg  # the thigh folds back from the shin
+    hip = _polar(knee, 110.0, thigh_angle)
+    shoulder = _polar(hip, 130.0, 90.0 - trunk_lean_deg)
+    pts = {"ankle": ankle, "heel": (290.0, 342.0), "foot_index": (330.0, 342.0), "knee": knee, "hip": hip,
+           "shoulder": shoulder, "ear": (shoulder[0] + 5.0, shoulder[1] - 30.0)}
+    return pose_from_points(pts)
+
+
+def side_lying(top_leg_abduction_deg: float, top: str = "right") -> Pose:
+    """Lying on one side, seen from the front; the top leg lifted by the given angle."""
+    bottom = "left" if top == "right" else "right"
+    shoulder, hip = (150.0, 250.0), (330.0, 250.0)
+    pts = {"shoulder": shoulder, "hip": hip, "ear": (110.0, 245.0),
+           f"{bottom}_knee": (420.0, 260.0), f"{bottom}_ankle": (500.0, 255.0),
+           f"{top}_knee": _polar(hip, 110.0, top_leg_abduction_deg),
+           f"{top}_ankle": _polar(hip, 220.0, top_leg_abduction_deg)}
+    return pose_from_points(pts)
+
+
+def walking(t_s: float, cadence_spm: float = 100.0) -> Pose:
+    """Walking past a side camera at the given cadence (steps per minute)."""
+    step_s = 60.0 / cadence_spm
+    hip_x = 150.0 + 60.0 * t_s
+    swing = 55.0 * math.sin(math.pi * t_s / step_s)  # ankles cross once per step
+    pts = {"hip": (hip_x, 170.0), "shoulder": (hip_x + 5, 60.0), "ear": (hip_x + 10, 35.0),
+           "left_knee": (hip_x + swing / 2, 255.0), "right_knee": (hip_x - swing / 2, 255.0),
+           "left_ankle": (hip_x + swing, 340.0), "right_ankle": (hip_x - swing, 340.0)}
+    return pose_from_points(pts)
+
+
+def frames_of(poses, fps: float = 30.0) -> list[PoseFrame]:
+    return [PoseFrame(i, 1000.0 * i / fps, WIDTH, HEIGHT, p) for i, p in enumerate(poses)]
+
+
+def ramp_hold(low: float, high: float, reps: int, fps: float = 30.0, move_s: float = 1.0, hold_s: float = 2.0,
+              rest_s: float = 1.5) -> np.ndarray:
+    """low -> high -> hold -> low, ``reps`` times, with rests between."""
+    n_move = int(move_s * fps)
+    up = low + (high - low) * (1 - np.cos(np.linspace(0, np.pi, n_move))) / 2
+    parts = [np.full(int(rest_s * fps), low)]
+    for _ in range(reps):
+        parts += [up, np.full(int(hold_s * fps), high), up[::-1], np.full(int(rest_s * fps), low)]
+    return np.concatenate(parts)

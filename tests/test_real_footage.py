@@ -95,3 +95,25 @@ def test_wrong_position_counts_nothing_and_says_so(tmp_path, clip, exercise):
     session = analyze(VIDEO / clip, load_exercise(exercise), tmp_path, AnalyzeOptions(write_video=False))
     assert session.reps == [] and session.flags == []
     assert any("start position" in w for w in session.warnings)
+
+
+def test_cat_cow_counts_two_cycles_with_both_directions(tmp_path):
+    session = analyze(VIDEO / "cat_cow_360.mp4", load_exercise("cat_cow"), tmp_path, AnalyzeOptions(write_video=False))
+    reps = session.complete_reps
+    # cat (flexion) peaks at 1.7 and 8.3 s; the cow (extension) follows each
+    assert len(reps) == 2
+    for rep, cat_peak in zip(reps, (1.7, 8.3)):
+        assert rep.peak_s == pytest.approx(cat_peak, abs=0.8)
+        assert rep.peak_deg > 30 and rep.low_deg < -10  # range in both directions from the start posture
+    assert session.flags == []  # a slow, moderate cat-cow is within the default limits
+
+
+def test_childs_pose_is_one_hold(tmp_path):
+    spec = load_exercise("childs_pose").with_rep_targets(target_hold_s=8)  # the clip holds about 9-10 s
+    session = analyze(VIDEO / "childs_pose_360.mp4", spec, tmp_path, AnalyzeOptions(write_video=False))
+    summary = session.to_dict()
+    # kneeling and lowering 0-3.5 s, then one hold to the end (12.7 s)
+    assert summary["holds"] == 1 and summary["partial_reps"] == 0
+    hold = session.complete_reps[0]
+    assert 1.0 <= hold.start_s <= 3.8 and hold.end_s == pytest.approx(12.7, abs=0.2)
+    assert hold.hold_s >= 8.0 and hold.peak_deg > 140
