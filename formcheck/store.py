@@ -111,6 +111,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
             trace_zlib BLOB NOT NULL          -- zlib-compressed UTF-8 JSON
         )""",
     ),
+    # 2: a clinician's prescription per patient, kept as the TOML text clinicians export and import
+    (
+        """CREATE TABLE prescriptions (
+            patient_id INTEGER PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
+            toml TEXT NOT NULL,
+            updated_at TEXT NOT NULL          -- ISO 8601, UTC
+        )""",
+    ),
 ]
 
 
@@ -424,6 +432,31 @@ class Store:
             return zlib.decompress(row["trace_zlib"]).decode("utf-8")
         except (zlib.error, UnicodeDecodeError) as exc:
             raise StoreError(f"The stored trace of session {session_id} is damaged: {exc}") from exc
+
+    # -- prescriptions -------------------------------------------------------------------------
+
+    def set_prescription(self, patient_id: int, toml_text: str) -> None:
+        """Store a patient's prescription (validated first: a bad one is a StoreError, nothing saved)."""
+        from .prescription import PrescriptionError, parse_prescription
+
+        try:
+            parse_prescription(toml_text)
+        except PrescriptionError as exc:
+            raise StoreError(f"The prescription was not saved: {exc}") from exc
+        with self._write() as conn:
+            _fetch_patient(conn, patient_id)
+            conn.execute(
+                "INSERT INTO prescriptions (patient_id, toml, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(patient_id) DO UPDATE SET toml = excluded.toml, updated_at = excluded.updated_at",
+                (patient_id, toml_text, _iso(_utc_now())),
+            )
+
+    def get_prescription(self, patient_id: int) -> str | None:
+        """The patient's prescription as TOML text, or None if the clinician has not set one."""
+        with self._connect() as conn:
+            _fetch_patient(conn, patient_id)
+            row = conn.execute("SELECT toml FROM prescriptions WHERE patient_id = ?", (patient_id,)).fetchone()
+        return None if row is None else str(row["toml"])
 
     def delete_session(self, session_id: int) -> None:
         """Delete a session with its reps, flags and trace.
