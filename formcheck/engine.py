@@ -84,11 +84,18 @@ class ExerciseEngine:
         self.first_ms = math.nan
         self.last_ms = math.nan
         self.view_problems: dict[str, int] = {}
+        self.frames_out_of_order = 0
+        self._last_result: FrameResult | None = None
 
     # --- per frame ---------------------------------------------------------------------------
 
     def process(self, frame: PoseFrame) -> FrameResult:
         t_ms = frame.t_ms
+        if self._last_result is not None and not t_ms > self.last_ms:
+            # A late, repeated or out-of-order frame (a webcam hiccup): time must move forward for
+            # durations and speeds to mean anything, so it is skipped and the last state repeated.
+            self.frames_out_of_order += 1
+            return replace(self._last_result, index=frame.index, new_rep=None)
         self.frames += 1
         self.first_ms = t_ms if math.isnan(self.first_ms) else self.first_ms
         self.last_ms = t_ms
@@ -118,7 +125,7 @@ class ExerciseEngine:
         active = self._update_rules(smooth, t_ms)
         phase = self._phase()
         counts = self._counts()
-        return FrameResult(
+        self._last_result = FrameResult(
             index=frame.index,
             t_ms=t_ms,
             pose=frame.pose,
@@ -133,6 +140,7 @@ class ExerciseEngine:
             cues=tuple(dict.fromkeys(s.rule.message for s in active)),
             new_rep=new_rep,
         )
+        return self._last_result
 
     def finish(self) -> SessionResult:
         """Close open reps and flags and return the session's result."""
@@ -339,6 +347,8 @@ class ExerciseEngine:
             warnings.append(f"Counting was paused for {100 - 100 * self.frames_in_view // self.frames}% of the "
                             f"recording because the body was not in position or not in view (most often: "
                             f"\"{worst}\").")
+        if self.frames_out_of_order:
+            warnings.append(f"{self.frames_out_of_order} frame(s) arrived late or out of order and were skipped.")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]
         if noisy:
             noise = max(self._noise(side) for side in self.sides)

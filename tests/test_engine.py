@@ -124,3 +124,19 @@ def test_shared_trace_bird_dog_two_reps_with_sides():
         assert rep.peak_s == pytest.approx(peak, abs=0.8)
         assert rep.end_s == pytest.approx(end, abs=0.8)
     assert session.flags == []
+
+
+def test_late_and_repeated_frames_are_skipped_not_counted():
+    frames = frames_from_angles(bridge_angles(2))
+    shuffled = []
+    for i, frame in enumerate(frames):
+        shuffled.append(frame)
+        if i % 10 == 5:
+            shuffled.append(frames[i - 3])  # a late frame from 0.1 s ago
+            shuffled.append(frame)          # and a duplicate
+    engine = ExerciseEngine(load_exercise("glute_bridge"))
+    for frame in shuffled:
+        engine.process(frame)
+    session = engine.finish()
+    assert len(session.complete_reps) == 2 and session.frames == len(frames)
+    assert any("out of order" in w for w in session.warnings)
