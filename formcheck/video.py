@@ -1,14 +1,19 @@
 """Frame sources: video files yielding (index, t_ms, BGR frame) with container timestamps.
 
 Timestamps come from the container (CAP_PROP_POS_MSEC), not index / fps, so variable-frame-rate
-phone clips keep their real timing. OpenCV applies rotation metadata, so portrait phone clips
+phone clips keep their real timing. Rotation metadata is applied, so portrait phone clips
 come out upright. Frames are streamed one at a time: memory stays flat however long the video.
+
+``ReadAhead`` runs any such stream in a background thread a few items ahead of its consumer:
+the analysis uses it to decode, run the pose model and write its outputs at the same time.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Generic, Iterable, Iterator, TypeVar
 
 import cv2
 import numpy as np
@@ -42,6 +47,9 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
     cap = cv2.VideoCapture(str(path))
+    # Phone clips carry their rotation as metadata; this OpenCV build ignores it unless asked,
+    # which would show a portrait recording on its side and measure every angle off by 90 degrees.
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     if not cap.isOpened():
         raise VideoError(f"{path}: not a video OpenCV can read (unknown format or damaged file)")
     info = VideoInfo(
@@ -81,3 +89,83 @@ def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
     if info.frame_count > 0 and index < TRUNCATED_FRACTION * info.frame_count:
         raise TruncatedVideoError(f"{path}: the video is truncated or damaged: only {index} of its "
                                   f"{info.frame_count} frames could be decoded")
+
+
+T = TypeVar("T")
+_END = object()  # the producer's last queue entry: (_END, exception or None)
+
+
+class ReadAhead(Generic[T]):
+    """Iterate ``items`` in a background thread, at most ``depth`` items ahead of the consumer.
+
+    The bounded queue keeps memory flat (``depth`` frames in flight, however long the video).
+    Overlap only pays where the work releases the GIL: OpenCV decoding, MediaPipe inference
+    and PyAV encoding all do. Items arrive in order; an exception raised by ``items`` is
+    re-raised in the consumer, after the items produced before it. ``close()`` (also on leaving
+    a ``with`` block) stops the thread and closes ``items`` in it, so a generator's ``finally``
+    runs where the generator ran; call it before freeing anything ``items`` uses.
+    """
+
+    def __init__(self, items: Iterable[T], depth: int = 4, name: str = "read-ahead"):
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._produce, args=(items,), name=name, daemon=True)
+        self._thread.start()
+
+    def _produce(self, items: Iterable[T]) -> None:
+        error: BaseException | None = None
+        try:
+            iterator = iter(items)
+            try:
+                for item in iterator:
+                    if self._stop.is_set():
+                        break
+                    self._queue.put((item, None))
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            error = exc
+        if not self._stop.is_set():
+            self._queue.put((_END, error))
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._finished:
+            raise StopIteration
+        item, error = self._queue.get()
+        if item is _END:
+            self._finished = True
+            self._thread.join()
+            if error is not None:
+                raise error
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the producer (it finishes the item in hand) and wait for its thread to end."""
+        self._finished = True
+        self._stop.set()
+        while self._thread.is_alive():
+            self._drain()  # unblock a producer waiting for room in the queue
+            self._thread.join(timeout=0.05)
+        self._drain()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    def __enter__(self) -> "ReadAhead[T]":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
