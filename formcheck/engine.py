@@ -283,7 +283,7 @@ class ExerciseEngine:
             later = [r.start_s for r in reps if r.side == rep.side and r.start_s > rep.start_s]
             until = min(later) if later else math.inf
             values = [v for t, v in history if rep.start_s <= t < until]
-            low = (min(values) if self.spec.rep.rising else max(values)) if values else math.nan
+            low = (min(values) if self.spec.rep.rising else max(values)) if values else None
             out.append(replace(rep, low_deg=low))
         return out
 

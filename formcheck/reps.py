@@ -39,6 +39,8 @@ class _Excursion:
     reached_top: bool = False
     seen_start: bool = True
     cut_off: bool = False  # the recording ended before the movement did
+    back_at_rest_ms: float = math.nan  # when the signal re-entered the rest zone (pending end)
+    back_at_rest_value: float = math.nan
 
 
 class RepCounter:
@@ -90,9 +92,17 @@ class RepCounter:
             self._current = _Excursion(start_ms, start_v, t_ms, v)
             self.phase = "rising"
         assert self._current is not None
+        exc = self._current
         if v <= self._rest:
-            return self._finish(t_ms, v, noise_sd_deg)
-        self._track(self._current, t_ms, v, dt_ms)
+            # Back in the rest zone: the rep ends here, once the signal has stayed there for
+            # min_rest_s (a brief dip mid-hold, e.g. a landmark lost for a moment, is not an end).
+            if math.isnan(exc.back_at_rest_ms):
+                exc.back_at_rest_ms, exc.back_at_rest_value = t_ms, v
+            if t_ms - exc.back_at_rest_ms >= 1000.0 * self.spec.min_rest_s:
+                return self._finish(exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg, t_ms, v)
+            return None
+        exc.back_at_rest_ms = math.nan
+        self._track(exc, t_ms, v, dt_ms)
         if v >= self._top:
             self.phase = "top"
         elif self._current.reached_top:
@@ -104,9 +114,11 @@ class RepCounter:
         if self._current is None:
             return None
         exc = self._current
-        exc.cut_off = True
         self._current = None
         self.phase = "setup"
+        if math.isfinite(exc.back_at_rest_ms):  # it had come back to rest: a finished movement
+            return self._make_rep(exc, exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg)
+        exc.cut_off = True
         return self._make_rep(exc, t_ms, exc.start_value, noise_sd_deg)
 
     # --- internals -----------------------------------------------------------------------
@@ -134,14 +146,17 @@ class RepCounter:
             exc.reached_top = True
             exc.top_ms_total += dt_ms
 
-    def _finish(self, t_ms: float, v: float, noise_sd_deg: float) -> Rep | None:
+    def _finish(self, end_ms: float, end_v: float, noise_sd_deg: float, now_ms: float | None = None,
+                now_v: float | None = None) -> Rep | None:
         exc = self._current
         self._current = None
         self.phase = "rest"
         self._recent.clear()
-        self._remember_rest(t_ms, v)
+        self._remember_rest(end_ms, end_v)
+        if now_ms is not None and now_ms != end_ms:
+            self._remember_rest(now_ms, now_v)
         assert exc is not None
-        return self._make_rep(exc, t_ms, v, noise_sd_deg)
+        return self._make_rep(exc, end_ms, end_v, noise_sd_deg)
 
     def _make_rep(self, exc: _Excursion, end_ms: float, end_value: float, noise_sd_deg: float) -> Rep | None:
         duration_ms = end_ms - exc.start_ms

@@ -48,6 +48,7 @@ class RepSpec:
     rest_deg: float  # the rep starts when the signal leaves the rest zone and ends when it returns
     top_deg: float  # reaching this counts the rep as complete
     min_duration_s: float = 0.8  # shorter excursions are noise
+    min_rest_s: float = 0.4  # the signal must stay back in the rest zone this long to end a rep
     min_rom_deg: float = 5.0  # smaller excursions are noise, not even a partial rep
     target_hold_s: float = 0.0  # prescribed time in the top zone; 0 = no hold required
     sides: tuple[str, ...] = ()  # ("left", "right") for exercises done one side at a time
@@ -193,6 +194,7 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         top_deg=_number(where, "rep.top_deg", rep_data.get("top_deg")),
         min_duration_s=_number(where, "rep.min_duration_s", rep_data.get("min_duration_s", 0.8), low=0),
         min_rom_deg=_number(where, "rep.min_rom_deg", rep_data.get("min_rom_deg", 5.0), low=0),
+        min_rest_s=_number(where, "rep.min_rest_s", rep_data.get("min_rest_s", 0.4), low=0),
         target_hold_s=_number(where, "rep.target_hold_s", rep_data.get("target_hold_s", 0.0), low=0),
         sides=sides,
         baseline_window_s=_number(where, "rep.baseline_window_s", rep_data.get("baseline_window_s", 0.0), low=0),

@@ -119,6 +119,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
             updated_at TEXT NOT NULL          -- ISO 8601, UTC
         )""",
     ),
+    # 3: each rep's opposite extreme (e.g. the cow after a cat), Rep.low_deg
+    ("ALTER TABLE reps ADD COLUMN low_deg REAL",),
 ]
 
 
@@ -419,6 +421,7 @@ class Store:
             flags=flags,
             warnings=list(summary.get("warnings", [])),
             provenance=dict(summary.get("provenance", {})),
+            kind=str(summary.get("kind", "reps")),
         )
 
     def get_trace(self, session_id: int) -> str | None:
@@ -647,13 +650,13 @@ def _write_result(conn: sqlite3.Connection, session: sqlite3.Row, result: Sessio
     conn.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
     conn.executemany(
         """INSERT INTO reps (session_id, rep_index, side, start_s, peak_s, end_s, peak_deg, rom_deg,
-                             hold_s, complete, flags_json)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                             hold_s, complete, flags_json, low_deg)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 session_id, rep.index, rep.side, rep.start_s, rep.peak_s, rep.end_s,
                 _none_if_nan(rep.peak_deg), _none_if_nan(rep.rom_deg), rep.hold_s,
-                int(rep.complete), json.dumps(list(rep.flags)),
+                int(rep.complete), json.dumps(list(rep.flags)), _none_if_nan(rep.low_deg),
             )
             for rep in result.reps
         ],
@@ -686,6 +689,7 @@ def _read_reps(conn: sqlite3.Connection, session_id: int) -> list[Rep]:
             hold_s=r["hold_s"],
             complete=bool(r["complete"]),
             flags=tuple(json.loads(r["flags_json"])),
+            low_deg=r["low_deg"],
         )
         for r in rows
     ]

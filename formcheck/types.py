@@ -88,8 +88,8 @@ class Rep:
     complete: bool  # reached the target and came back; False: a partial rep
     flags: tuple[str, ...] = ()  # codes of the flags raised during this rep
     # The signal's opposite extreme from this rep's start until the next rep starts (degrees): for
-    # cat-cow, the extension (cow) that follows the flexion (cat); NaN until the session ends.
-    low_deg: float = float("nan")
+    # cat-cow, the extension (cow) that follows the flexion (cat); None until the session ends.
+    low_deg: float | None = None
 
     @property
     def duration_s(self) -> float:
