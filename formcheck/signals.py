@@ -244,20 +244,18 @@ def pelvis_roll_deg(body: Body) -> float:
     down; positive when the right hip is lower (degrees). Its zero depends on the camera, so rules
     use ``trunk_rotation_deg``, the change from the start posture.
     """
-    if body.world is None:
-        return math.nan
-    vec = body.world[INDEX["right_hip"]] - body.world[INDEX["left_hip"]]
-    length = float(np.linalg.norm(vec))
-    if not math.isfinite(length) or length < 1e-6:
-        return math.nan
-    return math.degrees(math.asin(max(-1.0, min(1.0, vec[1] / length))))
+    return _world_line_tilt_deg(body, "hip")
 
 
 def shoulder_roll_deg(body: Body) -> float:
     """Like pelvis_roll_deg for the shoulder line (trunk rotation shows at both ends)."""
+    return _world_line_tilt_deg(body, "shoulder")
+
+
+def _world_line_tilt_deg(body: Body, part: str) -> float:
     if body.world is None:
         return math.nan
-    vec = body.world[INDEX["right_shoulder"]] - body.world[INDEX["left_shoulder"]]
+    vec = body.world[INDEX[f"right_{part}"]] - body.world[INDEX[f"left_{part}"]]
     length = float(np.linalg.norm(vec))
     if not math.isfinite(length) or length < 1e-6:
         return math.nan
