@@ -25,7 +25,8 @@ DARK = (30, 30, 30)
 def draw(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, fps: float | None = None) -> np.ndarray:
     """Return the frame with the overlay drawn on it (the input is modified in place too)."""
     h, w = frame.shape[:2]
-    scale = max(h, w) / 720.0
+    # Text scales with the frame's short side, so a portrait phone clip keeps its panel inside.
+    scale = max(0.45, min(h, w) / 540.0)
     if result.pose is not None:
         _draw_skeleton(frame, result, scale)
     _draw_panel(frame, result, spec, scale, fps)
@@ -60,7 +61,7 @@ def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scal
     lines = [f"Reps {result.reps}" + (f"  ({side_counts})" if side_counts else "")]
     angle_name, value = _rep_angle(result, spec)
     if math.isfinite(value):
-        lines.append(f"{angle_name} {value:.0f} deg  (target {spec.rep.top_deg:.0f})")
+        lines.append(f"{angle_name} {value:.0f} deg")
     lines.append(f"{result.phase}" + (f"   {fps:.0f} fps" if fps else ""))
     font_scale = 0.7 * scale
     line_h = int(32 * scale)
@@ -127,5 +128,5 @@ def _rep_angle(result: FrameResult, spec: ExerciseSpec) -> tuple[str, float]:
         value = result.signals.get(name, math.nan)
         if math.isfinite(value) and not (math.isfinite(best) and (best >= value) == spec.rep.rising):
             best_name, best = name, value
-    label = best_name.replace("_deg", "").replace("_", " ").capitalize() if best_name else "Angle"
+    label = best_name.replace("_deg", "").replace("_pct", " %").replace("_", " ").capitalize() if best_name else "Angle"
     return label, best
