@@ -205,7 +205,9 @@ class ExerciseEngine:
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
         """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
         out = {}
-        before_first_rep = not self.reps and all(c.phase in ("setup", "rest") for c in self.counters.values())
+        # Only a still start counts as the start posture: a camera that joins mid-movement must not
+        # take a rounded back for the patient's neutral one.
+        before_first_rep = not self.reps and not any(c.moving for c in self.counters.values())
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue

@@ -36,19 +36,20 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 import numpy as np
 
 from .backends import PoseBackend
 from .pipeline import Pipeline
 from .render import draw
-from .spec import ExerciseSpec
+from .spec import ExerciseSpec, Rule
 from .store import Store, StoreError
 from .types import FrameResult, Rep, SessionResult
 
 log = logging.getLogger(__name__)
 
+SEVERITY_RANK = {"danger": 0, "warning": 1, "info": 2}  # the most severe cue is shown first
 CUE_HOLD_S = 2.5  # a cue stays up at least this long, so it can be read from two metres
 STALE_AFTER_S = 60.0  # no frames and no page polls for this long: the tab or camera is gone
 FPS_WINDOW_S = 2.0  # the achieved frame rate is measured over this window
@@ -146,11 +147,11 @@ class LiveSession:
         self._saved = False
         self._status = "waiting"
 
-        self._created = clock()
-        self._last_activity = self._created  # last frame or page poll (for staleness)
+        self._last_activity = clock()  # last frame or page poll (for staleness)
         self._last_frame_at: float | None = None
         self._last_save: float | None = None
         self._problem = ""
+        self._logged: set[type] = set()
         # timestamps
         self._last_t_ms = -math.inf
         self._last_frame_clock_ms: float | None = None
@@ -163,11 +164,8 @@ class LiveSession:
         self._dropped = 0
         self._done_times: deque[float] = deque()
         self._process_ms: deque[float] = deque(maxlen=30)
-        self._cue, self._cue_severity, self._cue_until = "", "", -math.inf
-        self._active: tuple[str, ...] = ()
-        self._flag_events = 0
+        self._cues = CueHolder(spec.rules)
         self._last_rep: LastRep | None = None
-        self._severity = {rule.message: rule.severity for rule in spec.rules}
 
     # -- the camera thread ------------------------------------------------------------------------
 
@@ -189,8 +187,10 @@ class LiveSession:
             if self._result is not None:
                 return frame_bgr
             return self._process(frame_bgr, t_ms, arrived)
-        except Exception:  # noqa: BLE001 - the camera thread must survive anything
-            log.exception("live session %s: a frame could not be processed", self.session_id)
+        except Exception as exc:  # noqa: BLE001 - the camera thread must survive anything
+            if type(exc) not in self._logged:  # once per kind of error, not 30 times a second
+                self._logged.add(type(exc))
+                log.exception("live session %s: a frame could not be processed", self.session_id)
             return frame_bgr
         finally:
             self._busy.release()
@@ -262,21 +262,11 @@ class LiveSession:
         return session_t
 
     def _update_cue(self, result: FrameResult, now: float) -> FrameResult:
-        """Hold the latest cue for CUE_HOLD_S; return the FrameResult to draw (with the held cue)."""
-        started = set(result.active_flags) - set(self._active)
+        """Update the held cue; return the FrameResult to draw, with that cue first."""
         with self._lock:
-            if started:
-                self._flag_events += 1
-            self._active = result.active_flags
-            if result.cues:
-                self._cue = result.cues[0]
-                self._cue_severity = self._severity.get(self._cue, "warning")
-                self._cue_until = now + CUE_HOLD_S
-            elif now >= self._cue_until:
-                self._cue, self._cue_severity = "", ""
-            cue = self._cue
-        if cue and not result.cues:
-            return replace(result, cues=(cue,))
+            cue, _ = self._cues.update(result.active_flags, now)
+        if cue and (not result.cues or result.cues[0] != cue):
+            return replace(result, cues=(cue, *(c for c in result.cues if c != cue)))
         return result
 
     def _measure_fps(self, now: float) -> float:
@@ -321,8 +311,7 @@ class LiveSession:
         now = self._clock()
         with self._lock:
             latest = self._latest
-            cue, severity = (self._cue, self._cue_severity) if now < self._cue_until or (
-                latest is not None and latest.cues) else ("", "")
+            cue, severity = self._cues.current(now)
             return LiveSnapshot(
                 session_id=self.session_id,
                 frames=self._frames,
@@ -335,7 +324,7 @@ class LiveSession:
                 view_message=latest.view_message if latest else "",
                 cue=cue,
                 cue_severity=severity,
-                flag_events=self._flag_events,
+                flag_events=self._cues.started,
                 last_rep=self._last_rep,
                 fps=_rate(self._done_times) if self._done_times and now - self._done_times[-1] < FPS_WINDOW_S else 0.0,
                 process_ms=float(np.mean(self._process_ms)) if self._process_ms else 0.0,
@@ -429,12 +418,13 @@ class LiveSession:
             self._saved = True  # nothing was recorded, nothing to store
             return
         video = self.video_path if self.video_path is not None and self.video_path.is_file() else None
+        trace = self._pipeline.trace_json() if self._pipeline is not None else None
         self.store.finish_session(
-            self.session_id, self._result, pain_after=pain_after, status=status,
-            video_path=video, trace_json=self._pipeline.trace_json(),
+            self.session_id, self._result, pain_after=pain_after, status=status, video_path=video, trace_json=trace,
         )
         self._saved = True
-        self._pipeline.recorder = None  # the trace is stored; free its memory
+        if self._pipeline is not None:
+            self._pipeline.recorder = None  # the trace is stored; free its memory
 
     def is_stale(self, now: float | None = None) -> bool:
         """No frame and no page poll for ``stale_after_s`` seconds (tab closed, camera gone)."""
@@ -447,6 +437,38 @@ class LiveSession:
         if not self.is_stale(now):
             return None
         return self.stop(pain_after=None, status="interrupted")
+
+
+class CueHolder:
+    """Which form cue the patient sees: the most severe rule firing now, or the last one for
+    ``hold_s`` seconds after it stopped, so a short fault can still be read from two metres.
+
+    Not thread-safe on its own (LiveSession calls it under its lock). Times in seconds.
+    """
+
+    def __init__(self, rules: Iterable[Rule], hold_s: float = CUE_HOLD_S):
+        self.rules = {rule.code: rule for rule in rules}
+        self.hold_s = hold_s
+        self.started = 0  # how many times a rule started firing (a sound each time)
+        self._active: frozenset[str] = frozenset()
+        self._cue, self._severity, self._until = "", "", -math.inf
+
+    def update(self, active_flags: Iterable[str], now: float) -> tuple[str, str]:
+        """Take the rules firing on this frame; return (cue, severity) to show, ("", "") for none."""
+        active = frozenset(active_flags)
+        if active - self._active:
+            self.started += 1
+        self._active = active
+        firing = sorted((self.rules[code] for code in active if code in self.rules),
+                        key=lambda rule: (SEVERITY_RANK.get(rule.severity, 3), rule.code))
+        if firing:
+            self._cue, self._severity, self._until = firing[0].message, firing[0].severity, now + self.hold_s
+        return self.current(now)
+
+    def current(self, now: float) -> tuple[str, str]:
+        if self._active or now < self._until:
+            return self._cue, self._severity
+        return "", ""
 
 
 class LiveRegistry:

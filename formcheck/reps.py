@@ -58,6 +58,12 @@ class RepCounter:
         self.discarded_for_noise = 0
         self.largest_discarded_rom_deg = 0.0
 
+    @property
+    def moving(self) -> bool:
+        """True while an excursion from the rest zone is being followed (including one already under
+        way when the signal was first seen)."""
+        return self._current is not None
+
     def update(self, t_ms: float, value_deg: float, noise_sd_deg: float = math.nan) -> Rep | None:
         """Feed one sample; returns a Rep (complete or partial) on the frame it ends, else None."""
         dt_ms = t_ms - self._last_t_ms if math.isfinite(self._last_t_ms) else 0.0

@@ -1,0 +1,718 @@
+"""formcheck's Streamlit app: layout and widgets only.
+
+    streamlit run app.py
+
+Four pages, picked in the sidebar:
+
+* Patient: today's session -- profile, safety check, pain, exercise, then the live webcam with
+  a big rep counter and form cues; "Finish session" saves it.
+* Clinician: review -- a patient's sessions, one session's reps, angle chart, video and exports.
+* Clinician: upload a video -- analyse a recording and store it as a session.
+* Clinician: progress -- reps, range of motion and form flags over the weeks since surgery.
+
+The logic lives in the library: ``formcheck.live`` (the live session, run from the webcam
+thread), ``formcheck.review`` (tables and charts), ``formcheck.uploads`` (analysing a file) and
+``formcheck.store`` (the SQLite database in ``$FORMCHECK_DATA_DIR``). Per-browser state is one
+``UiState`` object in ``st.session_state``. Everything runs on this computer.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from formcheck import prescription_ui, review
+from formcheck.backends import BackendError, make_backend
+from formcheck.backends.replay import TraceError
+from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
+from formcheck.report import reps_csv, session_report_html, summary_json
+from formcheck.spec import ExerciseSpec, SpecError, list_exercises, load_exercise
+from formcheck.store import PatientRow, Store, StoreError, default_data_dir, open_store
+from formcheck.types import SessionResult
+from formcheck.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, UploadError, analyze_upload
+from formcheck.video import VideoError
+
+log = logging.getLogger("formcheck.app")
+
+LIVE_KEY = "formcheck-live"  # the camera component's key
+PAGES = {
+    "patient": "Patient: today's session",
+    "review": "Clinician: review",
+    "upload": "Clinician: upload a video",
+    "progress": "Clinician: progress",
+    "prescription": "Clinician: prescription",
+}
+
+CLEARANCE_NOTE = (
+    "**For patients cleared by their surgeon for these exercises.** These gentle floor exercises "
+    "are typically started about 8-12 weeks after lumbar (back) surgery. This app counts your "
+    "repetitions and reminds you about your form; it does not replace your physiotherapist. "
+    "Follow their advice, and stop if an exercise hurts more than usual."
+)
+
+RED_FLAGS = (
+    ("rf_pain", "Severe pain, or pain that is getting worse?"),
+    ("rf_fever", "Fever or chills?"),
+    ("rf_wound", "Redness, warmth, swelling or fluid (drainage) at your wound?"),
+    ("rf_nerves", "New numbness, tingling or weakness in your legs or feet?"),
+    ("rf_bladder", "Any change in bladder or bowel control?"),
+    ("rf_chest", "Trouble breathing, or chest pain?"),
+)
+
+STOP_MESSAGE = (
+    "**Please stop: do not exercise today.** Contact your doctor or your surgeon's office today "
+    "and tell them about this symptom. If it is severe or sudden (for example loss of bladder or "
+    "bowel control, numbness between your legs, chest pain or trouble breathing), call your "
+    "emergency number now."
+)
+
+SETUP_TIPS = {
+    "side": "Put the laptop on the floor or a low table about 2 metres away, **side-on** to you, so "
+            "your whole body, head to feet, is in the picture.",
+    "front": "Put the laptop about 2 metres away, **facing** you, so your whole body is in the picture.",
+    "any": "Put the laptop about 2 metres away so your whole body is in the picture.",
+}
+
+PHASE_WORDS = {
+    "waiting": "Waiting for the camera",
+    "setup": "Getting into position",
+    "rest": "Starting position",
+    "rising": "Moving",
+    "top": "Hold",
+    "lowering": "Coming back",
+}
+
+CSS = """
+<style>
+.fc-counters { display: flex; gap: 0.75rem; flex-wrap: wrap; }
+.fc-counter { background: #f0f2f6; border-radius: 12px; padding: 0.4rem 1rem; min-width: 6.5rem; text-align: center; }
+.fc-label { font-size: 1.2rem; font-weight: 600; color: #333; }
+.fc-count { font-size: 4.5rem; font-weight: 800; line-height: 1.05; color: #111; }
+.fc-phase { font-size: 1.6rem; font-weight: 600; margin: 0.6rem 0 0.2rem; }
+.fc-box { border-radius: 12px; padding: 0.9rem 1.1rem; font-size: 2.1rem; font-weight: 750; line-height: 1.2; margin: 0.5rem 0; }
+.fc-danger { background: #b00020; color: #fff; }
+.fc-warning { background: #ffb300; color: #000; }
+.fc-info { background: #0b57a4; color: #fff; }
+.fc-good { background: #1b7f3b; color: #fff; }
+.fc-setup { background: #ffe066; color: #000; border: 3px solid #b38600; }
+.fc-waiting { background: #e6e6e6; color: #222; font-size: 1.5rem; }
+.fc-lastrep { font-size: 1.25rem; margin: 0.3rem 0; }
+.st-key-fc-sound { display: none; }
+</style>
+"""
+
+
+# -- resources shared by every browser session ---------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(data_dir: str) -> Store:
+    """The database, opened once per data folder; sessions a crash left 'live' become 'interrupted'."""
+    store = open_store(data_dir)
+    store.mark_interrupted_sessions()
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def get_registry() -> LiveRegistry:
+    """Every live session of this server, so an abandoned one is still finished and saved."""
+    registry = LiveRegistry()
+    registry.start_sweeper()
+    return registry
+
+
+@st.cache_resource(show_spinner="Loading the pose model…")
+def warm_up_pose_model() -> str:
+    """Import MediaPipe and load its model once, so the first camera frame is not delayed."""
+    backend = make_backend("mediapipe")
+    backend.close()
+    return backend.description
+
+
+@st.cache_resource(show_spinner=False)
+def get_exercises() -> tuple[dict[str, ExerciseSpec], tuple[str, ...]]:
+    """The exercise definitions by name, and the problems of any that could not be read."""
+    specs, problems = {}, []
+    for name in list_exercises():
+        try:
+            specs[name] = load_exercise(name)
+        except SpecError as exc:
+            problems.append(str(exc))
+    return specs, tuple(problems)
+
+
+@st.cache_data(max_entries=16, show_spinner="Re-scoring the recorded movement…")
+def angle_series(data_dir: str, session_id: int, exercise: str, updated: str) -> review.AngleSeries | None:
+    """The per-frame angles of a stored session (``updated`` keys the cache to the saved version)."""
+    trace = get_store(data_dir).get_trace(session_id)
+    if trace is None:
+        return None
+    return review.rescore(trace, load_exercise(exercise))
+
+
+# -- per-browser state ---------------------------------------------------------------------------
+
+
+@dataclass
+class Finished:
+    session_id: int | None
+    result: SessionResult
+    pain_before: int | None
+    pain_after: int | None
+    interrupted: bool = False
+
+
+@dataclass
+class UiState:
+    """Everything the app remembers for one browser tab (widgets keep their own values)."""
+
+    red_flags: set = field(default_factory=set)  # patients who answered "yes": no exercise today (until reload)
+    live: LiveSession | None = None  # the session in progress
+    finished: Finished | None = None  # the session just finished, for its summary
+    heard_reps: int = 0  # reps and flag starts already announced by a sound
+    heard_flags: int = 0
+    uploaded_session_id: int | None = None  # the upload page's last analysed session
+    notice: str = ""  # a reminder shown next to the Finish button
+    plan_target: str = ""  # the prescribed set under way, e.g. "Set 1 of 2: 8 reps"
+    runs: int = 0  # full script runs of this tab
+    live_drawn_in_run: int = -10  # the last run that drew the camera view
+
+
+def ui() -> UiState:
+    if "formcheck" not in st.session_state:
+        st.session_state["formcheck"] = UiState()
+    return st.session_state["formcheck"]
+
+
+@contextmanager
+def polite(action: str):
+    """Show a plain message instead of a traceback when ``action`` fails."""
+    try:
+        yield
+    except (StoreError, UploadError, SpecError, VideoError, TraceError, BackendError) as exc:
+        st.error(f"Could not {action}. {exc}")
+    except Exception:  # noqa: BLE001 - the last line of defence: never a traceback on screen
+        log.exception("could not %s", action)
+        st.error(f"Could not {action} because of an unexpected problem. The details are in the app's log.")
+
+
+# -- shared widgets ------------------------------------------------------------------------------
+
+
+def patient_picker(store: Store, key: str, allow_new: bool = True) -> PatientRow | None:
+    """Pick a patient profile (and, with ``allow_new``, create one). Returns the chosen patient."""
+    patients = {p.id: p for p in store.list_patients()}
+    if patients:
+        if st.session_state.get(key) not in patients:
+            st.session_state.pop(key, None)
+        chosen = st.selectbox("Patient", list(patients), format_func=lambda i: review.patient_label(patients[i]),
+                              key=key)
+    else:
+        chosen = None
+        st.info("There is no patient profile yet." + (" Create one below." if allow_new else ""))
+    if allow_new:
+        with st.expander("New patient profile", expanded=not patients):
+            with st.form(f"{key}-form", clear_on_submit=True):
+                st.text_input("Name or label", help="A name, or a label such as initials, if you prefer.",
+                              key=f"{key}-name")
+                st.date_input("Date of surgery (optional)", value=None, max_value=date.today(), format="YYYY-MM-DD",
+                              key=f"{key}-surgery")
+                st.form_submit_button("Create profile", on_click=create_patient, args=(store, key))
+    return patients.get(chosen) if chosen is not None else None
+
+
+def create_patient(store: Store, key: str) -> None:
+    """Form callback: add the patient and select them in the picker ``key``."""
+    with polite("create the profile"):
+        st.session_state[key] = store.add_patient(st.session_state[f"{key}-name"], st.session_state[f"{key}-surgery"])
+
+
+def exercise_picker(key: str) -> ExerciseSpec | None:
+    specs, problems = get_exercises()
+    for problem in problems:
+        st.warning(f"An exercise definition could not be read and is not offered: {problem}")
+    if not specs:
+        st.error("No exercise definitions were found.")
+        return None
+    name = st.selectbox("Exercise", list(specs), format_func=lambda n: specs[n].title, key=key)
+    return specs[name]
+
+
+def pain_picker(label: str, key: str) -> int | None:
+    return st.segmented_control(label, list(range(11)), key=key,
+                                help="0 = no pain at all, 10 = the worst pain you can imagine.")
+
+
+def box(text: str, kind: str) -> str:
+    return f'<div class="fc-box fc-{kind}">{html.escape(text)}</div>'
+
+
+# -- page: patient -------------------------------------------------------------------------------
+
+
+def patient_page(store: Store) -> None:
+    state = ui()
+    st.title("Today's exercise session")
+    st.info(CLEARANCE_NOTE)
+
+    if state.live is not None and state.live.finished:  # finished while the page was away (no camera for a while)
+        live = state.live
+        state.finished = Finished(live.session_id, live.result, live.pain_before, None, interrupted=True)
+        state.live = None
+    if state.live is not None:
+        live_view(state.live)
+        return
+    if state.finished is not None:
+        finished_view(state)
+        return
+
+    st.header("1. Who is exercising?")
+    patient = patient_picker(store, key="patient")
+    if patient is None:
+        return
+
+    st.header("2. Safety check")
+    if not red_flag_check(state, patient.id):
+        return
+
+    st.header("3. Your pain right now")
+    pain_before = pain_picker("How strong is your back or leg pain right now? (0-10)", key="pain_before")
+    if pain_before is None:
+        st.caption("Choose a number to continue.")
+        return
+    if pain_before >= 7:
+        st.warning("Your pain is high today. Check with your physiotherapist before exercising, "
+                   "and stop if it gets worse.")
+
+    st.header("4. Your exercise")
+    prescription = prescription_ui.load_prescription(store, patient.id)
+    plan_target = ""
+    if prescription is not None:
+        step = prescription_ui.todays_step(store, patient, prescription)
+        prescription_ui.plan_banner(step, prescription)
+        if step.done_for_today:
+            return
+        spec = step.exercise.spec()  # with the clinician's targets and limits
+        unit = "holds" if spec.rep.kind == "hold" else "reps"
+        plan_target = f"Set {step.set_number} of {step.exercise.sets}: {step.exercise.reps} {unit}"
+        st.subheader(spec.title)
+    else:
+        spec = exercise_picker(key="exercise")
+    if spec is None:
+        return
+    st.markdown(spec.description)
+    st.markdown("**Camera set-up:** " + SETUP_TIPS.get(spec.view, SETUP_TIPS["any"]))
+    keep_video = st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
+                             value=False, key="keep_video")
+    st.button("Start session", type="primary", on_click=start_live,
+              args=(store, spec, patient.id, pain_before, keep_video, plan_target))
+
+
+def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: int, keep_video: bool,
+               plan_target: str = "") -> None:
+    """"Start session" callback: the live view replaces the checks on this run."""
+    with polite("start the session"):
+        warm_up_pose_model()
+        live = LiveSession(spec, partial(make_backend, "mediapipe"), store, patient_id,
+                           pain_before=pain_before, keep_video=keep_video)
+        get_registry().add(live)
+        state = ui()
+        state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
+        state.plan_target = plan_target
+
+
+def red_flag_check(state: UiState, patient_id: int) -> bool:
+    """The symptoms that mean "do not exercise, contact your doctor". True when all are "No"."""
+    st.markdown("Since your last session, have you had any of the following?")
+    answers = [st.radio(question, ("No", "Yes"), index=None, horizontal=True, key=f"{key}-p{patient_id}")
+               for key, question in RED_FLAGS]
+    if "Yes" in answers:
+        state.red_flags.add(patient_id)
+    if patient_id in state.red_flags:
+        st.error(STOP_MESSAGE)
+        st.caption("If you pressed Yes by mistake, reload the page to start again.")
+        return False
+    if None in answers:
+        st.caption("Answer every question to continue.")
+        return False
+    return True
+
+
+def live_view(live: LiveSession) -> None:
+    st.header(live.spec.title)
+    left, right = st.columns([3, 2], gap="large")
+    with left, polite("start the camera view"):
+        keep_camera_context(ui())
+        webrtc_streamer(
+            key=LIVE_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": []},  # local only: no STUN/TURN server, video stays here
+            media_stream_constraints={"video": True, "audio": False},
+            video_frame_callback=webrtc_callback(live),
+            async_processing=True,
+            video_html_attrs={"style": {"width": "100%", "maxHeight": "640px", "objectFit": "contain"},
+                              "controls": False, "autoPlay": True, "muted": True},
+        )
+        st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
+    with right:
+        sound = st.toggle("Sounds (a chime for each rep, a buzz for a form warning)", value=False, key="sound")
+        live_panel(live, sound)
+
+    st.divider()
+    st.subheader("When you have finished")
+    pain_picker("How strong is your pain now? (0-10)", key="pain_after")
+    notice = ui().notice
+    if notice:
+        st.warning(notice)
+    st.button("Finish session", type="primary", on_click=finish_live, args=(live,))
+
+
+def keep_camera_context(state: UiState) -> None:
+    """Work around a race in streamlit-webrtc 0.79 that stops a running camera stream.
+
+    Its "orphaned context" check compares Streamlit's script-run count, which lags behind when
+    the event loop (shared with aiortc) is busy; back-to-back reruns then look like a skipped
+    run and the library stops the stream (about 3 START clicks in 100 here; see
+    tests/e2e_probe_app.py). The check exists for pages that stop drawing the component; when
+    this tab drew the camera view in the run just before, the context is not orphaned, so its
+    stamp is cleared. This writes a private attribute of the library, checked to exist first.
+    """
+    context = st.session_state.get(LIVE_KEY)
+    if state.live_drawn_in_run == state.runs - 1 and hasattr(context, "_last_rendered_run_count"):
+        context._last_rendered_run_count = None
+    state.live_drawn_in_run = state.runs
+
+
+def finish_live(live: LiveSession) -> None:
+    """"Finish session" callback: save the session; the summary replaces the live view."""
+    state = ui()
+    pain_after = st.session_state.get("pain_after")
+    if pain_after is None:
+        state.notice = "Please choose your pain level now (0-10), then press Finish session."
+        return
+    with polite("save your session"):
+        result = live.stop(pain_after=pain_after)
+        state.finished = Finished(live.session_id, result, live.pain_before, pain_after)
+        state.live, state.notice = None, ""
+
+
+@st.fragment(run_every=0.5)
+def live_panel(live: LiveSession, sound: bool) -> None:
+    """Counts, phase, guidance and the current cue, refreshed twice a second."""
+    live.touch()
+    snap = live.snapshot()
+    if ui().plan_target:
+        st.markdown(f'<div class="fc-lastrep">{html.escape(ui().plan_target)} '
+                    f'({snap.reps} done)</div>', unsafe_allow_html=True)
+    st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
+    st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
+                unsafe_allow_html=True)
+    st.markdown(cue_html(snap), unsafe_allow_html=True)
+    if snap.last_rep is not None:
+        r = snap.last_rep
+        what = "Last rep" if r.complete else "Last try (not counted)"
+        side = f" ({r.side})" if r.side else ""
+        size = f"range {r.rom_deg:.0f}°, " if math.isfinite(r.rom_deg) else ""
+        text = f"{what}{side}: {size}held {r.hold_s:.1f} s."
+        if r.feedback:
+            text += f" {r.feedback}"
+        st.markdown(f'<div class="fc-lastrep">{html.escape(text)}</div>', unsafe_allow_html=True)
+    if snap.problem:
+        st.error(snap.problem)
+    if snap.frames:
+        st.caption(f"Camera: {snap.fps:.0f} frames per second analysed · {snap.process_ms:.0f} ms per frame · "
+                   f"{snap.seconds:.0f} s · saved automatically")
+    if sound:
+        play_sounds(snap)
+
+
+def counter_html(snap: LiveSnapshot, spec: ExerciseSpec) -> str:
+    counters = [(side.capitalize(), snap.reps_by_side.get(side, 0), f"fc-{side}") for side in spec.rep.sides]
+    counters.append(("Total reps" if spec.rep.sides else "Reps", snap.reps, "fc-total"))
+    cells = "".join(
+        f'<div class="fc-counter"><div class="fc-label">{label}</div><div class="fc-count {css}">{n}</div></div>'
+        for label, n, css in counters
+    )
+    return f'<div class="fc-counters">{cells}</div>'
+
+
+def cue_html(snap: LiveSnapshot) -> str:
+    if snap.cue:
+        return box(snap.cue, snap.cue_severity or "warning")
+    if snap.frames == 0:
+        return box("Waiting for the camera picture. If the camera is off, press START under the video.", "waiting")
+    if snap.last_frame_age_s is not None and snap.last_frame_age_s > 3:
+        return box("No picture from the camera. Press START to continue, or finish the session below.", "waiting")
+    if not snap.view_ok and snap.view_message:
+        return box(snap.view_message, "setup")
+    return box("Good. Keep going at your own pace.", "good")
+
+
+def play_sounds(snap: LiveSnapshot) -> None:
+    """A chime for each new rep, a buzz when a form cue starts (autoplayed, hidden player)."""
+    state = ui()
+    sound = None
+    if snap.flag_events > state.heard_flags:
+        sound = FLAG_SOUND
+    elif snap.reps > state.heard_reps:
+        sound = REP_SOUND
+    state.heard_flags, state.heard_reps = snap.flag_events, snap.reps
+    if sound is not None:
+        with st.container(key="fc-sound"):
+            st.audio(sound, format="audio/wav", autoplay=True)
+
+
+def finished_view(state: UiState) -> None:
+    done = state.finished
+    result = done.result
+    if done.session_id is None:
+        st.warning("The camera never started, so there was nothing to save.")
+    elif done.interrupted:
+        st.warning("Your session was saved, but marked as interrupted: no picture came from the camera "
+                   "for a while.")
+    elif result.complete_reps:
+        st.success("Well done! Your session is saved.")
+    else:
+        st.success("Your session is saved.")
+    by_side = result.to_dict()["reps_by_side"]
+    metrics = [("Repetitions", len(result.complete_reps))]
+    if by_side:
+        metrics.append(("By side", ", ".join(f"{s} {n}" for s, n in sorted(by_side.items()))))
+    metrics += [("Time", _duration(result.duration_s)),
+                ("Pain before → after", f"{_pain(done.pain_before)} → {_pain(done.pain_after)}")]
+    for column, (label, value) in zip(st.columns(len(metrics)), metrics):
+        column.metric(label, value)
+    notes = review.patient_summary(result)
+    if notes:
+        st.markdown("**For next time:**\n" + "\n".join(f"- {n}" for n in notes))
+    elif result.complete_reps:
+        st.markdown("No form problems were noticed. Keep it up!")
+    if done.pain_before is not None and done.pain_after is not None and done.pain_after - done.pain_before >= 2:
+        st.warning("Your pain went up during the session. Rest, and if it has not settled within a few "
+                   "hours, tell your physiotherapist before your next session.")
+    st.button("Start another session", on_click=start_over)
+
+
+def start_over() -> None:
+    ui().finished = None
+    for key in ("pain_before", "pain_after"):
+        st.session_state.pop(key, None)
+
+
+def _pain(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+# -- page: review --------------------------------------------------------------------------------
+
+
+def review_page(store: Store) -> None:
+    st.title("Review sessions")
+    patient = patient_picker(store, key="review_patient", allow_new=False)
+    if patient is None:
+        return
+    sessions = store.list_sessions(patient.id)
+    if not sessions:
+        st.info(f"{patient.name} has no sessions yet.")
+        return
+    st.dataframe(review.sessions_table(sessions), hide_index=True)
+    by_id = {s.id: s for s in sessions}
+    session_id = st.selectbox("Open a session", list(by_id), format_func=lambda i: review.session_label(by_id[i]),
+                              key="review_session")
+    session_detail(store, session_id, patient, key="review")
+
+
+def session_detail(store: Store, session_id: int, patient: PatientRow | None, key: str) -> None:
+    """One session: numbers, reps, chart, video, exports."""
+    row = store.get_session(session_id)
+    result = store.get_result(session_id)
+    st.subheader(f"{row.exercise_title}, {review.session_label(row).split(' · ')[0]}")
+    by_side = result.to_dict()["reps_by_side"]
+    cols = st.columns(5)
+    cols[0].metric("Reps", len(result.complete_reps),
+                   help=", ".join(f"{s} {n}" for s, n in sorted(by_side.items())) or None)
+    cols[1].metric("Partial reps", len(result.partial_reps))
+    cols[2].metric("Form flags", review.form_flag_count(row.summary_json))
+    cols[3].metric("Pain before → after", f"{_pain(row.pain_before)} → {_pain(row.pain_after)}")
+    cols[4].metric("Duration", _duration(row.duration_s))
+    st.caption(f"Status: {review.STATUS_WORDS.get(row.status, row.status)} · source: {row.source}"
+               + (f" · reps by side: {', '.join(f'{s} {n}' for s, n in sorted(by_side.items()))}" if by_side else ""))
+    for warning in result.warnings:
+        st.warning(warning)
+
+    st.markdown("#### Repetitions")
+    if result.reps:
+        st.dataframe(review.reps_table(result.reps), hide_index=True)
+    else:
+        st.caption("No repetitions were detected.")
+    if result.flags:
+        st.markdown("#### Flags")
+        st.dataframe(review.flags_table(result.flags), hide_index=True)
+
+    marks = review.moments(result.reps, result.flags)
+    moment = None
+    if marks:
+        moment = st.selectbox("Go to a rep or flag", marks, format_func=lambda m: m.label, key=f"{key}-moment-{session_id}",
+                              index=None, placeholder="Choose a rep or flag to see it in the chart and video")
+    with polite("draw the angle chart"):
+        angle_chart(store, row, result, moment)
+    video = Path(row.video_path) if row.video_path else None
+    if video is not None:
+        if video.is_file():
+            st.markdown("#### Video")
+            st.video(str(video), start_time=review.video_start(moment.t_s) if moment else 0)
+        else:
+            st.caption(f"The kept video {video} is no longer on this computer.")
+
+    st.markdown("#### Export")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Reps (CSV)", reps_csv(result), file_name=review.export_name(patient, row, "csv"),
+                       mime="text/csv", on_click="ignore", key=f"{key}-csv-{session_id}")
+    c2.download_button("Summary (JSON)", summary_json(result), file_name=review.export_name(patient, row, "json"),
+                       mime="application/json", on_click="ignore", key=f"{key}-json-{session_id}")
+    report = session_report_html(result, patient.name if patient else None, review.report_meta(row, patient))
+    c3.download_button("Printable report (HTML)", report, file_name=review.export_name(patient, row, "html"),
+                       mime="text/html", on_click="ignore", key=f"{key}-html-{session_id}")
+
+
+def angle_chart(store: Store, row, result: SessionResult, moment: review.Moment | None) -> None:
+    st.markdown("#### Movement over time")
+    try:
+        spec = load_exercise(row.exercise)
+    except SpecError:
+        st.info(f"The exercise definition “{row.exercise}” is no longer installed, so the chart cannot be drawn.")
+        return
+    series = angle_series(str(store.data_dir), row.id, row.exercise, row.updated_at.isoformat())
+    if series is None:
+        st.info("This session has no stored movement trace (it was interrupted before it was finished), "
+                "so the chart is not available. Its reps and flags above were saved.")
+        return
+    fig = review.angle_figure(series, spec, result.reps, result.flags, marker_s=moment.t_s if moment else None)
+    st.plotly_chart(fig, config={"displaylogo": False})
+    st.caption("Green band: target zone. Blue: counted reps; grey: partial reps. Red / orange: form flags "
+               "(danger / warning). Bottom: the form-check angles with their limits.")
+
+
+# -- page: upload --------------------------------------------------------------------------------
+
+
+def upload_page(store: Store) -> None:
+    state = ui()
+    st.title("Analyse a recorded video")
+    st.caption("The video is analysed on this computer and is not sent anywhere. The original file is not "
+               "kept; the annotated copy is kept only if you tick the box.")
+    patient = patient_picker(store, key="upload_patient")
+    spec = exercise_picker(key="upload_exercise")
+    uploaded = st.file_uploader(f"Video file ({', '.join(t.upper() for t in UPLOAD_TYPES)}, up to {MAX_UPLOAD_MB} MB)",
+                                type=list(UPLOAD_TYPES), max_upload_size=MAX_UPLOAD_MB, key="upload_file")
+    keep = st.checkbox("Keep the annotated video with the session", value=False, key="upload_keep")
+    if st.button("Analyse", type="primary", disabled=uploaded is None or patient is None or spec is None):
+        bar = st.progress(0.0, text="Starting…")
+        with polite("analyse this video"):
+            session_id, _ = analyze_upload(store, patient.id, spec, uploaded, uploaded.name, uploaded.size,
+                                           keep_video=keep, progress=_progress_bar(bar))
+            state.uploaded_session_id = session_id
+        bar.empty()
+    sid = state.uploaded_session_id
+    if sid is not None and patient is not None:
+        with polite("show the analysed session"):
+            row = store.get_session(sid)
+            if row.patient_id == patient.id:
+                st.success(f"Analysed and saved as session {sid}: {row.reps} reps.")
+                session_detail(store, sid, patient, key="upload")
+
+
+def _progress_bar(bar):
+    last = [0.0]
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.25 and done != total:
+            return  # a few updates a second are plenty
+        last[0] = now
+        if total:
+            bar.progress(min(done / total, 1.0), text=f"Analysing frame {done} of {total}…")
+        else:
+            bar.progress(0.0, text=f"Analysing frame {done}…")
+
+    return update
+
+
+# -- page: progress ------------------------------------------------------------------------------
+
+
+def progress_page(store: Store) -> None:
+    st.title("Progress")
+    patient = patient_picker(store, key="progress_patient", allow_new=False)
+    if patient is None:
+        return
+    table = review.progress_table(store.progress(patient.id), store.list_sessions(patient.id))
+    if table.empty:
+        st.info(f"{patient.name} has no sessions yet.")
+    else:
+        exercises = ["All exercises", *sorted(table["Exercise"].unique())]
+        chosen = st.selectbox("Exercise", exercises, key="progress_exercise")
+        if chosen != exercises[0]:
+            table = table[table["Exercise"] == chosen]
+        st.plotly_chart(review.progress_figure(table), config={"displaylogo": False})
+        if patient.surgery_date is None:
+            st.caption("Add the date of surgery below to see weeks since surgery on the chart.")
+        st.dataframe(table, hide_index=True)
+    with st.expander("Patient profile"):
+        with st.form(f"profile-form-{patient.id}"):
+            st.text_input("Name or label", value=patient.name, key=f"profile-name-{patient.id}")
+            st.date_input("Date of surgery", value=patient.surgery_date, max_value=date.today(), format="YYYY-MM-DD",
+                          key=f"profile-surgery-{patient.id}")
+            st.form_submit_button("Save profile", on_click=save_profile, args=(store, patient.id))
+
+
+def prescription_page(store: Store) -> None:
+    st.title("Prescription")
+    st.caption("Which exercises this patient does, how much, and with which limits. The patient's page "
+               "follows it: next exercise, set and rep, rest between sets, done for today.")
+    patient = patient_picker(store, key="rx-patient", allow_new=False)
+    if patient is not None:
+        prescription_ui.prescription_page(store, patient)
+
+
+def save_profile(store: Store, patient_id: int) -> None:
+    with polite("save the profile"):
+        store.update_patient(patient_id, name=st.session_state[f"profile-name-{patient_id}"],
+                             surgery_date=st.session_state[f"profile-surgery-{patient_id}"])
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.set_page_config(page_title="formcheck", layout="wide")
+    st.markdown(CSS, unsafe_allow_html=True)
+    try:
+        store = get_store(str(default_data_dir().resolve()))
+    except StoreError as exc:
+        st.error(f"The data folder cannot be used: {exc}")
+        st.stop()
+    get_registry().sweep()
+    ui().runs += 1
+    page = st.sidebar.radio("Go to", list(PAGES), format_func=PAGES.get, key="page")
+    st.sidebar.caption(f"Everything stays on this computer. Data folder: `{store.data_dir}`")
+    pages = {"patient": patient_page, "review": review_page, "upload": upload_page, "progress": progress_page,
+             "prescription": prescription_page}
+    with polite("show this page"):
+        pages[page](store)
+
+
+main()

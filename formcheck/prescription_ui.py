@@ -1,0 +1,190 @@
+"""Streamlit widgets for prescriptions: the clinician's editor and the patient's day plan.
+
+Kept apart from app.py so the app stays a list of pages; the rules (validation, phases, the
+plan, adherence) live in ``formcheck.prescription`` and are tested there.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from .prescription import (PrescribedExercise, Prescription, PrescriptionError, PlanStep, adherence_by_week,
+                           parse_prescription, phase_caution, plan_step, recovery_phase, to_toml, weeks_since)
+from .report import safe_filename
+from .spec import list_exercises, load_exercise
+from .store import PatientRow, Store, StoreError
+
+EDITOR_COLUMNS = ["exercise", "sets", "reps", "hold_s", "rest_s", "tempo_s", "target_deg", "spinal_flexion_limit_deg",
+                  "acknowledged_phase"]
+
+
+def load_prescription(store: Store, patient_id: int) -> Prescription | None:
+    text = store.get_prescription(patient_id)
+    if text is None:
+        return None
+    try:
+        return parse_prescription(text)
+    except PrescriptionError as exc:  # an exercise file changed since it was saved
+        st.warning(f"The stored prescription no longer validates: {exc}")
+        return None
+
+
+def prescription_page(store: Store, patient: PatientRow) -> None:
+    """The clinician's editor: table of exercises, phase cautions, save, export, import, adherence."""
+    today = date.today()
+    phase = recovery_phase(patient.surgery_date, today)
+    if phase is None:
+        st.info("Add the date of surgery to the patient's profile to see the recovery phase and phase cautions.")
+    else:
+        st.markdown(f"**Recovery phase:** {phase} (week {weeks_since(patient.surgery_date, today):.0f} after surgery)")
+
+    current = load_prescription(store, patient.id)
+    table = _to_table(current)
+    edited = st.data_editor(
+        table, num_rows="dynamic", use_container_width=True, key=f"rx-editor-{patient.id}",
+        column_config={
+            "exercise": st.column_config.SelectboxColumn("Exercise", options=list_exercises(), required=True),
+            "sets": st.column_config.NumberColumn("Sets", min_value=1, max_value=10, step=1),
+            "reps": st.column_config.NumberColumn("Reps (or holds) per set", min_value=1, max_value=100, step=1),
+            "hold_s": st.column_config.NumberColumn("Hold (s)", min_value=0, max_value=600),
+            "rest_s": st.column_config.NumberColumn("Rest between sets (s)", min_value=0, max_value=900),
+            "tempo_s": st.column_config.NumberColumn("Tempo (s per rep)", min_value=0.5, max_value=60),
+            "target_deg": st.column_config.NumberColumn("Target (top of the rep, deg)"),
+            "spinal_flexion_limit_deg": st.column_config.NumberColumn("Spinal flexion limit (deg)", min_value=0,
+                                                                      max_value=90),
+            "acknowledged_phase": st.column_config.CheckboxColumn("Phase caution acknowledged"),
+        },
+    )
+    per_week = st.number_input("Sessions per week", 1, 21, value=current.sessions_per_week if current else 5,
+                               key=f"rx-per-week-{patient.id}")
+    notes = st.text_area("Notes for the patient", value=current.notes if current else "", key=f"rx-notes-{patient.id}")
+    draft, error = _from_table(edited, int(per_week), notes)
+    if error:
+        st.error(error)
+    elif draft is not None:
+        for item in draft.exercises:
+            caution = phase_caution(item, patient.surgery_date, today)
+            if caution:
+                st.warning(caution + " Tick 'Phase caution acknowledged' to prescribe it anyway.")
+    if st.button("Save prescription", type="primary", disabled=draft is None, key=f"rx-save-{patient.id}"):
+        try:
+            store.set_prescription(patient.id, to_toml(draft))
+            st.success("Prescription saved.")
+        except StoreError as exc:
+            st.error(str(exc))
+
+    col_export, col_import = st.columns(2)
+    if current is not None:
+        col_export.download_button("Export prescription (TOML)", to_toml(current).encode("utf-8"),
+                                   file_name=f"prescription-{safe_filename(patient.name)}.toml", mime="application/toml",
+                                   key=f"rx-export-{patient.id}")
+    uploaded = col_import.file_uploader("Import a prescription (TOML)", type=["toml"], key=f"rx-import-{patient.id}")
+    if uploaded is not None and col_import.button("Import", key=f"rx-import-go-{patient.id}"):
+        try:
+            store.set_prescription(patient.id, uploaded.getvalue().decode("utf-8"))
+            st.success("Prescription imported.")
+            st.rerun()
+        except UnicodeDecodeError:
+            st.error("That file is not a text (TOML) prescription.")
+        except StoreError as exc:
+            st.error(str(exc))
+
+    if current is not None:
+        _adherence_chart(store, patient, current)
+
+
+def _to_table(prescription: Prescription | None) -> pd.DataFrame:
+    rows = []
+    for item in (prescription.exercises if prescription else ()):
+        rows.append({
+            "exercise": item.name, "sets": item.sets, "reps": item.reps, "hold_s": item.hold_s, "rest_s": item.rest_s,
+            "tempo_s": item.tempo_s, "target_deg": item.target_deg,
+            "spinal_flexion_limit_deg": item.limits.get("spinal_flexion", {}).get("above"),
+            "acknowledged_phase": item.acknowledged_phase,
+        })
+    return pd.DataFrame(rows, columns=EDITOR_COLUMNS).astype(
+        {"sets": "Int64", "reps": "Int64", "hold_s": "float", "rest_s": "float", "tempo_s": "float",
+         "target_deg": "float", "spinal_flexion_limit_deg": "float", "acknowledged_phase": "bool"})
+
+
+def _from_table(table: pd.DataFrame, per_week: int, notes: str) -> tuple[Prescription | None, str]:
+    """The editor's rows as a validated Prescription, or an error message naming the row."""
+    items = []
+    for number, row in enumerate(table.to_dict("records"), start=1):
+        name = row.get("exercise")
+        if not isinstance(name, str) or not name:
+            continue  # an empty new row
+        limits = {}
+        if _given(row.get("spinal_flexion_limit_deg")):
+            if not any(r.code == "spinal_flexion" for r in load_exercise(name).rules):
+                return None, f"Row {number}: {name} has no spinal flexion limit to change."
+            limits["spinal_flexion"] = {"above": float(row["spinal_flexion_limit_deg"])}
+        items.append(PrescribedExercise(
+            name=name,
+            sets=int(row["sets"]) if _given(row.get("sets")) else 1,
+            reps=int(row["reps"]) if _given(row.get("reps")) else 10,
+            hold_s=float(row["hold_s"]) if _given(row.get("hold_s")) else None,
+            rest_s=float(row["rest_s"]) if _given(row.get("rest_s")) else 60.0,
+            tempo_s=float(row["tempo_s"]) if _given(row.get("tempo_s")) else None,
+            target_deg=float(row["target_deg"]) if _given(row.get("target_deg")) else None,
+            limits=limits,
+            acknowledged_phase=bool(row.get("acknowledged_phase")) if _given(row.get("acknowledged_phase")) else False,
+        ))
+    if not items:
+        return None, ""
+    draft = Prescription(exercises=tuple(items), sessions_per_week=per_week, notes=notes)
+    try:
+        return parse_prescription(to_toml(draft)), ""  # the same validation as an imported file
+    except PrescriptionError as exc:
+        return None, str(exc)
+
+
+def _given(value) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value) and value is not pd.NA
+
+
+def _adherence_chart(store: Store, patient: PatientRow, prescription: Prescription) -> None:
+    sessions = [s for s in store.list_sessions(patient.id) if s.status in ("complete", "interrupted") and s.reps > 0]
+    if not sessions:
+        st.caption("Adherence: no sessions yet.")
+        return
+    days = [s.started_at.date() for s in sessions]
+    weeks = adherence_by_week(days, prescription, first=min(days), last=date.today())
+    frame = pd.DataFrame({
+        "week of": [w.week_start.isoformat() for w in weeks],
+        "sessions done": [w.sessions_done for w in weeks],
+        "sessions prescribed": [w.sessions_prescribed for w in weeks],
+    })
+    st.subheader("Adherence")
+    st.bar_chart(frame, x="week of", y=["sessions done", "sessions prescribed"], stack=False)
+
+
+# --- the patient's day -------------------------------------------------------------------------
+
+def todays_step(store: Store, patient: PatientRow, prescription: Prescription, now: datetime | None = None) -> PlanStep:
+    """Where the patient is today: each finished session of an exercise today with at least one
+    counted rep (or hold) is one set done."""
+    now = now or datetime.now(timezone.utc)
+    today = [s for s in store.list_sessions(patient.id)
+             if s.started_at.date() == now.date() and s.status in ("complete", "interrupted") and s.reps > 0]
+    completed: dict[str, int] = {}
+    for session in today:
+        completed[session.exercise] = completed.get(session.exercise, 0) + 1
+    ended = [s.ended_at or s.updated_at for s in today]
+    since_last = (now - max(ended)).total_seconds() if ended else None
+    return plan_step(prescription, completed, seconds_since_last_set=since_last)
+
+
+def plan_banner(step: PlanStep, prescription: Prescription) -> None:
+    """What to do next, in plain words."""
+    if step.done_for_today:
+        st.success("Done for today - every prescribed set is finished. Well done! Rest and come back tomorrow.")
+        return
+    total = len(prescription.exercises)
+    st.info(f"Today's program, exercise {step.exercise_number} of {total}. {step.describe()}")
+    if step.rest_remaining_s > 0:
+        st.warning(f"Rest for {step.rest_remaining_s:.0f} more seconds before the next set.")
+    if prescription.notes:
+        st.caption(f"From your clinician: {prescription.notes}")

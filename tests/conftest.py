@@ -1,0 +1,40 @@
+"""Shared pytest fixtures."""
+
+import sys as _sys
+from pathlib import Path as _Path
+
+# Tests import helpers as `tests.<module>` (e.g. tests.browser_support): make the repo root
+# importable however pytest is started (`pytest`, `python -m pytest`, from another directory).
+_REPO_ROOT = str(_Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in _sys.path:
+    _sys.path.insert(0, _REPO_ROOT)
+
+# ---------------------------------------------------------------- browser (e2e) fixtures
+# Helpers live in tests/browser_support.py; tests using these are marked @pytest.mark.browser.
+import os as _os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def chromium_available():
+    """Path of the Chromium the browser tests drive; fails (never skips) when it is missing."""
+    from tests.browser_support import CHROMIUM_PATH
+
+    if not (_os.path.isfile(CHROMIUM_PATH) and _os.access(CHROMIUM_PATH, _os.X_OK)):
+        pytest.fail(
+            f"Chromium is required by the browser tests but {CHROMIUM_PATH} is missing. "
+            "Install Debian's package (`scripts/setup-env.sh test` does: apt-get install chromium); "
+            "do not run `playwright install`, the test machines are offline.",
+            pytrace=False,
+        )
+    return CHROMIUM_PATH
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One sync Playwright driver for the whole session (browsers are launched per test)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

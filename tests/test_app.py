@@ -1,0 +1,420 @@
+"""app.py's pages through Streamlit's AppTest (no browser, no camera).
+
+Each test gets its own data folder through FORMCHECK_DATA_DIR. Sessions are seeded by analysing
+the synthetic bird-dog landmark trace (2 extensions, no model needed) and storing the result
+the way the upload page does.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from formcheck.pipeline import AnalyzeOptions, analyze
+from formcheck.spec import load_exercise
+from formcheck.store import open_store
+from formcheck.uploads import UploadError, analyze_upload, check_upload
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+TRACE = REPO / "tests" / "fixtures" / "traces" / "bird_dog_synthetic_2ext.json"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(folder))
+    return folder
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def go_to(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def seed_session(data_dir: Path, tmp_path: Path, name: str = "Maria Example") -> tuple[int, int]:
+    """A patient with one stored bird-dog session (2 reps); returns (patient id, session id)."""
+    store = open_store(data_dir)
+    patient = store.add_patient(name, "2026-09-01")
+    spec = load_exercise("bird_dog")
+    result = analyze(TRACE, spec, tmp_path / "analysis", AnalyzeOptions(write_video=False))
+    session = store.start_session(patient, spec.name, spec.title, spec.version, "upload", pain_before=3)
+    store.finish_session(session, result, pain_after=2, status="recorded",
+                         trace_json=(tmp_path / "analysis" / "trace.json").read_text())
+    return patient, session
+
+
+SYMPTOMS = ("rf_pain", "rf_fever", "rf_wound", "rf_nerves", "rf_bladder", "rf_chest")
+
+
+def symptom_radio(at: AppTest, symptom: str):
+    """The safety-check question ``symptom`` for the patient picked on the page."""
+    return at.radio(key=f"{symptom}-p{at.selectbox(key='patient').value}")
+
+
+def answer_safety_check(at: AppTest, answers: dict[str, str]) -> AppTest:
+    for symptom in SYMPTOMS:
+        symptom_radio(at, symptom).set_value(answers.get(symptom, "No"))
+    return at.run()
+
+
+# -- patient page ----------------------------------------------------------------------------------
+
+
+def test_first_visit_shows_the_clearance_note_and_asks_for_a_profile(data_dir):
+    at = run_app()
+    notes = texts(at.info)
+    assert "cleared by their surgeon" in notes and "8-12 weeks" in notes
+    assert "does not replace your physiotherapist" in notes
+    assert "no patient profile yet" in notes
+    assert not at.button or "Start session" not in [b.label for b in at.button]
+
+
+def test_creating_a_patient_selects_them_and_stores_them(data_dir):
+    at = run_app()
+    at.text_input[0].input("Jo Smith")
+    at.date_input[0].set_value("2026-09-14")
+    at.button[0].click().run()  # "Create profile"
+    assert not at.exception
+    picker = at.selectbox(key="patient")
+    patient_id = picker.value
+    assert picker.options == ["Jo Smith (surgery 2026-09-14)"]
+    [stored] = open_store(data_dir).list_patients()
+    assert (stored.id, stored.name, stored.surgery_date.isoformat()) == (patient_id, "Jo Smith", "2026-09-14")
+    # The safety check comes next.
+    assert symptom_radio(at, "rf_fever").label == "Fever or chills?"
+
+
+def test_an_empty_name_is_refused_politely(data_dir):
+    at = run_app()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "needs a name" in texts(at.error)
+    assert open_store(data_dir).list_patients() == []
+
+
+@pytest.mark.parametrize("symptom", SYMPTOMS)
+def test_any_red_flag_stops_the_session_and_says_to_contact_the_doctor(data_dir, tmp_path, symptom):
+    seed_session(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {symptom: "Yes"})
+    assert not at.exception
+    message = texts(at.error)
+    assert "do not exercise today" in message and "Contact your doctor" in message
+    # Nothing after the check is offered: no pain question, no exercise, no camera.
+    assert not [s for s in at.segmented_control if s.key == "pain_before"]
+    assert "Start session" not in [b.label for b in at.button]
+    # Changing the answer back does not reopen the session (until the page is reloaded).
+    answer_safety_check(at, {})
+    assert "do not exercise today" in texts(at.error)
+    assert "Start session" not in [b.label for b in at.button]
+
+
+def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path, name="Anna First")
+    at = run_app()
+    answer_safety_check(at, {"rf_wound": "Yes"})
+    assert "do not exercise today" in texts(at.error)
+    at.text_input[0].input("Ben Second")
+    at.button[0].click().run()  # another patient on the same computer
+    assert at.selectbox(key="patient").options[at.selectbox(key="patient").index].startswith("Ben Second")
+    assert not at.error and symptom_radio(at, "rf_wound").value is None
+    at.selectbox(key="patient").select_index(0).run()  # back to Anna: still stopped
+    assert "do not exercise today" in texts(at.error)
+
+
+def test_all_clear_then_pain_then_exercise_offers_the_start_button(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {})
+    assert not at.error
+    assert "Start session" not in [b.label for b in at.button]  # pain not answered yet
+    at.segmented_control(key="pain_before").set_value(3).run()
+    assert not at.exception
+    at.selectbox(key="exercise").set_value("bird_dog").run()
+    page = texts(at.markdown)
+    assert "On hands and knees" in page  # the exercise's description
+    assert "side-on" in page  # camera set-up for a side view
+    assert "Start session" in [b.label for b in at.button]
+    assert at.checkbox(key="keep_video").value is False  # video is not kept unless asked
+
+
+def test_high_pain_gets_a_warning_but_is_not_blocked(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(8).run()
+    assert "pain is high" in texts(at.warning)
+    assert "Start session" in [b.label for b in at.button]
+
+
+def start_live_session(at: AppTest):
+    """Patient page up to "Start session"; returns the LiveSession the page created.
+
+    WebRTC needs a browser, so the camera view reports that it could not start; the test
+    feeds frames to the LiveSession itself, as the camera callback would.
+    """
+    at.text_input[0].input("Live Patient")
+    at.button[0].click().run()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(3).run()
+    [start] = [b for b in at.button if b.label == "Start session"]
+    start.click().run()
+    assert not at.exception
+    live = at.session_state["formcheck"].live
+    assert live is not None and live.pain_before == 3
+    return live
+
+
+def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(data_dir):
+    at = run_app()
+    live = start_live_session(at)
+    assert [h.value for h in at.header] == ["Bird dog"]  # the checks make way for the live view
+    for i in range(5):  # nobody in the picture
+        live.on_frame(np.zeros((360, 640, 3), np.uint8), 33.0 * i)
+    at.run()
+    panel = texts(at.markdown)
+    assert 'class="fc-count fc-total">0<' in panel
+    assert "Move so that your whole body is in view." in panel  # set-up guidance in the big box
+
+    [finish] = [b for b in at.button if b.label == "Finish session"]
+    finish.click().run()  # no pain level yet
+    assert "choose your pain level" in texts(at.warning)
+    assert open_store(data_dir).get_session(live.session_id).status == "live"
+
+    at.segmented_control(key="pain_after").set_value(2)
+    [finish] = [b for b in at.button if b.label == "Finish session"]
+    finish.click().run()
+    assert not at.exception
+    assert "Your session is saved." in texts(at.success)
+    assert {m.label: m.value for m in at.metric}["Pain before → after"] == "3 → 2"
+    row = open_store(data_dir).get_session(live.session_id)
+    assert (row.status, row.frames, row.pain_before, row.pain_after) == ("complete", 5, 3, 2)
+    assert open_store(data_dir).get_trace(live.session_id) is not None
+
+    [again] = [b for b in at.button if b.label == "Start another session"]
+    again.click().run()
+    assert symptom_radio(at, "rf_fever").value is None  # the safety check is asked afresh
+    assert not [w for w in at.segmented_control if w.key == "pain_before"]
+
+
+def test_a_live_session_finished_while_the_page_was_away_is_reported_as_interrupted(data_dir):
+    at = run_app()
+    live = start_live_session(at)
+    live.on_frame(np.zeros((360, 640, 3), np.uint8), 0.0)
+    live.stop(status="interrupted")  # what the clean-up does when no frame came for a minute
+    at.run()
+    assert "marked as interrupted" in texts(at.warning)
+    assert open_store(data_dir).get_session(live.session_id).status == "interrupted"
+
+
+# -- clinician pages ------------------------------------------------------------------------------
+
+
+def test_review_lists_the_stored_session_with_its_reps(data_dir, tmp_path):
+    _, session = seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "review")
+    sessions = at.dataframe[0].value
+    assert list(sessions["Session"]) == [session]
+    row = sessions.iloc[0]
+    assert (row["Exercise"], row["Reps"], row["Pain before"], row["Pain after"]) == ("Bird dog", 2, 3, 2)
+    assert row["Status"] == "uploaded video"
+    reps = at.dataframe[1].value
+    assert list(reps["Rep"]) == ["1", "2"]
+    assert sorted(reps["Side"]) == ["left", "right"]
+    assert (reps["Range (°)"] > 20).all()
+    # Exports with safe file names.
+    names = {b.label: b for b in at.get("download_button")}
+    assert set(names) == {"Reps (CSV)", "Summary (JSON)", "Printable report (HTML)"}
+    assert not at.exception and not at.error
+
+
+def test_review_chart_is_drawn_from_the_stored_trace(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "review")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    # Pick a rep: the chart marks it and nothing breaks.
+    [moment] = [s for s in at.selectbox if (s.key or "").startswith("review-moment")]
+    assert moment.options[0].startswith("Rep 1 (right) at 0.8 s")
+    moment.select_index(0).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_choosing_a_rep_jumps_the_kept_video_to_it(data_dir, tmp_path):
+    store = open_store(data_dir)
+    patient = store.add_patient("Video Patient")
+    spec = load_exercise("bird_dog")
+    result = analyze(TRACE, spec, tmp_path / "analysis", AnalyzeOptions(write_video=False))
+    video = data_dir / "videos" / "kept.mp4"
+    video.parent.mkdir()
+    shutil.copy(REPO / "tests" / "fixtures" / "video" / "bird_dog_360.mp4", video)  # stands in for the annotated copy
+    session = store.start_session(patient, spec.name, spec.title, spec.version, "upload")
+    store.finish_session(session, result, status="recorded", video_path=video,
+                         trace_json=(tmp_path / "analysis" / "trace.json").read_text())
+    at = go_to(run_app(), "review")
+    [player] = at.get("video")
+    assert player.proto.start_time == 0
+    [moment] = [s for s in at.selectbox if (s.key or "").startswith("review-moment")]
+    assert moment.options == ["Rep 1 (right) at 0.8 s", "Rep 2 (left) at 7.2 s"]
+    moment.select_index(1).run()
+    [player] = at.get("video")
+    assert player.proto.start_time == 6  # a second before rep 2 starts
+    assert not at.exception and not at.error
+
+
+def test_data_survive_a_restart(data_dir, tmp_path):
+    at = run_app()
+    at.text_input[0].input("Restart Patient")
+    at.button[0].click().run()
+    _, session = seed_session(data_dir, tmp_path, name="Second Patient")
+    del at
+    again = run_app()  # a new app run on the same data folder
+    options = again.selectbox(key="patient").options
+    assert {"Restart Patient", "Second Patient"} <= {o.split(" (")[0] for o in options}
+    go_to(again, "review")
+    again.selectbox(key="review_patient").select_index(
+        [o.startswith("Second Patient") for o in again.selectbox(key="review_patient").options].index(True)).run()
+    assert list(again.dataframe[0].value["Session"]) == [session]
+    assert list(again.dataframe[0].value["Reps"]) == [2]
+
+
+def test_a_session_left_live_by_a_crash_is_shown_as_interrupted(data_dir, tmp_path):
+    store = open_store(data_dir)
+    patient = store.add_patient("Crash Test")
+    store.start_session(patient, "bird_dog", "Bird dog", "1", "live", pain_before=1)
+    at = go_to(run_app(), "review")
+    assert list(at.dataframe[0].value["Status"]) == ["interrupted (saved up to the last moment)"]
+    assert "no stored movement trace" in texts(at.info)
+    assert not at.exception
+
+
+def test_upload_of_a_file_that_is_not_a_video_shows_a_clear_message(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "upload")
+    at.file_uploader(key="upload_file").upload("holiday.mp4", b"this is not a video at all", "video/mp4")
+    at.run()
+    [analyse] = [b for b in at.button if b.label == "Analyse"]
+    analyse.click().run()
+    assert not at.exception
+    message = texts(at.error)
+    assert "could not be read as a video" in message and "holiday.mp4" in message
+    assert "Traceback" not in message and str(data_dir) not in message
+    assert len(open_store(data_dir).list_sessions(1)) == 1  # nothing half-stored
+    assert not list((data_dir / "tmp").iterdir())  # the upload was not kept
+
+
+def test_progress_page_charts_each_session(data_dir, tmp_path):
+    seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "progress")
+    assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    assert list(table["Reps"]) == [2]
+    assert table["Weeks since surgery"].notna().all()
+    assert not at.exception
+
+
+@pytest.mark.model
+def test_an_uploaded_video_is_stored_with_its_annotated_copy_only_when_asked(data_dir):
+    store = open_store(data_dir)
+    patient = store.add_patient("Upload Patient")
+    clip = REPO / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
+    progress = []
+    with open(clip, "rb") as data:
+        session, result = analyze_upload(store, patient, load_exercise("bird_dog"), data, "Maria's clip.MP4",
+                                         clip.stat().st_size, keep_video=True,
+                                         progress=lambda done, total: progress.append((done, total)))
+    assert [(r.side, r.complete) for r in result.reps] == [("left", True), ("right", True)]
+    row = store.get_session(session)
+    assert (row.source, row.status, row.reps) == ("upload", "recorded", 2)
+    kept = Path(row.video_path)
+    assert kept.is_file() and kept.parent == data_dir / "videos" and kept.suffix == ".mp4"
+    assert store.get_trace(session) is not None
+    assert progress[-1][0] == 427 and progress[-1][1] >= 427
+    assert not list((data_dir / "tmp").iterdir())  # the uploaded copy is gone
+
+
+@pytest.mark.parametrize("name, size, problem", [
+    ("clip.mp4", 0, "empty"),  # a 0-byte upload
+    ("clip.mov", 501 * 1024 * 1024, "limit is 500 MB"),  # beyond the app's own limit
+    ("notes.txt", 10, "not one of the video types"),  # not a video type
+])
+def test_uploads_are_checked_before_analysis(name, size, problem):
+    with pytest.raises(UploadError, match=problem):
+        check_upload(name, size)
+    assert check_upload("Clip.MP4", 10) == ".mp4"
+
+
+def test_export_file_names_are_safe_and_say_what_they_hold(data_dir, tmp_path):
+    from formcheck.review import export_name
+
+    patient_id, session_id = seed_session(data_dir, tmp_path, name="Zoë / O'Brien")
+    store = open_store(data_dir)
+    row, patient = store.get_session(session_id), store.get_patient(patient_id)
+    name = export_name(patient, row, "html")
+    day = row.started_at.astimezone().date().isoformat()
+    assert name == f"Zoe_O_Brien_{day}_bird_dog_session{session_id}.html"
+
+
+# -- prescriptions ---------------------------------------------------------------------------------
+
+
+def _prescribe(data_dir: Path, tmp_path: Path):
+    from formcheck.prescription import PrescribedExercise, Prescription, to_toml
+
+    patient, _ = seed_session(data_dir, tmp_path, name="Rx Patient")
+    store = open_store(data_dir)
+    rx = Prescription(exercises=(PrescribedExercise("bird_dog", sets=2, reps=6, rest_s=45),
+                                 PrescribedExercise("glute_bridge", sets=1, reps=8, hold_s=3)))
+    store.set_prescription(patient, to_toml(rx))
+    return store, patient
+
+
+def test_prescription_page_shows_the_stored_prescription_and_phase(data_dir, tmp_path):
+    _prescribe(data_dir, tmp_path)
+    at = go_to(run_app(), "prescription")
+    page = texts(at.markdown)
+    assert "Recovery phase" in page
+    assert at.button(key=f"rx-save-{at.selectbox(key='rx-patient').value}") is not None
+    assert not at.error
+
+
+def test_patient_page_follows_the_prescription(data_dir, tmp_path):
+    store, patient = _prescribe(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(2).run()
+    plan = texts(at.info)
+    # the seeded bird dog session is an uploaded recording: it is not one of today's sets
+    assert "exercise 1 of 2" in plan and "Bird dog: set 1 of 2, 0 of 6 reps" in plan
+    for _ in range(2):  # two live sets of bird dog, each with reps
+        session = store.start_session(patient, "bird_dog", "Bird dog", "1", "live")
+        store.finish_session(session, store.get_result(store.list_sessions(patient)[-1].id))
+    at = run_app()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(2).run()
+    assert "Glute bridge: set 1 of 1" in texts(at.info)
+    session = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live")
+    result = store.get_result(store.list_sessions(patient)[-1].id)
+    result.exercise = "glute_bridge"
+    store.finish_session(session, result)
+    at = run_app()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(2).run()
+    assert "Done for today" in texts(at.success)

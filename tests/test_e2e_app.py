@@ -1,0 +1,272 @@
+"""app.py end to end: a real Streamlit server, headless Chromium and a fake webcam playing a clip.
+
+(a) a live bird-dog session counts the clip's reps and, after Finish, the review lists it;
+(b) a cat-cow clip done as "bird dog" rounds the back: the flat-back cue appears on the page;
+(c) an uploaded bird-dog video is analysed and reviewed with its 2 reps;
+(d) a red-flag answer stops the session before any camera.
+
+Screenshots of every step go to test-artifacts/screenshots/app_*.png. One server (one data
+folder) serves all the tests of this module; each test uses its own patient and browser.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+from tests.browser_support import (
+    REPO_ROOT,
+    click_webrtc_start,
+    launch_chromium,
+    open_app,
+    run_streamlit,
+    screenshot,
+    streamlit_exceptions,
+    wait_for_app_idle,
+    wait_for_text,
+    wait_for_webrtc_video,
+    wait_until,
+    write_y4m,
+)
+
+pytestmark = pytest.mark.browser
+
+APP = REPO_ROOT / "app.py"
+VIDEOS = REPO_ROOT / "tests" / "fixtures" / "video"
+VIEWPORT = {"width": 1400, "height": 1000}
+HOLD_S = 4.0  # still start position before the clip's movement (see camera_file)
+# Counts the autoplaying <audio> elements the page adds (the live page's chimes and buzzes).
+COUNT_AUDIO_JS = """() => {
+    window.fcAudioPlayed = 0;
+    new MutationObserver(changes => {
+        for (const change of changes) for (const node of change.addedNodes) {
+            if (node.nodeType !== 1) continue;
+            const audio = node.tagName === "AUDIO" ? node : node.querySelector("audio");
+            if (audio && audio.autoplay) window.fcAudioPlayed += 1;
+        }
+    }).observe(document.body, {childList: true, subtree: true});
+}"""
+FPS_RE = re.compile(r"Camera: (\d+) frames per second analysed · (\d+) ms per frame")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("e2e-app") / "data"
+    with run_streamlit(APP, data) as url:
+        yield url
+
+
+def camera_file(clip: str, folder, hold_s: float = HOLD_S):
+    """The whole clip as a fake-camera file, after ``hold_s`` seconds of its first frame.
+
+    The hold is the patient getting into the start position before the first rep: the page is
+    opened and the camera started a few seconds before the movement begins, as in real use. (The
+    engine measures the back's neutral shape from the first second it sees; a clip caught
+    mid-rep would give it a bent "neutral".) Chromium plays the file in a loop.
+    """
+    y4m = folder / f"{clip}.y4m"
+    info = write_y4m(VIDEOS / clip, y4m)
+    data = y4m.read_bytes()
+    header_end = data.index(b"\n") + 1
+    frame_bytes = len(b"FRAME\n") + info["width"] * info["height"] * 3 // 2
+    first = data[header_end:header_end + frame_bytes]
+    assert first.startswith(b"FRAME\n")
+    y4m.write_bytes(data[:header_end] + first * int(hold_s * info["fps"]) + data[header_end:])
+    return y4m
+
+
+@pytest.fixture(scope="module")
+def bird_dog_cam(tmp_path_factory):
+    return camera_file("bird_dog_360.mp4", tmp_path_factory.mktemp("cam"))  # 2 reps in 14 s
+
+
+@pytest.fixture(scope="module")
+def cat_cow_cam(tmp_path_factory):
+    return camera_file("cat_cow_360.mp4", tmp_path_factory.mktemp("cam"))
+
+
+# -- page helpers ----------------------------------------------------------------------------------
+
+
+def go_to(page, label: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+    wait_for_app_idle(page)
+
+
+def create_patient(page, name: str) -> None:
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text="New patient profile")
+    box = expander.get_by_role("textbox", name="Name or label")
+    try:  # open already when there is no patient yet
+        box.wait_for(state="visible", timeout=3_000)
+    except PlaywrightTimeout:
+        expander.get_by_text("New patient profile").click()
+        box.wait_for(state="visible", timeout=10_000)
+    box.fill(name)
+    expander.get_by_role("button", name="Create profile").click()
+    wait_for_app_idle(page)
+    expect(page.get_by_role("combobox", name="Patient")).to_have_value(re.compile(re.escape(name)), timeout=30_000)
+
+
+def choose_patient(page, name: str) -> None:
+    page.get_by_role("combobox", name="Patient").click()
+    page.get_by_role("option", name=re.compile("^" + re.escape(name))).click()
+    wait_for_app_idle(page)
+
+
+def answer_safety_check(page, yes_to: str | None = None) -> None:
+    for group in page.locator('[data-testid="stRadio"]').filter(has_text="?").all():
+        question = group.locator('[data-testid="stWidgetLabel"]').inner_text()
+        answer = "Yes" if yes_to and yes_to in question else "No"
+        group.get_by_text(answer, exact=True).click()
+        wait_for_app_idle(page)
+
+
+def choose_pain(page, key: str, value: int) -> None:
+    """Click ``value`` in the 0-10 segmented control whose widget key is ``key``."""
+    page.locator(f".st-key-{key}").get_by_role("radio", name=str(value), exact=True).click()
+    wait_for_app_idle(page)
+
+
+def start_live_session(page, patient: str, pain: int = 2) -> None:
+    """Patient page up to a running camera, with exercise bird dog (the default)."""
+    create_patient(page, patient)
+    answer_safety_check(page)
+    choose_pain(page, "pain_before", pain)
+    wait_for_text(page, "On hands and knees")  # bird dog's description
+    page.get_by_role("button", name="Start session").click()
+    wait_for_app_idle(page, timeout_ms=60_000)  # loads the pose model the first time
+    click_webrtc_start(page)
+    wait_for_webrtc_video(page, timeout_ms=45_000)
+
+
+def wait_for_chart(page) -> None:
+    """The review's plotly chart has drawn its traces (plotly renders after the page is idle)."""
+    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .scatterlayer .trace').first.wait_for(
+        state="visible", timeout=30_000)
+
+
+def count(page, css: str) -> int:
+    text = page.locator(css).first.inner_text(timeout=5_000)
+    return int(text.strip())
+
+
+def live_fps(page) -> tuple[int, int] | None:
+    caption = page.get_by_text(FPS_RE).first
+    if not caption.is_visible():
+        return None
+    match = FPS_RE.search(caption.inner_text())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+# -- tests -----------------------------------------------------------------------------------------
+
+
+def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bird_dog_cam, playwright_instance,
+                                                                     chromium_available):
+    browser = launch_chromium(playwright_instance, fake_camera_y4m=bird_dog_cam)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        open_app(page, server)
+        start_live_session(page, "Live Bird Dog")
+        started = time.monotonic()
+        page.get_by_text("Sounds (a chime").click()  # a chime for each rep
+        wait_for_app_idle(page)
+        page.evaluate(COUNT_AUDIO_JS)
+        screenshot(page, "app_a1_live_started")
+
+        wait_until(lambda: count(page, ".fc-total") >= 1, timeout_s=40,
+                   message=lambda: f"no rep counted; page shows {page.locator('.fc-counters').inner_text()}")
+        screenshot(page, "app_a2_first_rep")
+        wait_until(lambda: count(page, ".fc-total") >= 2, timeout_s=40,
+                   message=lambda: f"second rep not counted; page shows {page.locator('.fc-counters').inner_text()}")
+        two_reps_s = time.monotonic() - started
+        assert count(page, ".fc-left") >= 1 and count(page, ".fc-right") >= 1
+        fps = live_fps(page)
+        screenshot(page, "app_a3_two_reps")
+        assert page.evaluate("window.fcAudioPlayed") >= 1, "no chime was played for the reps"
+
+        choose_pain(page, "pain_after", 1)
+        page.get_by_role("button", name="Finish session").click()
+        wait_for_text(page, "Well done! Your session is saved.", timeout_ms=30_000)
+        reps_done = int(page.locator('[data-testid="stMetric"]').filter(has_text="Repetitions")
+                        .locator('[data-testid="stMetricValue"]').inner_text())
+        assert reps_done >= 2
+        screenshot(page, "app_a4_finished")
+
+        go_to(page, "Clinician: review")
+        choose_patient(page, "Live Bird Dog")
+        expect(page.get_by_role("combobox", name="Open a session")).to_have_value(
+            re.compile(rf"Bird dog · {reps_done} reps · complete"), timeout=30_000)
+        wait_for_chart(page)
+        assert streamlit_exceptions(page) == []
+        screenshot(page, "app_a5_review")
+        print(f"\n[e2e live] 2 reps counted {two_reps_s:.1f} s after the video started; "
+              f"{reps_done} reps saved; live page showed {fps[0]} fps, {fps[1]} ms per frame" if fps else "")
+    finally:
+        browser.close()
+
+
+def test_live_rounded_back_shows_the_flat_back_cue(server, cat_cow_cam, playwright_instance, chromium_available):
+    browser = launch_chromium(playwright_instance, fake_camera_y4m=cat_cow_cam)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        open_app(page, server)
+        start_live_session(page, "Rounded Back")
+        cue = page.locator(".fc-danger").filter(has_text="Keep your back flat")
+        cue.wait_for(state="visible", timeout=45_000)
+        fps = live_fps(page)
+        screenshot(page, "app_b1_flat_back_cue")
+        assert streamlit_exceptions(page) == []
+        choose_pain(page, "pain_after", 2)
+        page.get_by_role("button", name="Finish session").click()
+        wait_for_text(page, "Your session is saved.", timeout_ms=30_000)
+        advice = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="For next time")
+        expect(advice).to_contain_text("Keep your back flat")
+        screenshot(page, "app_b2_finished_with_advice")
+        print(f"\n[e2e cue] live page {fps[0]} fps, {fps[1]} ms per frame" if fps else "")
+    finally:
+        browser.close()
+
+
+def test_upload_bird_dog_video_is_analysed_and_reviewed(server, playwright_instance, chromium_available):
+    browser = launch_chromium(playwright_instance)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        open_app(page, server)
+        go_to(page, "Clinician: upload a video")
+        create_patient(page, "Upload Patient")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(VIDEOS / "bird_dog_360.mp4"))
+        wait_for_text(page, "bird_dog_360.mp4")
+        wait_for_app_idle(page)
+        screenshot(page, "app_c1_upload_ready")
+        started = time.monotonic()
+        page.get_by_role("button", name="Analyse").click()
+        wait_for_text(page, re.compile(r"Analysed and saved as session \d+: 2 reps"), timeout_ms=80_000)
+        analysed_s = time.monotonic() - started
+        wait_for_chart(page)
+        assert page.locator('[data-testid="stMetric"]').filter(has_text="Reps").first \
+            .locator('[data-testid="stMetricValue"]').inner_text() == "2"
+        assert streamlit_exceptions(page) == []
+        screenshot(page, "app_c2_upload_reviewed")
+        print(f"\n[e2e upload] 14 s clip analysed in {analysed_s:.1f} s")
+    finally:
+        browser.close()
+
+
+def test_red_flag_stops_the_session_before_the_camera(server, playwright_instance, chromium_available):
+    browser = launch_chromium(playwright_instance)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        open_app(page, server)
+        create_patient(page, "Red Flag Patient")
+        answer_safety_check(page, yes_to="Fever")
+        wait_for_text(page, "Please stop: do not exercise today.")
+        wait_for_text(page, "Contact your doctor")
+        assert page.get_by_role("button", name="Start session").count() == 0
+        assert page.locator('iframe[title="streamlit_webrtc.component.webrtc_streamer"]').count() == 0
+        screenshot(page, "app_d1_red_flag_stop")
+    finally:
+        browser.close()
