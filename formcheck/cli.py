@@ -126,8 +126,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(recorder.to_json(), encoding="utf-8")
-    with_pose = sum(1 for f in recorder.frames if "image" in f)
-    print(f"Wrote {out}: {len(recorder.frames)} frames, {with_pose} with a pose.")
+    print(f"Wrote {out}: {len(recorder)} frames, {recorder.frames_with_pose} with a pose.")
     return 0
 
 

@@ -86,23 +86,52 @@ def _pose(frame: dict) -> Pose | None:
 
 
 class TraceRecorder:
-    """Collects PoseFrames into a ``formcheck-trace/v1`` document (compact: 5 decimals)."""
+    """Collects PoseFrames into a ``formcheck-trace/v1`` document (compact: 5 decimals).
+
+    Frames are kept as small float32 arrays (about 1 KB a frame, 20 MB for a 20-minute live
+    session at 15 fps) and turned into JSON only when asked; Python lists of floats would take
+    ten times that.
+    """
 
     def __init__(self, model: str, label: str = "", fps: float = 30.0):
         self.header = {"format": WRITE_FORMAT, "model": model, "label": label, "fps": fps}
-        self.frames: list[dict] = []
+        self._frames: list[tuple[int, float, np.ndarray | None, np.ndarray | None, np.ndarray | None]] = []
         self.width = self.height = 0
 
     def add(self, frame: PoseFrame) -> None:
         self.width, self.height = frame.width, frame.height
-        entry: dict = {"i": frame.index, "t": round(frame.t_ms / 1000.0, 4)}
-        if frame.pose is not None:
-            entry["image"] = np.round(frame.pose.image, 5).tolist()
-            if frame.pose.world is not None:
-                entry["world"] = np.round(frame.pose.world, 5).tolist()
-            if frame.pose.back_contour is not None:
-                entry["back"] = np.round(frame.pose.back_contour, 5).tolist()
-        self.frames.append(entry)
+        pose = frame.pose
+        if pose is None:
+            self._frames.append((frame.index, frame.t_ms, None, None, None))
+            return
+        self._frames.append((
+            frame.index, frame.t_ms, pose.image.astype(np.float32),
+            None if pose.world is None else pose.world.astype(np.float32),
+            None if pose.back_contour is None else pose.back_contour.astype(np.float32),
+        ))
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    @property
+    def frames_with_pose(self) -> int:
+        return sum(1 for f in self._frames if f[2] is not None)
+
+    @property
+    def frames(self) -> list[dict]:
+        """The frames as the JSON document holds them."""
+        return [self._entry(*f) for f in self._frames]
+
+    @staticmethod
+    def _entry(index: int, t_ms: float, image, world, back) -> dict:
+        entry: dict = {"i": index, "t": round(t_ms / 1000.0, 4)}
+        if image is not None:
+            entry["image"] = np.round(image.astype(float), 5).tolist()
+            if world is not None:
+                entry["world"] = np.round(world.astype(float), 5).tolist()
+            if back is not None:
+                entry["back"] = np.round(back.astype(float), 5).tolist()
+        return entry
 
     def to_dict(self) -> dict:
         return {**self.header, "width": self.width, "height": self.height, "frames": self.frames}
