@@ -6,8 +6,12 @@ outputs (summary.json, reps.csv, frames.csv, annotated.mp4).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import math
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,9 +25,10 @@ from .engine import ExerciseEngine
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
-from .video import TruncatedVideoError, open_video, read_frames
+from .video import ReadAhead, TruncatedVideoError, open_video, read_frames
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
+FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)
 
 
 class Pipeline:
@@ -67,6 +72,9 @@ class AnalyzeOptions:
     model_path: str | None = None
     write_video: bool = True
     write_trace: bool = True
+    # Decode, run the pose model and write the outputs in three threads at once, a few frames
+    # apart (see video.ReadAhead); False: one frame at a time. The results are the same.
+    overlap: bool = True
 
 
 def is_trace(path: str | Path) -> bool:
@@ -81,24 +89,26 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     if is_trace(input_path):
         data = load_trace(input_path)
         pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace)
-        frames = ((pf, None) for pf in replay(data))
+        frames: Iterator[tuple[PoseFrame, np.ndarray | None]] = ((pf, None) for pf in replay(data))
         total, fps = len(data["frames"]), float(data.get("fps") or 30.0)
     else:
-        _, info = open_video(input_path)  # fail early and clearly on a bad file
+        capture, info = open_video(input_path)  # fail early and clearly on a bad file
+        capture.release()
         backend = make_backend(options.backend, model_path=options.model_path)
         pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace)
-        frames = _detect_frames(input_path, backend)
+        frames = _detect_frames(input_path, backend, overlap=options.overlap)
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = VideoOut(out / "annotated.mp4", fps) if options.write_video and not is_trace(input_path) else None
+    trace = TraceFile(pipeline.recorder, out) if pipeline.recorder is not None else None
     truncated: TruncatedVideoError | None = None
     try:
         with open(out / "frames.csv", "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file, spec)
             for n, (pose_frame, image) in enumerate(frames, start=1):
                 result = pipeline.engine.process(pose_frame)
-                if pipeline.recorder is not None:
-                    pipeline.recorder.add(pose_frame)
+                if trace is not None:
+                    trace.add(pose_frame)
                 frames_csv.write(result)
                 if writer is not None and image is not None:
                     writer.write(draw(image, result, spec))
@@ -107,6 +117,7 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     except TruncatedVideoError as exc:
         truncated = exc  # keep what was decoded: write it out, then report the damage
     finally:
+        frames.close()  # stops the decoding and pose threads before the model is closed
         if writer is not None:
             writer.close()
         if pipeline.backend is not None:
@@ -115,8 +126,8 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     result.provenance["input"] = Path(input_path).name
     if truncated is None:
         report.write_outputs(result, out)
-    if options.write_trace and pipeline.recorder is not None:
-        (out / "trace.json").write_text(pipeline.recorder.to_json(), encoding="utf-8")
+    if trace is not None:
+        trace.write(out / "trace.json")
     if truncated is not None:
         result.warnings.append(str(truncated))
         report.write_outputs(result, out)
@@ -124,11 +135,25 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     return result
 
 
-def _detect_frames(path: str | Path, backend: PoseBackend) -> Iterator[tuple[PoseFrame, np.ndarray]]:
-    for index, t_ms, image in read_frames(path):
-        pose = backend.detect(image, t_ms)
-        height, width = image.shape[:2]
-        yield PoseFrame(index, t_ms, width, height, pose), image
+def _detect_frames(path: str | Path, backend: PoseBackend,
+                   overlap: bool = False) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+    """(PoseFrame, BGR image) for each frame of a video, in order; close() when done.
+
+    overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
+    of the caller, who meanwhile writes the outputs of the frames before. The frames, their order
+    and the model's inputs are the same, so are the results.
+    """
+    detected = _detect(path, backend, overlap)
+    return ReadAhead(detected, FRAMES_AHEAD, "formcheck-pose") if overlap else detected
+
+
+def _detect(path: str | Path, backend: PoseBackend, overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+    decoded = ReadAhead(read_frames(path), FRAMES_AHEAD, "formcheck-decode") if overlap else read_frames(path)
+    with contextlib.closing(decoded):
+        for index, t_ms, image in decoded:
+            pose = backend.detect(image, t_ms)
+            height, width = image.shape[:2]
+            yield PoseFrame(index, t_ms, width, height, pose), image
 
 
 class FramesCsv:
@@ -148,6 +173,39 @@ class FramesCsv:
         self.writer.writerow([result.index, f"{result.t_ms / 1000.0:.3f}", int(result.pose is not None),
                               int(result.view_ok), result.phase, result.reps, result.partial_reps, *values,
                               ";".join(result.active_flags)])
+
+
+class TraceFile:
+    """trace.json written as the frames arrive, not kept in memory: hours of video fit.
+
+    ``recorder`` (empty) gives the header; each frame is formatted by a one-frame TraceRecorder
+    of its own and waits in an anonymous temporary file in the output folder until ``write``
+    puts header and frames together. The file is what ``TraceRecorder.to_json()`` would give,
+    byte for byte.
+    """
+
+    def __init__(self, recorder: TraceRecorder, folder: Path):
+        self.recorder = recorder
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder, prefix=".trace-")
+        self._frames = 0
+
+    def add(self, frame: PoseFrame) -> None:
+        one = TraceRecorder(model="")
+        one.add(frame)
+        [entry] = one.frames
+        self.recorder.width, self.recorder.height = one.width, one.height
+        self._spool.write(("," if self._frames else "") + json.dumps(entry, separators=(",", ":")))
+        self._frames += 1
+
+    def write(self, path: Path) -> None:
+        head = json.dumps(self.recorder.to_dict(), separators=(",", ":"))
+        if not head.endswith(',"frames":[]}'):
+            raise ValueError("TraceFile needs an empty recorder whose document ends with its frames")
+        with open(path, "w", encoding="utf-8") as f, self._spool:
+            f.write(head[: -len("]}")])
+            self._spool.seek(0)
+            shutil.copyfileobj(self._spool, f)
+            f.write("]}")
 
 
 class VideoOut:

@@ -101,33 +101,32 @@ class ReadAhead(Generic[T]):
     The bounded queue keeps memory flat (``depth`` frames in flight, however long the video).
     Overlap only pays where the work releases the GIL: OpenCV decoding, MediaPipe inference
     and PyAV encoding all do. Items arrive in order; an exception raised by ``items`` is
-    re-raised in the consumer, after the items produced before it. ``close()`` (also on leaving
-    a ``with`` block) stops the thread and closes ``items`` in it, so a generator's ``finally``
-    runs where the generator ran; call it before freeing anything ``items`` uses.
+    re-raised in the consumer, after the items produced before it. The thread starts with the
+    first ``next()``. ``close()`` (also on leaving a ``with`` block) stops it and closes ``items``
+    in it, so a generator's ``finally`` runs where the generator ran; call it before freeing
+    anything ``items`` uses.
     """
 
     def __init__(self, items: Iterable[T], depth: int = 4, name: str = "read-ahead"):
         if depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
+        self._items = items
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._finished = False
-        self._thread = threading.Thread(target=self._produce, args=(items,), name=name, daemon=True)
-        self._thread.start()
+        self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
 
-    def _produce(self, items: Iterable[T]) -> None:
+    def _produce(self) -> None:
         error: BaseException | None = None
         try:
-            iterator = iter(items)
+            iterator = iter(self._items)
             try:
                 for item in iterator:
                     if self._stop.is_set():
                         break
                     self._queue.put((item, None))
             finally:
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
+                _close(iterator)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             error = exc
         if not self._stop.is_set():
@@ -139,6 +138,8 @@ class ReadAhead(Generic[T]):
     def __next__(self) -> T:
         if self._finished:
             raise StopIteration
+        if self._thread.ident is None:
+            self._thread.start()
         item, error = self._queue.get()
         if item is _END:
             self._finished = True
@@ -152,6 +153,9 @@ class ReadAhead(Generic[T]):
         """Stop the producer (it finishes the item in hand) and wait for its thread to end."""
         self._finished = True
         self._stop.set()
+        if self._thread.ident is None:  # never started: nothing ran ahead
+            _close(self._items)
+            return
         while self._thread.is_alive():
             self._drain()  # unblock a producer waiting for room in the queue
             self._thread.join(timeout=0.05)
@@ -169,3 +173,10 @@ class ReadAhead(Generic[T]):
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _close(items: object) -> None:
+    """Close a generator (or anything with close()), so that its ``finally`` blocks run now."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()

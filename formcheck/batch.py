@@ -1,0 +1,282 @@
+"""Batch analysis: every recording in a folder, each into its own output folder.
+
+    formcheck batch DIR --exercise NAME --out OUT [--workers N] [--engine local|ray --address ADDR] [--no-video]
+
+Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``) directly inside DIR is
+analysed with the same exercise; OUT/<file stem>/ receives exactly what ``formcheck analyze``
+writes. Reruns are cheap: an input whose OUT/<stem>/summary.json exists and is newer than the
+input is skipped. A file that cannot be analysed is reported and the others go on (a truncated
+video counts as failed, yet its folder holds the results of its readable part, so a rerun skips
+it: decoding it again would stop at the same place). At the end a table (file, status, reps,
+partial, flags, seconds, error) is printed and written to OUT/batch_summary.csv; the exit status
+is 0 when nothing failed, 2 otherwise.
+
+Engines: ``local`` runs ``workers`` processes on this machine (a process pool); ``ray`` runs the
+same per-file function, ``analyze_one``, as Ray tasks, on a local Ray instance or on the cluster
+at ``--address``. Each analysis creates its own pose model: MediaPipe's video mode tracks the
+person from frame to frame, so a model shared between files would carry one recording's state
+into the next. On a cluster, DIR and OUT must be at the same path on every node (a shared file
+system): tasks receive paths, not file contents.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .pipeline import AnalyzeOptions, analyze
+from .spec import ExerciseSpec, load_exercise
+from .video import VIDEO_SUFFIXES
+
+TRACE_SUFFIXES = (".json",)
+SUMMARY_CSV = "batch_summary.csv"
+SUMMARY_COLUMNS = ("file", "status", "reps", "partial", "flags", "seconds", "error")
+EXIT_OK, EXIT_SOME_FAILED = 0, 2
+
+
+class BatchError(Exception):
+    """The batch as a whole cannot run (no such folder, Ray missing); the message says why."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input to analyse; everything a worker needs, on this machine or another."""
+
+    input: Path
+    out_dir: Path
+    spec: ExerciseSpec
+    options: AnalyzeOptions
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row of the batch summary."""
+
+    file: str
+    status: str  # "ok" | "skipped" | "failed"
+    reps: int | None = None
+    partial: int | None = None
+    flags: int | None = None
+    seconds: float = 0.0
+    error: str = ""
+
+    def row(self) -> list[str]:
+        def cell(value: int | None) -> str:
+            return "" if value is None else str(value)
+
+        return [self.file, self.status, cell(self.reps), cell(self.partial), cell(self.flags),
+                f"{self.seconds:.1f}", self.error]
+
+
+# -- planning (pure) --------------------------------------------------------------------------------
+
+
+def find_inputs(folder: Path) -> list[Path]:
+    """Videos and traces directly inside ``folder``, by name; hidden files are left out."""
+    suffixes = VIDEO_SUFFIXES + TRACE_SUFFIXES
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes)
+
+
+def is_done(input_path: Path, out_dir: Path) -> bool:
+    """True when out_dir holds a summary.json written after the input last changed."""
+    summary = out_dir / "summary.json"
+    return summary.is_file() and summary.stat().st_mtime > input_path.stat().st_mtime
+
+
+def plan(inputs: Iterable[Path], out: Path, spec: ExerciseSpec,
+         options: AnalyzeOptions) -> tuple[list[Job], list[Outcome]]:
+    """Split the inputs into jobs to run and outcomes known already (done before, name clash)."""
+    jobs: list[Job] = []
+    known: list[Outcome] = []
+    stems: dict[str, Path] = {}
+    for path in inputs:
+        out_dir = out / path.stem
+        if path.stem in stems:
+            known.append(Outcome(path.name, "failed", error=f"same output folder {out_dir} as "
+                                 f"{stems[path.stem].name}; rename one of them"))
+            continue
+        stems[path.stem] = path
+        if is_done(path, out_dir):
+            known.append(outcome_from_summary(path.name, "skipped", out_dir / "summary.json"))
+        else:
+            jobs.append(Job(path, out_dir, spec, options))
+    return jobs, known
+
+
+# -- the per-file work, shared by both engines ------------------------------------------------------
+
+
+def analyze_one(job: Job) -> Outcome:
+    """Analyse one input into its folder; never raises: a failure becomes a 'failed' outcome."""
+    started = time.perf_counter()
+    try:
+        result = analyze(job.input, job.spec, job.out_dir, job.options)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; the error is reported
+        error = _one_line(exc).removeprefix(f"{job.input}: ")  # the table names the file already
+        return Outcome(job.input.name, "failed", seconds=time.perf_counter() - started, error=error)
+    summary = result.to_dict()
+    return Outcome(job.input.name, "ok", summary["reps"], summary["partial_reps"], len(summary["flags"]),
+                   time.perf_counter() - started)
+
+
+def outcome_from_summary(file: str, status: str, summary_path: Path) -> Outcome:
+    """An outcome read back from a summary.json written by an earlier run."""
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        return Outcome(file, status, summary["reps"], summary["partial_reps"], len(summary["flags"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Outcome(file, status, error=f"cannot read {summary_path.name}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """The error as one line of at most ``limit`` characters; the type only where it adds meaning."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, (ValueError, OSError, RuntimeError)):  # our errors explain themselves
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- engines: each runs analyze_one over the jobs and reports every outcome as it arrives -------------
+
+Report = Callable[[Outcome], None]
+
+
+def run_local(jobs: list[Job], workers: int, report: Report) -> list[Outcome]:
+    """A pool of ``workers`` processes on this machine ("spawn": no inherited model threads)."""
+    outcomes = []
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(analyze_one, job): job for job in jobs}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - the worker process itself died
+                outcome = Outcome(futures[future].input.name, "failed",
+                                  error=f"the worker process died ({_one_line(exc)})")
+            report(outcome)
+            outcomes.append(outcome)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes
+
+
+def run_ray(jobs: list[Job], workers: int, report: Report, address: str | None = None) -> list[Outcome]:
+    """The same work as Ray tasks: on the cluster at ``address``, or on a local instance."""
+    try:
+        import ray
+    except ImportError:
+        raise BatchError("the ray engine needs Ray: pip install ray (plain ray; ray[default] "
+                         "breaks mediapipe's protobuf)") from None
+    if ray.is_initialized():
+        raise BatchError("Ray is already initialised in this process; run the batch from a fresh process")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, num_cpus=workers, log_to_driver=False)
+    try:
+        # max_retries=0: a file that crashes its worker is reported, not retried three times.
+        task = ray.remote(num_cpus=1, max_retries=0)(analyze_one)
+        pending = {task.remote(job): job for job in jobs}
+        outcomes = []
+        while pending:
+            [ready], _ = ray.wait(list(pending), num_returns=1)
+            job = pending.pop(ready)
+            try:
+                outcome = ray.get(ready)
+            except Exception as exc:  # noqa: BLE001 - the task's worker died
+                outcome = Outcome(job.input.name, "failed", error=f"the Ray task failed ({_one_line(exc)})")
+            report(outcome)
+            outcomes.append(outcome)
+        return outcomes
+    finally:
+        ray.shutdown()
+
+
+# -- the summary ------------------------------------------------------------------------------------------
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    """The outcomes as an aligned text table, errors last on each line."""
+    rows = [list(SUMMARY_COLUMNS)] + [o.row() for o in outcomes]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(SUMMARY_COLUMNS) - 1)]
+    numeric = {"reps", "partial", "flags", "seconds"}
+    lines = []
+    for r in rows:
+        cells = [r[i].rjust(w) if SUMMARY_COLUMNS[i] in numeric else r[i].ljust(w) for i, w in enumerate(widths)]
+        lines.append("  ".join(cells + [r[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def write_summary_csv(outcomes: list[Outcome], path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(SUMMARY_COLUMNS)
+        writer.writerows(o.row() for o in outcomes)
+
+
+def counts(outcomes: list[Outcome]) -> str:
+    by_status = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
+    return ", ".join(f"{n} {s}" for s, n in by_status.items())
+
+
+# -- the command ----------------------------------------------------------------------------------------
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """``formcheck batch``: see the module docstring. Returns the exit status."""
+    try:
+        return _run(args)
+    except BatchError as exc:
+        print(f"formcheck: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    folder, out = Path(args.folder), Path(args.out)
+    if not folder.is_dir():
+        raise BatchError(f"{folder}: no such folder")
+    if args.workers < 1:
+        raise BatchError(f"--workers must be at least 1, got {args.workers}")
+    spec = load_exercise(args.exercise)  # an unknown exercise fails here, once, not once per file
+    inputs = find_inputs(folder)
+    if not inputs:
+        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) or traces (.json) in it")
+    out.mkdir(parents=True, exist_ok=True)
+    # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
+    options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1))
+    jobs, known = plan(inputs, out, spec, options)
+
+    total = len(inputs)
+    done = [0]
+
+    def report(outcome: Outcome) -> None:
+        done[0] += 1
+        detail = outcome.error or (f"{outcome.reps} reps, {outcome.seconds:.1f} s" if outcome.status == "ok" else "")
+        print(f"[{done[0]}/{total}] {outcome.file}: {outcome.status}" + (f" ({detail})" if detail else ""),
+              file=sys.stderr, flush=True)
+
+    for outcome in known:
+        report(outcome)
+    if jobs and args.engine == "ray":
+        ran = run_ray(jobs, args.workers, report, address=getattr(args, "address", None))
+    elif jobs:
+        ran = run_local(jobs, args.workers, report)
+    else:
+        ran = []
+    order = {p.name: i for i, p in enumerate(inputs)}
+    outcomes = sorted(known + ran, key=lambda o: order[o.file])
+    write_summary_csv(outcomes, out / SUMMARY_CSV)
+    print(summary_table(outcomes))
+    print(f"{counts(outcomes)}; summary in {out / SUMMARY_CSV}")
+    return EXIT_SOME_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
