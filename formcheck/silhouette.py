@@ -42,25 +42,22 @@ def back_contour(
     normal = np.array([-along[1], along[0]])
     if np.dot(np.asarray(ventral_px, float) - hip_px, normal) > 0:
         normal = -normal  # make the normal point to the back
-    max_steps = int(0.6 * length)
+    steps = np.arange(-int(0.15 * length), int(0.6 * length))
     points = []
     for u in np.linspace(0.1, 0.9, N_STATIONS):
-        base = hip_px + u * chord
-        edge = None
-        inside = False
-        for step in range(-int(0.15 * length), max_steps):
-            x, y = base + step * normal
-            xi, yi = int(round(x)), int(round(y))
-            if not (0 <= xi < w and 0 <= yi < h):
-                break
-            if mask[yi, xi] >= threshold:
-                inside = True
-                edge = (x, y)
-            elif inside:
-                break
-        if edge is None:
+        # Walk from just inside the chord towards the back; the edge is the last pixel of the
+        # first run of person pixels (a later run would be an arm or the other leg).
+        walk = (hip_px + u * chord) + steps[:, None] * normal
+        xi, yi = np.round(walk[:, 0]).astype(int), np.round(walk[:, 1]).astype(int)
+        outside = (xi < 0) | (xi >= w) | (yi < 0) | (yi >= h)
+        n = int(np.argmax(outside)) if outside.any() else len(walk)  # stop at the frame's edge
+        inside = mask[yi[:n], xi[:n]] >= threshold
+        if not inside.any():
             return None
-        points.append((edge[0] / w, edge[1] / h))
+        first = int(np.argmax(inside))
+        gaps = ~inside[first:]
+        last = first + (int(np.argmax(gaps)) if gaps.any() else len(gaps)) - 1
+        points.append((walk[last, 0] / w, walk[last, 1] / h))
     return np.array(points)
 
 
