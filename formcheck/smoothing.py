@@ -2,9 +2,9 @@
 
 Live use needs a causal filter that neither lags nor shaves peaks: the One Euro filter
 (Casiez et al., CHI 2012) adapts its cut-off to the signal's speed, smoothing jitter at rest and
-following fast movement. Offline analysis can afford to look ahead: a Hampel outlier filter
-(median +- k MAD) removes single-frame landmark jumps, then a centred moving average (zero phase)
-smooths without any delay.
+following fast movement. The CLI, batch and the live page share this one causal path, so a
+recording and a live session give the same numbers; single-frame jumps of the back's outline are
+removed by a short causal median (CausalMedian) first.
 
 Notes on defaults: ``min_cutoff_hz=1.0`` and ``beta=0.05`` were tuned on the shared bird dog and
 pelvic tilt clips (30 fps): jitter at rest drops from about 1.0 to 0.3 degrees while the lag
@@ -106,39 +106,6 @@ def _lowpass(previous: float, value: float, alpha: float) -> float:
     return alpha * value + (1 - alpha) * previous
 
 
-def hampel(values: np.ndarray, half_window: int = 4, n_sigmas: float = 3.0) -> np.ndarray:
-    """Replace outliers (further than n_sigmas robust SDs from the local median) with NaN."""
-    x = np.asarray(values, float)
-    out = x.copy()
-    for i in range(len(x)):
-        window = x[max(0, i - half_window): i + half_window + 1]
-        window = window[np.isfinite(window)]
-        if len(window) < 3 or not np.isfinite(x[i]):
-            continue
-        median = np.median(window)
-        mad = 1.4826 * np.median(np.abs(window - median))
-        if mad > 0 and abs(x[i] - median) > n_sigmas * mad:
-            out[i] = np.nan
-    return out
-
-
-def zero_phase_smooth(values: np.ndarray, half_window: int = 3, max_gap: int = 6) -> np.ndarray:
-    """Centred moving average that ignores NaN; fills gaps up to ``max_gap`` samples, keeps longer ones NaN."""
-    x = np.asarray(values, float)
-    finite = np.isfinite(x)
-    filled = np.where(finite, x, 0.0)
-    kernel = np.ones(2 * half_window + 1)
-    sums = np.convolve(filled, kernel, mode="same")
-    counts = np.convolve(finite.astype(float), kernel, mode="same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        smooth = sums / counts
-    smooth[counts == 0] = np.nan
-    # Keep long gaps missing: a value invented across a 1-second dropout would be a fake measurement.
-    gap_run = _nan_run_lengths(finite)
-    smooth[(~finite) & (gap_run > max_gap)] = np.nan
-    return smooth
-
-
 def robust_noise_sd(values: np.ndarray) -> float:
     """Frame-to-frame jitter of a signal as a robust SD (MAD of first differences / sqrt 2)."""
     x = np.asarray(values, float)
@@ -148,17 +115,3 @@ def robust_noise_sd(values: np.ndarray) -> float:
     diffs = np.diff(x)
     return float(1.4826 * np.median(np.abs(diffs - np.median(diffs))) / math.sqrt(2))
 
-
-def _nan_run_lengths(finite: np.ndarray) -> np.ndarray:
-    runs = np.zeros(len(finite), int)
-    i = 0
-    while i < len(finite):
-        if finite[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(finite) and not finite[j]:
-            j += 1
-        runs[i:j] = j - i
-        i = j
-    return runs
