@@ -16,7 +16,7 @@ import numpy as np
 
 from .reps import RepCounter
 from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
-                      trunk_incline_deg)
+                      torso_px, trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -30,6 +30,7 @@ DEFAULT_MESSAGES = {
     "turn_to_face": "Face the camera.",
     "lie_down": "Get into the start position on the mat to begin.",
     "stand_up": "Stand (or sit) upright to begin.",
+    "someone_else": "Only you should be in view: the tracking may have jumped to someone else.",
 }
 # Postures whose trunk is roughly level with the floor, and those where it is upright: a
 # standing person is not doing a glute bridge, whatever their hip angle says.
@@ -45,6 +46,14 @@ NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimat
 BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
 MIN_BASELINE_SAMPLES = 5
 MIN_BASELINE_HISTORY_S = 2.0  # seconds of history before a rest-relative signal is trusted
+# With two people in view the pose model may jump from one to the other. A body cannot move its
+# trunk several trunk lengths in a second, or change size by half from one frame to the next:
+# such a jump between frames at most JUMP_MAX_GAP_S apart means a different person, and counting
+# pauses for SWITCH_PAUSE_S so no rep is made of two people's halves.
+JUMP_MAX_TRUNKS_PER_S = 6.0
+JUMP_MAX_SIZE_RATIO = 1.5
+JUMP_MAX_GAP_S = 0.25
+SWITCH_PAUSE_S = 1.0
 
 
 @dataclass
@@ -85,6 +94,9 @@ class ExerciseEngine:
         self.last_ms = math.nan
         self.view_problems: dict[str, int] = {}
         self.frames_out_of_order = 0
+        self.person_switches_s: list[float] = []  # when the tracking jumped to another body (seconds)
+        self._last_torso: tuple[float, np.ndarray, float] | None = None  # (t_ms, centre px, length px)
+        self._paused_until_ms = -math.inf
         self._last_result: FrameResult | None = None
 
     # --- per frame ---------------------------------------------------------------------------
@@ -104,6 +116,9 @@ class ExerciseEngine:
         roll = self.roll.update(frame)
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
+        new_rep = self._restart_after_switch(t_ms) if self._tracking_jumped(frame) else None
+        if t_ms < self._paused_until_ms:
+            view_ok, view_message = False, {**DEFAULT_MESSAGES, **self.spec.messages}["someone_else"]
         if view_ok:
             self.frames_in_view += 1
         else:
@@ -114,7 +129,6 @@ class ExerciseEngine:
         smooth.update(self._derived(smooth))
         smooth.update(self._speeds(smooth, t_ms))
 
-        new_rep = None
         for side, counter in self.counters.items():
             value = self._rep_value(side, smooth, raw, t_ms)
             if math.isfinite(value):
@@ -175,6 +189,37 @@ class ExerciseEngine:
         )
 
     # --- internals -----------------------------------------------------------------------------
+
+    def _tracking_jumped(self, frame: PoseFrame) -> bool:
+        """True when the tracked trunk moved or changed size faster than a body can since the last frame."""
+        torso = torso_px(frame)
+        if torso is None:
+            return False  # a frame or two without anybody is still checked against the last body seen
+        previous, self._last_torso = self._last_torso, (frame.t_ms, *torso)
+        if previous is None:
+            return False
+        gap_s = (frame.t_ms - previous[0]) / 1000.0
+        if not 0 < gap_s <= JUMP_MAX_GAP_S:
+            return False
+        (centre, length), (_, old_centre, old_length) = torso, previous
+        moved_trunks_per_s = float(np.linalg.norm(centre - old_centre)) / max(length, old_length) / gap_s
+        size_ratio = max(length, old_length) / min(length, old_length)
+        return moved_trunks_per_s > JUMP_MAX_TRUNKS_PER_S or size_ratio > JUMP_MAX_SIZE_RATIO
+
+    def _restart_after_switch(self, t_ms: float) -> Rep | None:
+        """Forget the movement under way (its first half belongs to someone else); one that had
+        already come back to rest is kept. Returns that rep, if any."""
+        self.person_switches_s.append(t_ms / 1000.0)
+        self._paused_until_ms = t_ms + 1000.0 * SWITCH_PAUSE_S
+        finished = None
+        for side, counter in self.counters.items():
+            rep = counter.abandon(self._noise(side))
+            if rep is not None:
+                finished = self._record_rep(rep)
+        for f in (*self.filters.values(), *self._speed_filters.values()):
+            f.reset()
+        self._previous.clear()
+        return finished
 
     def _check_view(self, body: Body | None, frame: PoseFrame) -> tuple[bool, str]:
         msg = {**DEFAULT_MESSAGES, **self.spec.messages}
@@ -349,6 +394,12 @@ class ExerciseEngine:
             warnings.append(f"Counting was paused for {100 - 100 * self.frames_in_view // self.frames}% of the "
                             f"recording because the body was not in position or not in view (most often: "
                             f"\"{worst}\").")
+        if self.person_switches_s:
+            times = ", ".join(f"{t:.1f} s" for t in self.person_switches_s[:5])
+            more = "..." if len(self.person_switches_s) > 5 else ""
+            warnings.append(f"The tracking jumped between people {len(self.person_switches_s)} time(s) (at {times}{more}): "
+                            f"the movement under way was not counted, and counting paused for {SWITCH_PAUSE_S:.0f} s. "
+                            f"Record with only the patient in view.")
         if self.frames_out_of_order:
             warnings.append(f"{self.frames_out_of_order} frame(s) arrived late or out of order and were skipped.")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]

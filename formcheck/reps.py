@@ -115,15 +115,23 @@ class RepCounter:
             self.phase = "lowering"
         return None
 
-    def flush(self, t_ms: float, noise_sd_deg: float = math.nan) -> Rep | None:
-        """End of recording: an excursion still under way becomes a partial rep."""
-        if self._current is None:
-            return None
+    def abandon(self, noise_sd_deg: float = math.nan) -> Rep | None:
+        """The body being followed is gone (the tracking jumped to someone else): a movement that
+        had already come back to rest is finished as it was; one still under way is dropped."""
         exc = self._current
         self._current = None
+        self._recent.clear()
         self.phase = "setup"
-        if math.isfinite(exc.back_at_rest_ms):  # it had come back to rest: a finished movement
+        if exc is not None and math.isfinite(exc.back_at_rest_ms):
             return self._make_rep(exc, exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg)
+        return None
+
+    def flush(self, t_ms: float, noise_sd_deg: float = math.nan) -> Rep | None:
+        """End of recording: an excursion still under way becomes a partial rep."""
+        exc = self._current
+        finished = self.abandon(noise_sd_deg)
+        if exc is None or finished is not None or math.isfinite(exc.back_at_rest_ms):
+            return finished
         exc.cut_off = True
         return self._make_rep(exc, t_ms, exc.start_value, noise_sd_deg)
 

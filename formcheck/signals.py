@@ -74,6 +74,22 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
 
 # --- signal functions: Body -> degrees ------------------------------------------------------
 
+def torso_px(frame: PoseFrame) -> tuple[np.ndarray, float] | None:
+    """(centre, length) of the tracked trunk in pixels: the mean of both shoulders and both hips,
+    and the distance from mid-shoulders to mid-hips. Not gated by visibility (the model places
+    hidden joints too), so it follows whoever the model is tracking. None without a pose."""
+    if frame.pose is None:
+        return None
+    scale = np.array([frame.width, frame.height], float)
+    shoulders = frame.pose.image[[INDEX["left_shoulder"], INDEX["right_shoulder"]], :2] * scale
+    hips = frame.pose.image[[INDEX["left_hip"], INDEX["right_hip"]], :2] * scale
+    mid_shoulder, mid_hip = shoulders.mean(axis=0), hips.mean(axis=0)
+    length = float(np.linalg.norm(mid_shoulder - mid_hip))
+    if not (np.all(np.isfinite(mid_shoulder)) and np.all(np.isfinite(mid_hip)) and length > 0):
+        return None
+    return (mid_shoulder + mid_hip) / 2, length
+
+
 def hip_extension_deg(body: Body) -> float:
     """Shoulder-hip-knee angle on the near side, signed about straight.
 

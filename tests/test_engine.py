@@ -1,5 +1,6 @@
 """The exercise engine on synthetic streams (exact geometry) and on the shared landmark traces."""
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import ExerciseEngine
 from formcheck.spec import load_exercise
-from synth import bridge_angles, frames_from_angles
+from synth import bridge_angles, frames_from_angles, supine_pose
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 
@@ -140,3 +141,39 @@ def test_late_and_repeated_frames_are_skipped_not_counted():
     session = engine.finish()
     assert len(session.complete_reps) == 2 and session.frames == len(frames)
     assert any("out of order" in w for w in session.warnings)
+
+
+def _someone_else(frame, angle_deg=135.0):
+    """The same frame with the tracking on another person: lying at rest further right, smaller."""
+    other = supine_pose(angle_deg)
+    other.image[:, 0] = 0.55 + 0.6 * other.image[:, 0]
+    other.image[:, 1] = 0.2 + 0.6 * other.image[:, 1]
+    return replace(frame, pose=other)
+
+
+def test_tracking_jumping_to_another_person_pauses_counting_and_drops_the_mixed_rep():
+    angles = bridge_angles(3)  # reps rise at 1.5-2.5, 6.5-7.5 and 11.5-12.5 s
+    frames = frames_from_angles(angles)
+    jump_at, back_at = int(7.0 * 30), int(8.0 * 30)  # from mid-way up the second rep to its hold
+    mixed = frames[:jump_at] + [_someone_else(f) for f in frames[jump_at:back_at]] + frames[back_at:]
+    results, session = run("glute_bridge", mixed)
+
+    engine_unaware = [r for r in run("glute_bridge", frames)[1].complete_reps]
+    assert len(engine_unaware) == 3
+    # The first and third bridges count; the second, half of which was someone else's, does not.
+    assert [math.floor(r.start_s) for r in session.complete_reps] == [1, 11]
+    assert not [r for r in session.reps if r.start_s < 8.0 < r.end_s]  # nothing spans the two people
+    paused = results[jump_at:jump_at + 30]
+    assert all(not r.view_ok and "someone else" in r.view_message for r in paused)
+    assert results[back_at + 45].view_ok
+    assert any("jumped between people 2 time(s) (at 7.0 s, 8.0 s)" in w for w in session.warnings)
+
+
+def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
+    for name, frames in (("glute_bridge", frames_from_angles(bridge_angles(3, noise_deg=2.0))),
+                         ("bird_dog", list(replay(load_trace(TRACES / "bird_dog_synthetic_2ext.json")))),
+                         ("glute_bridge", list(replay(load_trace(TRACES / "glute_bridge_side_1rep.json"))))):
+        engine = ExerciseEngine(load_exercise(name))
+        for frame in frames:
+            engine.process(frame)
+        assert engine.person_switches_s == [], name

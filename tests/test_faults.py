@@ -71,6 +71,25 @@ def test_two_people_in_view_still_tracks_one_person():
     assert len(session.complete_reps) == 2
 
 
+def test_tracking_jumping_to_the_other_person_is_detected_and_loses_no_finished_rep():
+    # Two people side by side (the clip and a mirrored copy); the model follows the one on the
+    # right until someone blocks them for half a second just after the first rep (4.9 s), then
+    # jumps to the one on the left. Found by the size of the jump, not by the gap.
+    wall = (40, 40, 150)
+    frames = []
+    for i, frame in enumerate(FRAMES):
+        right = cv2.flip(frame, 1)
+        if 150 <= i < 165:
+            right[:] = wall
+        frames.append(np.hstack([frame, right]))
+    results, session = run(frames)
+    assert results[140].pose.image[23, 0] > 0.5 and results[170].pose.image[23, 0] < 0.5  # right, then left
+    assert [r.start_s for r in session.complete_reps] == pytest.approx([0.9, 8.0], abs=0.3)
+    [warning] = [w for w in session.warnings if "jumped between people" in w]
+    assert "1 time(s) (at 5.0 s)" in warning
+    assert any("someone else" in r.view_message for r in results[151:165])
+
+
 def test_camera_stalls_and_frames_arrive_late():
     # Every 50th frame arrives 0.5 s late (after newer ones); a 1-second freeze mid-rep.
     times = [1000.0 * i / FPS for i in range(len(FRAMES))]
