@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 
 from .pipeline import AnalyzeOptions, analyze
 from .spec import ExerciseSpec, load_exercise
-from .video import VIDEO_SUFFIXES
+from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
 
 TRACE_SUFFIXES = (".json",)
 SUMMARY_CSV = "batch_summary.csv"
@@ -254,7 +254,8 @@ def _run(args: argparse.Namespace) -> int:
         raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) or traces (.json) in it")
     out.mkdir(parents=True, exist_ok=True)
     # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
-    options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1))
+    options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1),
+                             max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX))
     jobs, known = plan(inputs, out, spec, options)
 
     total = len(inputs)

@@ -1,6 +1,6 @@
 """The ``formcheck`` command line.
 
-    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--backend tasks --model F.task]
+    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--max-side PX] [--backend tasks --model F.task]
     formcheck trace VIDEO -o trace.json
     formcheck exercises
     formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
@@ -15,6 +15,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from .video import ANALYSIS_MAX_SIDE_PX
 
 EXIT_BAD_INPUT = 2
 
@@ -61,12 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--exercise", "-e", required=True, help="exercise name (see `formcheck exercises`) or a .toml file")
     analyze.add_argument("--out", "-o", required=True, help="output folder")
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    _size_arg(analyze)
     _backend_args(analyze)
     analyze.set_defaults(run=_cmd_analyze)
 
     trace = sub.add_parser("trace", help="extract a landmark trace from a video")
     trace.add_argument("video")
     trace.add_argument("-o", "--out", required=True, help="trace file to write (.json)")
+    _size_arg(trace)
     _backend_args(trace)
     trace.set_defaults(run=_cmd_trace)
 
@@ -81,8 +85,25 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--engine", choices=("local", "ray"), default="local")
     batch.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     batch.add_argument("--no-video", action="store_true")
+    _size_arg(batch)
     batch.set_defaults(run=_cmd_batch)
     return parser
+
+
+def _size_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-side", type=_side_px, default=ANALYSIS_MAX_SIDE_PX, metavar="PX",
+                        help=f"analyse (and annotate) frames at most PX pixels on their longer side "
+                             f"(default {ANALYSIS_MAX_SIDE_PX}; 0 keeps the recorded size)")
+
+
+def _side_px(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value != 0 and not 64 <= value <= 8192:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (the recorded size) or a size from 64 to 8192 pixels")
+    return value
 
 
 def _backend_args(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +118,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     spec = load_exercise(args.exercise)
     _check_input(args.input)
-    options = AnalyzeOptions(backend=args.backend, model_path=args.model, write_video=not args.no_video)
+    options = AnalyzeOptions(backend=args.backend, model_path=args.model, write_video=not args.no_video,
+                             max_side_px=args.max_side)
     progress = ProgressBar(f"Analysing {Path(args.input).name}")
     result = analyze(args.input, spec, args.out, options, progress=progress)
     progress.done()
@@ -109,7 +131,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     from .backends import make_backend
     from .backends.replay import TraceRecorder
     from .types import PoseFrame
-    from .video import open_video, read_frames
+    from .video import fit_within, open_video, read_frames
 
     _check_input(args.video)
     _, info = open_video(args.video)
@@ -117,7 +139,8 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     recorder = TraceRecorder(model=backend.description, label=Path(args.video).name, fps=info.fps or 30.0)
     progress = ProgressBar(f"Tracing {Path(args.video).name}")
     try:
-        for index, t_ms, image in read_frames(args.video):
+        for index, t_ms, recorded in read_frames(args.video):
+            image = fit_within(recorded, args.max_side)  # as analyze sees it, so replays match
             recorder.add(PoseFrame(index, t_ms, image.shape[1], image.shape[0], backend.detect(image, t_ms)))
             progress(index + 1, info.frame_count)
     finally:

@@ -25,31 +25,45 @@ from .engine import ExerciseEngine
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
-from .video import ReadAhead, TruncatedVideoError, open_video, read_frames
+from .video import ANALYSIS_MAX_SIDE_PX, ReadAhead, TruncatedVideoError, fit_within, fitted_size, open_video, read_frames
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)
 
 
 class Pipeline:
-    """Frames or poses in, FrameResults out; ``finish()`` gives the SessionResult."""
+    """Frames or poses in, FrameResults out; ``finish()`` gives the SessionResult.
+
+    The poses go into a trace as they pass: kept in memory (``trace_json()``, the live page), or
+    with ``spool_trace_in`` spooled to a file in that folder (``analyze``: hours of video fit).
+    Camera frames are analysed at most ``max_side_px`` pixels on their longer side (see
+    video.ANALYSIS_MAX_SIDE_PX); 0 keeps the recorded size.
+    """
 
     def __init__(self, spec: ExerciseSpec, backend: PoseBackend | None = None, record_trace: bool = True,
-                 label: str = ""):
+                 label: str = "", spool_trace_in: Path | None = None, max_side_px: int = ANALYSIS_MAX_SIDE_PX):
         self.spec = spec
         self.backend = backend
         self.engine = ExerciseEngine(spec)
+        self.max_side_px = max_side_px
         model = backend.description if backend is not None else "replayed trace"
-        self.recorder = TraceRecorder(model=model, label=label or spec.title) if record_trace else None
+        recorder = TraceRecorder(model=model, label=label or spec.title)
+        self.recorder: TraceRecorder | TraceFile | None = None
+        if record_trace:
+            self.recorder = TraceFile(recorder, spool_trace_in) if spool_trace_in is not None else recorder
         self._index = 0
 
-    def process_image(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
+    def detect(self, frame_bgr: np.ndarray, index: int, t_ms: float) -> PoseFrame:
         """Run the pose model on one BGR frame taken at t_ms (milliseconds, increasing)."""
         if self.backend is None:
             raise RuntimeError("This pipeline has no pose backend; use process_pose_frame")
-        pose = self.backend.detect(frame_bgr, t_ms)
-        height, width = frame_bgr.shape[:2]
-        return self.process_pose_frame(PoseFrame(self._index, t_ms, width, height, pose))
+        analysed = fit_within(frame_bgr, self.max_side_px)
+        height, width = analysed.shape[:2]
+        return PoseFrame(index, t_ms, width, height, self.backend.detect(analysed, t_ms))
+
+    def process_image(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
+        """detect() then process_pose_frame(): one live camera frame."""
+        return self.process_pose_frame(self.detect(frame_bgr, self._index, t_ms))
 
     def process_pose_frame(self, frame: PoseFrame) -> FrameResult:
         self._index = frame.index + 1
@@ -63,7 +77,8 @@ class Pipeline:
         return result
 
     def trace_json(self) -> str | None:
-        return self.recorder.to_json() if self.recorder is not None else None
+        """The in-memory trace as JSON (None without one; a spooled trace is written by analyze)."""
+        return self.recorder.to_json() if isinstance(self.recorder, TraceRecorder) else None
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,8 @@ class AnalyzeOptions:
     # Decode, run the pose model and write the outputs in three threads at once, a few frames
     # apart (see video.ReadAhead); False: one frame at a time. The results are the same.
     overlap: bool = True
+    # Longer side of the analysed (and annotated) frames in pixels; 0 keeps the recorded size.
+    max_side_px: int = ANALYSIS_MAX_SIDE_PX
 
 
 def is_trace(path: str | Path) -> bool:
@@ -88,27 +105,25 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     if is_trace(input_path):
         data = load_trace(input_path)
-        pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace)
+        pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace, spool_trace_in=out)
         frames: Iterator[tuple[PoseFrame, np.ndarray | None]] = ((pf, None) for pf in replay(data))
         total, fps = len(data["frames"]), float(data.get("fps") or 30.0)
     else:
         capture, info = open_video(input_path)  # fail early and clearly on a bad file
         capture.release()
         backend = make_backend(options.backend, model_path=options.model_path)
-        pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace)
-        frames = _detect_frames(input_path, backend, overlap=options.overlap)
+        pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace, spool_trace_in=out,
+                            max_side_px=options.max_side_px)
+        frames = _detect_frames(input_path, pipeline, overlap=options.overlap)
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = VideoOut(out / "annotated.mp4", fps) if options.write_video and not is_trace(input_path) else None
-    trace = TraceFile(pipeline.recorder, out) if pipeline.recorder is not None else None
     truncated: TruncatedVideoError | None = None
     try:
         with open(out / "frames.csv", "w", newline="", encoding="utf-8") as frames_file:
-            frames_csv = FramesCsv(frames_file, spec)
+            frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
-                result = pipeline.engine.process(pose_frame)
-                if trace is not None:
-                    trace.add(pose_frame)
+                result = pipeline.process_pose_frame(pose_frame)
                 frames_csv.write(result)
                 if writer is not None and image is not None:
                     writer.write(draw(image, result, spec))
@@ -124,10 +139,13 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
             pipeline.backend.close()
     result = pipeline.finish()
     result.provenance["input"] = Path(input_path).name
+    if not is_trace(input_path):
+        width, height = fitted_size(info.width, info.height, options.max_side_px)
+        result.provenance["analysed_size"] = f"{width}x{height} px (recorded {info.width}x{info.height})"
     if truncated is None:
         report.write_outputs(result, out)
-    if trace is not None:
-        trace.write(out / "trace.json")
+    if isinstance(pipeline.recorder, TraceFile):
+        pipeline.recorder.write(out / "trace.json")
     if truncated is not None:
         result.warnings.append(str(truncated))
         report.write_outputs(result, out)
@@ -135,31 +153,32 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     return result
 
 
-def _detect_frames(path: str | Path, backend: PoseBackend,
+def _detect_frames(path: str | Path, pipeline: Pipeline,
                    overlap: bool = False) -> Iterator[tuple[PoseFrame, np.ndarray]]:
-    """(PoseFrame, BGR image) for each frame of a video, in order; close() when done.
+    """(PoseFrame, analysed BGR image) for each frame of a video, in order; close() when done.
 
     overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
     of the caller, who meanwhile writes the outputs of the frames before. The frames, their order
     and the model's inputs are the same, so are the results.
     """
-    detected = _detect(path, backend, overlap)
+    detected = _detect(path, pipeline, overlap)
     return ReadAhead(detected, FRAMES_AHEAD, "formcheck-pose") if overlap else detected
 
 
-def _detect(path: str | Path, backend: PoseBackend, overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
-    decoded = ReadAhead(read_frames(path), FRAMES_AHEAD, "formcheck-decode") if overlap else read_frames(path)
-    with contextlib.closing(decoded):
-        for index, t_ms, image in decoded:
-            pose = backend.detect(image, t_ms)
-            height, width = image.shape[:2]
-            yield PoseFrame(index, t_ms, width, height, pose), image
+def _detect(path: str | Path, pipeline: Pipeline, overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+    decoded = read_frames(path)
+    # Scaling down belongs to the decoding thread: the pose thread is the one everything waits for.
+    scaled = ((index, t_ms, fit_within(image, pipeline.max_side_px)) for index, t_ms, image in decoded)
+    ahead = ReadAhead(scaled, FRAMES_AHEAD, "formcheck-decode") if overlap else scaled
+    with contextlib.closing(decoded), contextlib.closing(ahead):  # the thread stops first
+        for index, t_ms, image in ahead:
+            yield pipeline.detect(image, index, t_ms), image
 
 
 class FramesCsv:
     """Per-frame signals, one row a frame (frames.csv)."""
 
-    def __init__(self, file, spec: ExerciseSpec):
+    def __init__(self, file):
         self.columns = None
         self.writer = csv.writer(file)
 
@@ -178,10 +197,9 @@ class FramesCsv:
 class TraceFile:
     """trace.json written as the frames arrive, not kept in memory: hours of video fit.
 
-    ``recorder`` (empty) gives the header; each frame is formatted by a one-frame TraceRecorder
-    of its own and waits in an anonymous temporary file in the output folder until ``write``
-    puts header and frames together. The file is what ``TraceRecorder.to_json()`` would give,
-    byte for byte.
+    ``recorder`` (empty) gives the header; each frame is formatted as the recorder would and
+    waits in an anonymous temporary file in ``folder`` until ``write`` puts header and frames
+    together. The file is what ``TraceRecorder.to_json()`` would give, byte for byte.
     """
 
     def __init__(self, recorder: TraceRecorder, folder: Path):
@@ -190,10 +208,8 @@ class TraceFile:
         self._frames = 0
 
     def add(self, frame: PoseFrame) -> None:
-        one = TraceRecorder(model="")
-        one.add(frame)
-        [entry] = one.frames
-        self.recorder.width, self.recorder.height = one.width, one.height
+        self.recorder.width, self.recorder.height = frame.width, frame.height
+        entry = TraceRecorder.entry_of(frame)
         self._spool.write(("," if self._frames else "") + json.dumps(entry, separators=(",", ":")))
         self._frames += 1
 

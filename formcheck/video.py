@@ -20,6 +20,11 @@ import numpy as np
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
+# Frames are analysed with their longer side at most this many pixels. The pose model sees a
+# 256 x 256 crop of the person whatever the frame size, so a 1080p phone clip gives it nothing
+# a 960-pixel copy does not, while the segmentation mask, the overlay and the annotated video
+# cost four times as much at full size (benchmarks/throughput.py measures the difference).
+ANALYSIS_MAX_SIDE_PX = 960
 
 
 class VideoError(ValueError):
@@ -89,6 +94,27 @@ def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
     if info.frame_count > 0 and index < TRUNCATED_FRACTION * info.frame_count:
         raise TruncatedVideoError(f"{path}: the video is truncated or damaged: only {index} of its "
                                   f"{info.frame_count} frames could be decoded")
+
+
+def fit_within(frame_bgr: np.ndarray, max_side_px: int) -> np.ndarray:
+    """The frame scaled down (area averaging) so its longer side is at most max_side_px pixels.
+
+    Smaller frames, and max_side_px <= 0 (keep the recorded size), come back unchanged.
+    """
+    height, width = frame_bgr.shape[:2]
+    size = fitted_size(width, height, max_side_px)
+    if size == (width, height):
+        return frame_bgr
+    return cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
+
+
+def fitted_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
+    """(width, height) in pixels of a width x height frame after ``fit_within``."""
+    longer = max(width, height)
+    if max_side_px <= 0 or longer <= max_side_px:
+        return width, height
+    scale = max_side_px / longer
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 T = TypeVar("T")

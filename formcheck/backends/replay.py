@@ -100,15 +100,23 @@ class TraceRecorder:
 
     def add(self, frame: PoseFrame) -> None:
         self.width, self.height = frame.width, frame.height
+        self._frames.append(self._packed(frame))
+
+    @classmethod
+    def entry_of(cls, frame: PoseFrame) -> dict:
+        """One frame as the JSON document holds it: what ``add`` then ``frames`` would give."""
+        return cls._entry(*cls._packed(frame))
+
+    @staticmethod
+    def _packed(frame: PoseFrame) -> tuple:
         pose = frame.pose
         if pose is None:
-            self._frames.append((frame.index, frame.t_ms, None, None, None))
-            return
-        self._frames.append((
+            return frame.index, frame.t_ms, None, None, None
+        return (
             frame.index, frame.t_ms, pose.image.astype(np.float32),
             None if pose.world is None else pose.world.astype(np.float32),
             None if pose.back_contour is None else pose.back_contour.astype(np.float32),
-        ))
+        )
 
     def __len__(self) -> int:
         return len(self._frames)
