@@ -16,7 +16,7 @@ import numpy as np
 
 from .reps import RepCounter
 from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
-                      torso_px, trunk_incline_deg)
+                      torso_in_frame, trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -95,7 +95,7 @@ class ExerciseEngine:
         self.view_problems: dict[str, int] = {}
         self.frames_out_of_order = 0
         self.person_switches_s: list[float] = []  # when the tracking jumped to another body (seconds)
-        self._last_torso: tuple[float, np.ndarray, float] | None = None  # (t_ms, centre px, length px)
+        self._last_torso: tuple[float, np.ndarray, float] | None = None  # (t_ms, centre, length): torso_in_frame
         self._paused_until_ms = -math.inf
         self._last_result: FrameResult | None = None
 
@@ -192,7 +192,7 @@ class ExerciseEngine:
 
     def _tracking_jumped(self, frame: PoseFrame) -> bool:
         """True when the tracked trunk moved or changed size faster than a body can since the last frame."""
-        torso = torso_px(frame)
+        torso = torso_in_frame(frame)
         if torso is None:
             return False  # a frame or two without anybody is still checked against the last body seen
         previous, self._last_torso = self._last_torso, (frame.t_ms, *torso)

@@ -74,13 +74,14 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
 
 # --- signal functions: Body -> degrees ------------------------------------------------------
 
-def torso_px(frame: PoseFrame) -> tuple[np.ndarray, float] | None:
-    """(centre, length) of the tracked trunk in pixels: the mean of both shoulders and both hips,
-    and the distance from mid-shoulders to mid-hips. Not gated by visibility (the model places
-    hidden joints too), so it follows whoever the model is tracking. None without a pose."""
+def torso_in_frame(frame: PoseFrame) -> tuple[np.ndarray, float] | None:
+    """(centre, length) of the tracked trunk, in units of the frame's longer side (so a camera
+    changing resolution moves nothing): the mean of both shoulders and both hips, and the distance
+    from mid-shoulders to mid-hips. Not gated by visibility (the model places hidden joints too),
+    so it follows whoever the model is tracking. None without a pose."""
     if frame.pose is None:
         return None
-    scale = np.array([frame.width, frame.height], float)
+    scale = np.array([frame.width, frame.height], float) / max(frame.width, frame.height)
     shoulders = frame.pose.image[[INDEX["left_shoulder"], INDEX["right_shoulder"]], :2] * scale
     hips = frame.pose.image[[INDEX["left_hip"], INDEX["right_hip"]], :2] * scale
     mid_shoulder, mid_hip = shoulders.mean(axis=0), hips.mean(axis=0)

@@ -90,6 +90,17 @@ def test_tracking_jumping_to_the_other_person_is_detected_and_loses_no_finished_
     assert any("someone else" in r.view_message for r in results[151:165])
 
 
+def test_camera_changing_resolution_mid_session_keeps_counting():
+    # WebRTC lowers a webcam's resolution under load and raises it again; MediaPipe's mask
+    # smoothing fails on a new frame size unless the backend starts a new graph. (Same aspect
+    # ratio: a camera does not change its field of view when it changes resolution.)
+    frames = [cv2.resize(f, (270, 480), interpolation=cv2.INTER_AREA) if 100 <= i < 300 else f
+              for i, f in enumerate(FRAMES)]
+    results, session = run(frames)
+    assert [r.side for r in session.complete_reps] == ["left", "right"]
+    assert all(r.pose is not None for r in results[100:110] + results[300:310])
+
+
 def test_camera_stalls_and_frames_arrive_late():
     # Every 50th frame arrives 0.5 s late (after newer ones); a 1-second freeze mid-rep.
     times = [1000.0 * i / FPS for i in range(len(FRAMES))]

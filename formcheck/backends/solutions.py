@@ -26,25 +26,38 @@ class SolutionsBackend:
         except ImportError as exc:  # pragma: no cover - broken install
             raise BackendError(f"mediapipe is not installed correctly: {exc}") from None
         self.segmentation = segmentation
-        self._first_frame = True
-        # Landmark smoothing off: the engine smooths its angles itself, with known lag, so the
-        # same trace gives the same result whether it came from video or from a replay.
-        with quiet_native_stderr():
-            self._pose = mp_pose.Pose(
-                static_image_mode=static_images,
-                model_complexity=1,
-                smooth_landmarks=False,
-                enable_segmentation=segmentation,
-                smooth_segmentation=True,
-            )
+        self.static_images = static_images
+        self._mp_pose = mp_pose
+        self._pose = None
+        self._frame_size: tuple[int, int] | None = None
+        self._open_graph()  # here, not at the first frame: a broken install fails at once
         self.description = (f"mediapipe 0.10.21 solutions.pose model_complexity=1 "
                             f"{'static' if static_images else 'video'} mode, smooth_landmarks=False")
+
+    def _open_graph(self) -> None:
+        # Landmark smoothing off: the engine smooths its angles itself, with known lag, so the
+        # same trace gives the same result whether it came from video or from a replay.
+        # Opening logs the graph's start-up chatter, and so does its first frame.
+        with quiet_native_stderr():
+            self._pose = self._mp_pose.Pose(
+                static_image_mode=self.static_images,
+                model_complexity=1,
+                smooth_landmarks=False,
+                enable_segmentation=self.segmentation,
+                smooth_segmentation=True,
+            )
 
     def detect(self, frame_bgr: np.ndarray, t_ms: float) -> Pose | None:
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        if self._first_frame:  # the graph logs its start-up chatter on the first frame
-            self._first_frame = False
+        size = rgb.shape[:2]
+        if size != self._frame_size:
+            if self._frame_size is not None:
+                # A webcam can change resolution mid-stream (WebRTC adapts it to the load); the
+                # graph's mask smoothing would then fail on every frame: a new graph, new size.
+                self.close()
+                self._open_graph()
+            self._frame_size = size
             with quiet_native_stderr():
                 result = self._pose.process(rgb)
         else:
@@ -61,7 +74,9 @@ class SolutionsBackend:
         return Pose(image=image, world=world, back_contour=contour)
 
     def close(self) -> None:
-        self._pose.close()
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
 
 
 @contextlib.contextmanager
