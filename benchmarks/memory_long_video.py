@@ -6,11 +6,13 @@ A real clip is looped (its packets copied, see clips.py) to ``base-seconds`` and
 times that (60 s and 10 minutes by default); each is analysed in a fresh process and its
 resident-memory high-water mark (VmHWM) read at the end. Frames are streamed and the trace is
 spooled to disk, so the peak should not grow with the length: the last line is
-``rss_ratio=<peak long / peak short>`` (about 1.0 is flat; the 10x run takes a while).
+``rss_ratio=<peak long / peak short>`` (about 1.0 is flat; the 10x run takes a while); with
+--json one more line follows: every figure as JSON.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--factor", type=int, default=10, help="the long recording is this many times longer")
     parser.add_argument("--no-video", action="store_true", help="analyse without writing annotated.mp4")
     parser.add_argument("--exercise", default="bird_dog")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON with every figure")
     args = parser.parse_args(argv)
 
     import av
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result['fps']:5.1f} fps  peak RSS {result['peak_rss_mb']:6.0f} MiB", flush=True)
     (_, short), (_, long) = rows
     print(f"rss_ratio={long['peak_rss_mb'] / short['peak_rss_mb']:.3f}")
+    if args.json:
+        print(json.dumps({"clip": args.clip, "video": not args.no_video, "clip_fps": fps,
+                          "runs": [{"factor": f, "minutes": base_frames * f / fps / 60, **r} for f, r in rows],
+                          "rss_ratio": long["peak_rss_mb"] / short["peak_rss_mb"]}))
     return 0
 
 

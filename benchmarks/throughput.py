@@ -17,7 +17,7 @@ imports are not timed. fps = frames / seconds. "cpu" is user + system CPU time o
 unlike fps, barely depends on what else the machine is running. Peak RSS is the child's
 high-water mark (VmHWM). With --repeat R each measurement runs R times, interleaved, and the
 best is kept (other jobs on the machine only ever slow a run down). The last line is
-``ratio=<analyze fps / bare fps>``.
+``ratio=<analyze fps / bare fps>``; with --json one more line follows: every figure as JSON.
 
 --frames N first loops (or cuts) the clip to exactly N frames by copying its packets (see
 clips.py), so short clips can be measured over a longer, steadier run.
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="run each measurement R times, keep the best")
     parser.add_argument("--exercise", default="bird_dog")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated subset of {', '.join(KINDS)}")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON with every figure")
     parser.add_argument("--child", choices=tuple(KINDS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
           + f"; {os.cpu_count()} CPU(s); best of {max(1, args.repeat)}")
     print(table(rows, bare_fps))
     print(f"ratio={by_kind['analyze']['fps'] / bare_fps:.3f}")
+    if args.json:
+        print(json.dumps({"clip": args.clip, "frames": args.frames, "repeat": max(1, args.repeat),
+                          "cpus": os.cpu_count(), "rows": rows, "ratio": by_kind["analyze"]["fps"] / bare_fps}))
     return 0
 
 
