@@ -23,7 +23,7 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -59,13 +59,15 @@ CLEARANCE_NOTE = (
     "Follow their advice, and stop if an exercise hurts more than usual."
 )
 
+# The safety check: widget key, the symptom's code in the store (formcheck.store.RED_FLAG_SYMPTOMS,
+# where the clinician's wording is), and the question the patient answers.
 RED_FLAGS = (
-    ("rf_pain", "Severe pain, or pain that is getting worse?"),
-    ("rf_fever", "Fever or chills?"),
-    ("rf_wound", "Redness, warmth, swelling or fluid (drainage) at your wound?"),
-    ("rf_nerves", "New numbness, tingling or weakness in your legs or feet?"),
-    ("rf_bladder", "Any change in bladder or bowel control?"),
-    ("rf_chest", "Trouble breathing, or chest pain?"),
+    ("rf_pain", "severe_or_worsening_pain", "Severe pain, or pain that is getting worse?"),
+    ("rf_fever", "fever_or_chills", "Fever or chills?"),
+    ("rf_wound", "wound_redness_or_drainage", "Redness, warmth, swelling or fluid (drainage) at your wound?"),
+    ("rf_nerves", "new_numbness_tingling_or_weakness", "New numbness, tingling or weakness in your legs or feet?"),
+    ("rf_bladder", "bladder_or_bowel_change", "Any change in bladder or bowel control?"),
+    ("rf_chest", "breathing_or_chest_problem", "Trouble breathing, or chest pain?"),
 )
 
 STOP_MESSAGE = (
@@ -172,10 +174,22 @@ class Finished:
 
 
 @dataclass
+class SymptomCheck:
+    """A red-flag check answered in this tab that the database has not taken yet."""
+
+    symptoms: tuple[str, ...]  # the codes answered "yes" (none: all "no")
+    checked_at: datetime  # when it was answered (UTC), kept for a later retry
+    error: str = ""  # why it could not be saved
+
+
+@dataclass
 class UiState:
     """Everything the app remembers for one browser tab (widgets keep their own values)."""
 
-    red_flags: set = field(default_factory=set)  # patients who answered "yes": no exercise today (until reload)
+    red_flags: dict = field(default_factory=dict)  # patient id -> symptoms answered "yes": no exercise (until reload)
+    cleared: set = field(default_factory=set)  # patients whose all-"no" answers were sent this round
+    incomplete_check: set = field(default_factory=set)  # patients who pressed Continue with questions unanswered
+    unsaved_checks: dict = field(default_factory=dict)  # patient id -> [SymptomCheck] the database refused
     live: LiveSession | None = None  # the session in progress
     finished: Finished | None = None  # the session just finished, for its summary
     heard_reps: int = 0  # reps and flag starts already announced by a sound
@@ -281,7 +295,7 @@ def patient_page(store: Store) -> None:
         return
 
     st.header("2. Safety check")
-    if not red_flag_check(state, patient.id):
+    if not red_flag_check(store, state, patient.id):
         return
 
     st.header("3. Your pain right now")
@@ -330,20 +344,87 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
         state.plan_target = plan_target
 
 
-def red_flag_check(state: UiState, patient_id: int) -> bool:
-    """The symptoms that mean "do not exercise, contact your doctor". True when all are "No"."""
-    st.markdown("Since your last session, have you had any of the following?")
-    answers = [st.radio(question, ("No", "Yes"), index=None, horizontal=True, key=f"{key}-p{patient_id}")
-               for key, question in RED_FLAGS]
-    if "Yes" in answers:
-        state.red_flags.add(patient_id)
+def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
+    """The symptoms that mean "do not exercise, contact your doctor". True when all were answered "No".
+
+    The answers are sent together with "Continue" and recorded (``store.record_symptom_check``),
+    "no" answers too, so the clinician sees every check and which symptoms were reported. A "yes"
+    stops this patient in this tab (until the page is reloaded), whether or not it could be saved.
+    """
+    keys = [f"{key}-p{patient_id}" for key, _, _ in RED_FLAGS]
     if patient_id in state.red_flags:
+        symptoms = state.red_flags[patient_id]
         st.error(STOP_MESSAGE)
+        st.markdown("You answered **yes** to:\n" + "\n".join(
+            f"- {question.rstrip('?')}" for _, code, question in RED_FLAGS if code in symptoms))
+        if not unsaved_check_notice(store, state, patient_id):
+            st.caption("Your answers are kept on this computer for your physiotherapist to see when they review "
+                       "your sessions. They are not sent to anyone, so please contact your doctor yourself.")
         st.caption("If you pressed Yes by mistake, reload the page to start again.")
         return False
-    if None in answers:
-        st.caption("Answer every question to continue.")
+    if [st.session_state.get(k) for k in keys] != ["No"] * len(keys):
+        state.cleared.discard(patient_id)  # asked afresh (after a session, or another page) or not all "no"
+    with st.form(f"red-flags-p{patient_id}", border=False):
+        st.markdown("Since your last session, have you had any of the following?")
+        for (_, _, question), key in zip(RED_FLAGS, keys):
+            st.radio(question, ("No", "Yes"), index=None, horizontal=True, key=key)
+        st.form_submit_button("Continue", type="primary", key=f"rf-continue-p{patient_id}",
+                              on_click=submit_red_flag_check, args=(store, patient_id))
+    unsaved_check_notice(store, state, patient_id)
+    if patient_id in state.cleared:
+        return True
+    if patient_id in state.incomplete_check:
+        st.warning("Please answer every question, then press Continue.")
+    else:
+        st.caption("Answer every question, then press Continue.")
+    return False
+
+
+def submit_red_flag_check(store: Store, patient_id: int) -> None:
+    """"Continue" callback: record the check; any "yes" stops the session first, even if saving fails."""
+    state = ui()
+    answers = [(code, st.session_state.get(f"{key}-p{patient_id}")) for key, code, _ in RED_FLAGS]
+    symptoms = tuple(code for code, answer in answers if answer == "Yes")
+    state.incomplete_check.discard(patient_id)
+    if not symptoms and any(answer is None for _, answer in answers):
+        state.incomplete_check.add(patient_id)
+        return  # a "yes" stops at once; "no" needs every question answered
+    if symptoms:
+        state.red_flags[patient_id] = symptoms
+    else:
+        state.cleared.add(patient_id)
+    state.unsaved_checks.setdefault(patient_id, []).append(SymptomCheck(symptoms, datetime.now(timezone.utc)))
+    save_symptom_checks(store, patient_id)
+
+
+def save_symptom_checks(store: Store, patient_id: int) -> None:
+    """Record the patient's checks not saved yet, oldest first; keep the rest with the reason."""
+    pending = ui().unsaved_checks.get(patient_id, [])
+    while pending:
+        check = pending[0]
+        try:
+            store.record_symptom_check(patient_id, check.symptoms, checked_at=check.checked_at)
+        except StoreError as exc:
+            check.error = str(exc)
+            return
+        except Exception:  # noqa: BLE001 - never a traceback here: the patient must still see the stop message
+            log.exception("could not record the red-flag check")
+            check.error = "An unexpected problem occurred; the details are in the app's log."
+            return
+        pending.pop(0)
+
+
+def unsaved_check_notice(store: Store, state: UiState, patient_id: int) -> bool:
+    """Say that the patient's answers could not be saved, with a retry button. True when it says so."""
+    pending = state.unsaved_checks.get(patient_id)
+    if not pending:
         return False
+    stopped = any(check.symptoms for check in pending)
+    st.warning("**Your answers could not be saved**, so your physiotherapist will not see them in this app. "
+               + ("Please tell your doctor and your physiotherapist about your symptoms yourself. " if stopped else "")
+               + pending[0].error)
+    st.button("Try saving again", key=f"rf-retry-p{patient_id}", on_click=save_symptom_checks,
+              args=(store, patient_id))
     return True
 
 
@@ -524,6 +605,7 @@ def review_page(store: Store) -> None:
     patient = patient_picker(store, key="review_patient", allow_new=False)
     if patient is None:
         return
+    red_flag_reports(store, patient)
     sessions = store.list_sessions(patient.id)
     if not sessions:
         st.info(f"{patient.name} has no sessions yet.")
@@ -533,6 +615,20 @@ def review_page(store: Store) -> None:
     session_id = st.selectbox("Open a session", list(by_id), format_func=lambda i: review.session_label(by_id[i]),
                               key="review_session")
     session_detail(store, session_id, patient, key="review")
+
+
+def red_flag_reports(store: Store, patient: PatientRow) -> None:
+    """The patient's red-flag safety checks: a warning listing the recent "yes" reports, the counts, all checks."""
+    with polite("show the red-flag safety checks"):
+        checks = store.list_symptom_checks(patient.id)
+        summary = review.red_flag_summary(checks)
+        alert = review.red_flag_alert(summary)
+        if alert:
+            st.warning(alert, icon=":material/flag:")
+        st.caption(review.red_flag_caption(summary))
+        if checks:
+            with st.expander(f"All red-flag safety checks ({len(checks)})"):
+                st.dataframe(review.symptom_checks_table(checks), hide_index=True)
 
 
 def session_detail(store: Store, session_id: int, patient: PatientRow | None, key: str) -> None:
@@ -659,6 +755,7 @@ def progress_page(store: Store) -> None:
     patient = patient_picker(store, key="progress_patient", allow_new=False)
     if patient is None:
         return
+    red_flag_reports(store, patient)
     table = review.progress_table(store.progress(patient.id), store.list_sessions(patient.id))
     if table.empty:
         st.info(f"{patient.name} has no sessions yet.")

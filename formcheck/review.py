@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from .backends.replay import replay, validate_trace
 from .pipeline import Pipeline
 from .report import safe_filename
 from .spec import ExerciseSpec
-from .store import PatientRow, ProgressRow, SessionRow
+from .store import PatientRow, ProgressRow, SessionRow, SymptomCheckRow
 from .types import Flag, Rep, SessionResult
 
 STATUS_WORDS = {
@@ -35,6 +36,11 @@ STATUS_WORDS = {
 }
 SEVERITY_COLOURS = {"danger": "#d62728", "warning": "#ff7f0e", "info": "#7f7f7f"}
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#9467bd", "": "#1f77b4"}
+RED_FLAG_DAYS = 30  # the clinician's warning lists the red flags reported in this many days
+OUTCOME_WORDS = {
+    "stopped": "Red flag: told not to exercise and to contact their doctor",
+    "cleared": "No red flags",
+}
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -129,6 +135,69 @@ def flags_table(flags: Sequence[Flag]) -> pd.DataFrame:
 
 def patient_label(p: PatientRow) -> str:
     return p.name + (f" (surgery {p.surgery_date.isoformat()})" if p.surgery_date else "")
+
+
+# -- red-flag symptom checks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedFlagSummary:
+    """A patient's red-flag checks as the clinician pages show them."""
+
+    days: int  # the recent window
+    checks: int  # checks recorded in all
+    recent_checks: int  # checks in the last ``days`` days
+    recent_reports: tuple[SymptomCheckRow, ...]  # "yes" reports in the window, newest first
+    reports: int  # "yes" reports in all
+
+
+def red_flag_summary(checks: Sequence[SymptomCheckRow], now: datetime | None = None,
+                     days: int = RED_FLAG_DAYS) -> RedFlagSummary:
+    """Counts of checks and the red-flag reports of the last ``days`` days (up to ``now``, default now)."""
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    recent = [c for c in checks if c.checked_at >= since]
+    reports = sorted((c for c in recent if c.stopped), key=lambda c: c.checked_at, reverse=True)
+    return RedFlagSummary(days=days, checks=len(checks), recent_checks=len(recent),
+                          recent_reports=tuple(reports), reports=sum(c.stopped for c in checks))
+
+
+def red_flag_alert(summary: RedFlagSummary) -> str | None:
+    """Markdown for the clinician's warning box; None when no red flag was reported in the window."""
+    if not summary.recent_reports:
+        return None
+    n = len(summary.recent_reports)
+    lines = [f"**Red-flag symptoms reported: {n} {'time' if n == 1 else 'times'} in the last {summary.days} days** "
+             f"(of {summary.recent_checks} safety {_plural(summary.recent_checks, 'check')}). The app told the "
+             "patient not to exercise and to contact their doctor."]
+    lines += [f"- {_local(c.checked_at)}: {'; '.join(c.symptom_labels)}" for c in summary.recent_reports]
+    return "\n".join(lines)
+
+
+def red_flag_caption(summary: RedFlagSummary) -> str:
+    """One line with the counts, e.g. for a patient with no recent red flag."""
+    if summary.checks == 0:
+        return "No red-flag safety check has been recorded for this patient yet."
+    text = (f"Safety checks done: {summary.recent_checks} in the last {summary.days} days, {summary.checks} in all. "
+            f"Red flags reported: {len(summary.recent_reports)} in the last {summary.days} days, "
+            f"{summary.reports} in all.")
+    return text
+
+
+def symptom_checks_table(checks: Sequence[SymptomCheckRow]) -> pd.DataFrame:
+    """One row per check, in the order given (the store lists newest first)."""
+    rows = [
+        {
+            "Date": _local(c.checked_at),
+            "Result": OUTCOME_WORDS.get(c.outcome, c.outcome),
+            "Symptoms answered yes": "; ".join(c.symptom_labels) or "–",
+        }
+        for c in checks
+    ]
+    return pd.DataFrame(rows, columns=["Date", "Result", "Symptoms answered yes"])
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
 
 
 # -- moments to jump to in the video -----------------------------------------------------------

@@ -12,6 +12,10 @@ A live session survives a crash: ``start_session`` creates its row at once (stat
 ``mark_interrupted_sessions`` (called once at start-up) turns sessions a crash left 'live'
 into 'interrupted', reps kept.
 
+Each red-flag symptom check the patient answers before exercising is kept too
+(``record_symptom_check``): which symptoms they answered "yes" to and whether that stopped the
+session, so the clinician sees it (``list_symptom_checks``).
+
 Every failure reaches callers as ``StoreError`` with a message a user can act on, never a
 raw sqlite3 traceback.
 """
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from formcheck.report import summary_json
 from formcheck.types import Flag, Rep, SessionResult
@@ -40,6 +44,18 @@ SOURCES = ("live", "upload", "cli")
 STATUSES = ("live", "recorded", "interrupted", "complete")
 FINAL_STATUSES = ("recorded", "interrupted", "complete")  # what finish_session may set
 PAIN_MIN, PAIN_MAX = 0, 10
+
+# The red-flag symptoms of the pre-exercise safety check: stable code (stored, readable as it
+# is in the database) -> the clinician's wording. Any "yes" stops the session.
+RED_FLAG_SYMPTOMS: dict[str, str] = {
+    "severe_or_worsening_pain": "Severe or worsening pain",
+    "fever_or_chills": "Fever or chills",
+    "wound_redness_or_drainage": "Wound redness, warmth, swelling or drainage",
+    "new_numbness_tingling_or_weakness": "New numbness, tingling or weakness in the legs or feet",
+    "bladder_or_bowel_change": "Change in bladder or bowel control",
+    "breathing_or_chest_problem": "Trouble breathing or chest pain",
+}
+CHECK_OUTCOMES = ("stopped", "cleared")  # stopped: at least one "yes", no exercise; cleared: all "no"
 
 # Each migration is a list of statements run in one transaction; PRAGMA user_version counts
 # the migrations applied. Never edit a released migration: append a new one (e.g.
@@ -121,6 +137,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # 3: each rep's opposite extreme (e.g. the cow after a cat), Rep.low_deg
     ("ALTER TABLE reps ADD COLUMN low_deg REAL",),
+    # 4: the red-flag symptom checks patients answer before exercising
+    (
+        """CREATE TABLE symptom_checks (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            checked_at TEXT NOT NULL,         -- ISO 8601, UTC
+            symptoms TEXT NOT NULL DEFAULT '[]',  -- JSON list of RED_FLAG_SYMPTOMS codes answered "yes"
+            outcome TEXT NOT NULL CHECK (outcome IN ('stopped', 'cleared'))
+        )""",
+        "CREATE INDEX symptom_checks_by_patient ON symptom_checks (patient_id, checked_at)",
+    ),
 ]
 
 
@@ -176,6 +203,31 @@ class ProgressRow:
     mean_rom_deg: float  # mean range of motion of the complete reps; nan when none was measured
     flag_count: int
     weeks_since_surgery: float | None  # None when the surgery date is unknown
+
+
+@dataclass(frozen=True)
+class SymptomCheckRow:
+    """One red-flag symptom check a patient answered before exercising."""
+
+    id: int
+    patient_id: int
+    checked_at: datetime  # UTC
+    symptoms: tuple[str, ...]  # RED_FLAG_SYMPTOMS codes answered "yes", in the checklist's order
+    outcome: str  # "stopped" (a "yes": no exercise) | "cleared" (all "no")
+
+    @property
+    def stopped(self) -> bool:
+        return self.outcome == "stopped"
+
+    @property
+    def symptom_labels(self) -> tuple[str, ...]:
+        """The symptoms in the clinician's words."""
+        return tuple(symptom_label(code) for code in self.symptoms)
+
+
+def symptom_label(code: str) -> str:
+    """A red-flag symptom code in the clinician's words (an unknown code, e.g. from a newer formcheck, as is)."""
+    return RED_FLAG_SYMPTOMS.get(code, code.replace("_", " ").capitalize())
 
 
 class _Keep(Enum):
@@ -510,6 +562,50 @@ class Store:
             )
         return result
 
+    # -- red-flag symptom checks ----------------------------------------------------------------
+
+    def record_symptom_check(
+        self, patient_id: int, symptoms: Iterable[str] = (), *, checked_at: datetime | None = None
+    ) -> int:
+        """Record a red-flag check and return its id.
+
+        ``symptoms`` are the ``RED_FLAG_SYMPTOMS`` codes the patient answered "yes" to (none: all
+        "no"). The outcome follows from them: any symptom means 'stopped', none 'cleared'.
+        ``checked_at`` defaults to now (a naive datetime is taken as local time), so a check
+        that could not be saved at once can be saved later with the time it was answered.
+        """
+        codes = _check_symptoms(symptoms)
+        outcome = "stopped" if codes else "cleared"
+        when = _iso(_utc_now() if checked_at is None else _check_datetime(checked_at, "The check time"))
+        with self._write() as conn:
+            _fetch_patient(conn, patient_id)
+            cursor = conn.execute(
+                "INSERT INTO symptom_checks (patient_id, checked_at, symptoms, outcome) VALUES (?, ?, ?, ?)",
+                (patient_id, when, json.dumps(list(codes)), outcome),
+            )
+            return int(cursor.lastrowid)
+
+    def list_symptom_checks(self, patient_id: int, since: date | datetime | None = None) -> list[SymptomCheckRow]:
+        """The patient's red-flag checks, newest first; with ``since``, only those from then on.
+
+        ``since`` is a datetime (naive: local time) or a date (from the start of that local day).
+        """
+        query = "SELECT * FROM symptom_checks WHERE patient_id = ?"
+        params: list[object] = [patient_id]
+        if since is not None:
+            if isinstance(since, datetime):
+                moment = _check_datetime(since, "The start of the period")
+            elif isinstance(since, date):
+                moment = datetime.combine(since, datetime.min.time()).astimezone()  # local midnight
+            else:
+                raise StoreError(f"The start of the period must be a date or a date and time, got {since!r}.")
+            query += " AND checked_at >= ?"
+            params.append(_iso(moment))
+        with self._connect() as conn:
+            _fetch_patient(conn, patient_id)
+            rows = conn.execute(query + " ORDER BY checked_at DESC, id DESC", params).fetchall()
+        return [_symptom_check_row(r) for r in rows]
+
     # -- connections ------------------------------------------------------------------------
 
     @contextmanager
@@ -582,6 +678,29 @@ def _check_pain(value: int | None, what: str) -> int | None:
     if not (is_number and math.isfinite(value) and value == int(value) and PAIN_MIN <= value <= PAIN_MAX):
         raise StoreError(f"{what} must be a whole number from {PAIN_MIN} to {PAIN_MAX}, got {value!r}.")
     return int(value)
+
+
+def _check_symptoms(symptoms: Iterable[str]) -> tuple[str, ...]:
+    """Known red-flag codes, each once, in the checklist's order."""
+    if isinstance(symptoms, (str, bytes)):  # a lone code would otherwise be read letter by letter
+        symptoms = (symptoms,)
+    try:
+        given = list(symptoms or ())
+    except TypeError:
+        raise StoreError(f"The red-flag symptoms must be a list of symptom codes, got {symptoms!r}.") from None
+    unknown = [s for s in given if not isinstance(s, str) or s not in RED_FLAG_SYMPTOMS]
+    if unknown:
+        raise StoreError(
+            f"Unknown red-flag symptom {unknown[0]!r}; expected some of {list(RED_FLAG_SYMPTOMS)}."
+        )
+    return tuple(code for code in RED_FLAG_SYMPTOMS if code in given)
+
+
+def _check_datetime(value: datetime, what: str) -> datetime:
+    """A datetime (naive means local time) in UTC."""
+    if not isinstance(value, datetime):
+        raise StoreError(f"{what} must be a date and time, got {value!r}.")
+    return value.astimezone(timezone.utc)
 
 
 def _iso_date_or_none(value: date | str | None) -> str | None:
@@ -718,6 +837,22 @@ def _patient_row(r: sqlite3.Row) -> PatientRow:
         surgery_date=_date_or_none(r["surgery_date"]),
         notes=r["notes"],
         created_at=_datetime(r["created_at"]),
+    )
+
+
+def _symptom_check_row(r: sqlite3.Row) -> SymptomCheckRow:
+    try:
+        symptoms = json.loads(r["symptoms"])
+        if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
+            raise ValueError("not a list of symptom codes")
+    except ValueError as exc:
+        raise StoreError(f"The stored symptom check {r['id']} is damaged: {exc}") from exc
+    return SymptomCheckRow(
+        id=r["id"],
+        patient_id=r["patient_id"],
+        checked_at=_datetime(r["checked_at"]),
+        symptoms=tuple(symptoms),
+        outcome=r["outcome"],
     )
 
 

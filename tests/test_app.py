@@ -7,6 +7,8 @@ the way the upload page does.
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,14 @@ def seed_session(data_dir: Path, tmp_path: Path, name: str = "Maria Example") ->
 
 
 SYMPTOMS = ("rf_pain", "rf_fever", "rf_wound", "rf_nerves", "rf_bladder", "rf_chest")
+SYMPTOM_CODES = dict(zip(SYMPTOMS, ("severe_or_worsening_pain", "fever_or_chills", "wound_redness_or_drainage",
+                                    "new_numbness_tingling_or_weakness", "bladder_or_bowel_change",
+                                    "breathing_or_chest_problem")))
+RED_FLAGS = tuple(zip(SYMPTOMS, SYMPTOM_CODES.values(), (
+    "Severe pain, or pain that is getting worse?", "Fever or chills?",
+    "Redness, warmth, swelling or fluid (drainage) at your wound?",
+    "New numbness, tingling or weakness in your legs or feet?", "Any change in bladder or bowel control?",
+    "Trouble breathing, or chest pain?")))
 
 
 def symptom_radio(at: AppTest, symptom: str):
@@ -67,10 +77,15 @@ def symptom_radio(at: AppTest, symptom: str):
     return at.radio(key=f"{symptom}-p{at.selectbox(key='patient').value}")
 
 
-def answer_safety_check(at: AppTest, answers: dict[str, str]) -> AppTest:
+def answer_safety_check(at: AppTest, answers: dict[str, str | None]) -> AppTest:
+    """Answer the safety check ("No" unless ``answers`` says otherwise) and press Continue."""
     for symptom in SYMPTOMS:
         symptom_radio(at, symptom).set_value(answers.get(symptom, "No"))
-    return at.run()
+    return continue_button(at).click().run()
+
+
+def continue_button(at: AppTest):
+    return at.button(key=f"rf-continue-p{at.selectbox(key='patient').value}")
 
 
 # -- patient page ----------------------------------------------------------------------------------
@@ -109,24 +124,85 @@ def test_an_empty_name_is_refused_politely(data_dir):
 
 
 @pytest.mark.parametrize("symptom", SYMPTOMS)
-def test_any_red_flag_stops_the_session_and_says_to_contact_the_doctor(data_dir, tmp_path, symptom):
-    seed_session(data_dir, tmp_path)
+def test_any_red_flag_stops_the_session_says_to_contact_the_doctor_and_is_recorded(data_dir, tmp_path, symptom):
+    patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
     answer_safety_check(at, {symptom: "Yes"})
     assert not at.exception
     message = texts(at.error)
     assert "do not exercise today" in message and "Contact your doctor" in message
+    question = dict(zip(SYMPTOMS, (q for _, _, q in RED_FLAGS)))[symptom]
+    assert f"- {question.rstrip('?')}" in texts(at.markdown)  # what they answered yes to
+    assert "not sent to anyone" in texts(at.caption)  # the record does not replace calling the doctor
     # Nothing after the check is offered: no pain question, no exercise, no camera.
     assert not [s for s in at.segmented_control if s.key == "pain_before"]
     assert "Start session" not in [b.label for b in at.button]
-    # Changing the answer back does not reopen the session (until the page is reloaded).
-    answer_safety_check(at, {})
+    # The answer is recorded for the clinician, with which symptom.
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert (check.outcome, check.symptoms) == ("stopped", (SYMPTOM_CODES[symptom],))
+    # The questions are gone and running the page again does not reopen it (until the page is reloaded).
+    assert not [r for r in at.radio if (r.key or "").startswith("rf_")]
+    assert "Continue" not in [b.label for b in at.button]
+    at.run()
     assert "do not exercise today" in texts(at.error)
     assert "Start session" not in [b.label for b in at.button]
+    assert len(open_store(data_dir).list_symptom_checks(patient)) == 1  # recorded once, not once per run
+
+
+def test_several_red_flags_are_recorded_together_and_a_yes_stops_even_with_questions_unanswered(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {"rf_fever": "Yes", "rf_wound": "Yes", "rf_chest": None})
+    assert "do not exercise today" in texts(at.error)
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert check.symptoms == ("fever_or_chills", "wound_redness_or_drainage")
+    assert check.symptom_labels == ("Fever or chills", "Wound redness, warmth, swelling or drainage")
+
+
+def test_all_no_is_recorded_as_cleared_and_an_unanswered_question_records_nothing(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = run_app()
+    assert "Answer every question, then press Continue." in texts(at.caption)
+    answer_safety_check(at, {"rf_bladder": None})  # one question left unanswered
+    assert "Please answer every question" in texts(at.warning)
+    assert not [s for s in at.segmented_control if s.key == "pain_before"]
+    assert open_store(data_dir).list_symptom_checks(patient) == []
+    answer_safety_check(at, {})
+    assert not at.error and not at.warning
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert (check.outcome, check.symptoms) == ("cleared", ())
+    assert [s for s in at.segmented_control if s.key == "pain_before"]  # the session goes on
+
+
+def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_saved_later(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = run_app()
+    blocker = sqlite3.connect(data_dir / "formcheck.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock: the database is busy
+    try:
+        answered = datetime.now(timezone.utc).replace(microsecond=0)
+        answer_safety_check(at, {"rf_nerves": "Yes"})
+        assert not at.exception
+        assert "do not exercise today" in texts(at.error)  # safety first: stopped although nothing was saved
+        warning = texts(at.warning)
+        assert "could not be saved" in warning and "database is busy" in warning
+        assert "tell your doctor and your physiotherapist" in warning
+        assert "Traceback" not in warning
+        assert not [s for s in at.segmented_control if s.key == "pain_before"]
+        assert "Start session" not in [b.label for b in at.button]
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert open_store(data_dir).list_symptom_checks(patient) == []
+    at.button(key=f"rf-retry-p{patient}").click().run()
+    assert not at.warning and "do not exercise today" in texts(at.error)
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert check.symptoms == ("new_numbness_tingling_or_weakness",)
+    assert answered <= check.checked_at <= answered + timedelta(seconds=30)  # the time it was answered
 
 
 def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
-    seed_session(data_dir, tmp_path, name="Anna First")
+    anna, _ = seed_session(data_dir, tmp_path, name="Anna First")
     at = run_app()
     answer_safety_check(at, {"rf_wound": "Yes"})
     assert "do not exercise today" in texts(at.error)
@@ -134,8 +210,12 @@ def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
     at.button[0].click().run()  # another patient on the same computer
     assert at.selectbox(key="patient").options[at.selectbox(key="patient").index].startswith("Ben Second")
     assert not at.error and symptom_radio(at, "rf_wound").value is None
+    ben = at.selectbox(key="patient").value
     at.selectbox(key="patient").select_index(0).run()  # back to Anna: still stopped
     assert "do not exercise today" in texts(at.error)
+    store = open_store(data_dir)
+    assert [c.outcome for c in store.list_symptom_checks(anna)] == ["stopped"]
+    assert store.list_symptom_checks(ben) == []
 
 
 def test_all_clear_then_pain_then_exercise_offers_the_start_button(data_dir, tmp_path):
@@ -242,6 +322,60 @@ def test_review_lists_the_stored_session_with_its_reps(data_dir, tmp_path):
     names = {b.label: b for b in at.get("download_button")}
     assert set(names) == {"Reps (CSV)", "Summary (JSON)", "Printable report (HTML)"}
     assert not at.exception and not at.error
+
+
+def seed_symptom_checks(data_dir: Path, patient: int) -> None:
+    """A red flag 40 days ago, an all-clear 3 days ago and a red flag (two symptoms) 2 days ago at 09:30 local."""
+    store = open_store(data_dir)
+    now = datetime.now(timezone.utc)
+    store.record_symptom_check(patient, ["bladder_or_bowel_change"], checked_at=now - timedelta(days=40))
+    store.record_symptom_check(patient, [], checked_at=now - timedelta(days=3))
+    two_days_ago = (now - timedelta(days=2)).astimezone().replace(hour=9, minute=30, second=0, microsecond=0)
+    store.record_symptom_check(patient, ["wound_redness_or_drainage", "fever_or_chills"], checked_at=two_days_ago)
+
+
+@pytest.mark.parametrize("page", ["review", "progress"])
+def test_clinician_pages_show_the_recent_red_flag_reports_prominently(data_dir, tmp_path, page):
+    patient, _ = seed_session(data_dir, tmp_path)
+    seed_symptom_checks(data_dir, patient)
+    at = go_to(run_app(), page)
+    assert not at.exception and not at.error
+    alert = at.warning[0]  # the first warning on the page, above the sessions
+    day = (datetime.now(timezone.utc) - timedelta(days=2)).astimezone().date().isoformat()
+    assert "Red-flag symptoms reported: 1 time in the last 30 days" in alert.value
+    assert f"- {day} 09:30: Fever or chills; Wound redness, warmth, swelling or drainage" in alert.value
+    assert "bladder" not in alert.value.lower()  # 40 days ago: counted below, not in the 30-day warning
+    assert ("Safety checks done: 2 in the last 30 days, 3 in all. "
+            "Red flags reported: 1 in the last 30 days, 2 in all.") in texts(at.caption)
+    table = at.dataframe[0].value  # all checks, newest first (in an expander)
+    assert list(table["Symptoms answered yes"]) == [
+        "Fever or chills; Wound redness, warmth, swelling or drainage", "–", "Change in bladder or bowel control"]
+    assert list(table["Result"])[1] == "No red flags"
+    assert len(at.dataframe) >= 2  # the page's own tables follow
+
+
+def test_a_red_flag_answered_on_the_patient_page_reaches_the_review_even_without_sessions(data_dir):
+    open_store(data_dir).add_patient("No Sessions Yet")
+    at = run_app()
+    answer_safety_check(at, {"rf_chest": "Yes", "rf_pain": "Yes"})
+    assert "do not exercise today" in texts(at.error)
+    go_to(at, "review")
+    assert not at.exception
+    alert = at.warning[0]
+    assert "Red-flag symptoms reported: 1 time in the last 30 days" in alert.value
+    assert "Severe or worsening pain; Trouble breathing or chest pain" in alert.value
+    assert "has no sessions yet" in texts(at.info)
+
+
+def test_clinician_pages_show_the_check_count_when_there_is_no_red_flag(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "review")
+    assert "Red-flag" not in texts(at.warning)
+    assert "No red-flag safety check has been recorded" in texts(at.caption)
+    open_store(data_dir).record_symptom_check(patient, [])
+    at.run()
+    assert "Red-flag" not in texts(at.warning)
+    assert "Safety checks done: 1 in the last 30 days, 1 in all. Red flags reported: 0" in texts(at.caption)
 
 
 def test_review_chart_is_drawn_from_the_stored_trace(data_dir, tmp_path):

@@ -3,7 +3,7 @@
 (a) a live bird-dog session counts the clip's reps and, after Finish, the review lists it;
 (b) a cat-cow clip done as "bird dog" rounds the back: the flat-back cue appears on the page;
 (c) an uploaded bird-dog video is analysed and reviewed with its 2 reps;
-(d) a red-flag answer stops the session before any camera.
+(d) a red-flag answer stops the session before any camera, and the review warns the clinician.
 
 Screenshots of every step go to test-artifacts/screenshots/app_*.png. One server (one data
 folder) serves all the tests of this module; each test uses its own patient and browser.
@@ -117,11 +117,13 @@ def choose_patient(page, name: str) -> None:
 
 
 def answer_safety_check(page, yes_to: str | None = None) -> None:
+    """Answer the red-flag questions ("Yes" to the one containing ``yes_to``) and press Continue."""
     for group in page.locator('[data-testid="stRadio"]').filter(has_text="?").all():
         question = group.locator('[data-testid="stWidgetLabel"]').inner_text()
         answer = "Yes" if yes_to and yes_to in question else "No"
         group.get_by_text(answer, exact=True).click()
-        wait_for_app_idle(page)
+    page.get_by_role("button", name="Continue").click()  # the answers are sent (and recorded) together
+    wait_for_app_idle(page)
 
 
 def choose_pain(page, key: str, value: int) -> None:
@@ -265,8 +267,17 @@ def test_red_flag_stops_the_session_before_the_camera(server, playwright_instanc
         answer_safety_check(page, yes_to="Fever")
         wait_for_text(page, "Please stop: do not exercise today.")
         wait_for_text(page, "Contact your doctor")
+        wait_for_text(page, "You answered yes to:")
         assert page.get_by_role("button", name="Start session").count() == 0
         assert page.locator('iframe[title="streamlit_webrtc.component.webrtc_streamer"]').count() == 0
         screenshot(page, "app_d1_red_flag_stop")
+
+        go_to(page, "Clinician: review")
+        choose_patient(page, "Red Flag Patient")
+        alert = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text="Red-flag symptoms reported")
+        expect(alert).to_contain_text("1 time in the last 30 days", timeout=30_000)
+        expect(alert).to_contain_text("Fever or chills")
+        assert streamlit_exceptions(page) == []
+        screenshot(page, "app_d2_review_red_flag_warning")
     finally:
         browser.close()

@@ -452,3 +452,140 @@ def test_errors_without_an_error_code_are_recognised_by_their_message(tmp_path, 
     error = store_module.Store(tmp_path)._store_error(sqlite3.OperationalError(message))
     assert isinstance(error, StoreError)
     assert expected in str(error)
+
+
+# -- red-flag symptom checks ----------------------------------------------------------------------
+
+
+def test_symptom_checks_are_recorded_with_the_outcome_and_listed_newest_first(store, patient):
+    first = store.record_symptom_check(patient, [], checked_at=T0)
+    second = store.record_symptom_check(patient, ["wound_redness_or_drainage", "fever_or_chills", "fever_or_chills"],
+                                        checked_at=T0 + timedelta(days=1))
+    other = store.add_patient("Ben")
+    store.record_symptom_check(other, ["breathing_or_chest_problem"], checked_at=T0)
+
+    checks = store.list_symptom_checks(patient)
+    assert [c.id for c in checks] == [second, first]
+    stopped, cleared = checks
+    assert (cleared.outcome, cleared.stopped, cleared.symptoms, cleared.checked_at) == ("cleared", False, (), T0)
+    # each symptom once, in the checklist's order, whatever order they came in
+    assert stopped.symptoms == ("fever_or_chills", "wound_redness_or_drainage")
+    assert (stopped.outcome, stopped.stopped, stopped.patient_id) == ("stopped", True, patient)
+    assert stopped.symptom_labels == ("Fever or chills", "Wound redness, warmth, swelling or drainage")
+    assert stopped.checked_at == T0 + timedelta(days=1) and stopped.checked_at.tzinfo is not None
+    # clinician-readable in the database itself, time in UTC like every other timestamp
+    with sqlite3.connect(store.db_path) as conn:
+        row = conn.execute("SELECT checked_at, symptoms, outcome FROM symptom_checks WHERE id = ?",
+                           (second,)).fetchone()
+    assert row == ("2024-05-07T12:00:00+00:00", '["fever_or_chills", "wound_redness_or_drainage"]', "stopped")
+
+
+def test_a_symptom_check_defaults_to_now_and_a_naive_time_is_local(store, patient):
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    store.record_symptom_check(patient, "bladder_or_bowel_change")  # one code on its own is fine too
+    [check] = store.list_symptom_checks(patient)
+    assert before <= check.checked_at <= datetime.now(timezone.utc)
+    assert check.symptoms == ("bladder_or_bowel_change",)
+    local = datetime(2024, 5, 6, 9, 30)
+    store.record_symptom_check(patient, [], checked_at=local)
+    assert store.list_symptom_checks(patient)[-1].checked_at == local.astimezone(timezone.utc)
+
+
+def test_symptom_checks_since_a_moment_or_a_local_date(store, patient):
+    for days in (0, 10, 40):
+        store.record_symptom_check(patient, [], checked_at=T0 - timedelta(days=days))
+    assert len(store.list_symptom_checks(patient, since=T0 - timedelta(days=30))) == 2
+    assert len(store.list_symptom_checks(patient, since=T0)) == 1  # the start is included
+    assert len(store.list_symptom_checks(patient, since=T0 + timedelta(seconds=1))) == 0
+    start_of_day = (T0 - timedelta(days=10)).astimezone().date()  # from local midnight of that day
+    assert [c.checked_at for c in store.list_symptom_checks(patient, since=start_of_day)] == [
+        T0, T0 - timedelta(days=10)]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda s, p: s.record_symptom_check(999, []), "No patient with id 999"),
+        (lambda s, p: s.list_symptom_checks(999), "No patient with id 999"),
+        (lambda s, p: s.record_symptom_check(p, ["fever"]), "Unknown red-flag symptom 'fever'"),
+        (lambda s, p: s.record_symptom_check(p, [None]), "Unknown red-flag symptom None"),
+        (lambda s, p: s.record_symptom_check(p, 3), "must be a list of symptom codes"),
+        (lambda s, p: s.record_symptom_check(p, [], checked_at="yesterday"), "must be a date and time"),
+        (lambda s, p: s.list_symptom_checks(p, since="2024-05-01"), "must be a date or a date and time"),
+    ],
+)
+def test_bad_symptom_checks_give_a_clear_store_error_and_save_nothing(store, patient, call, message):
+    with pytest.raises(StoreError, match=message):
+        call(store, patient)
+    assert store.list_symptom_checks(patient) == []
+
+
+def test_a_symptom_check_on_a_busy_database_gives_a_store_error(tmp_path):
+    store = open_store(tmp_path, busy_timeout_s=0.2)
+    patient_id = store.add_patient("Ana")
+    other = sqlite3.connect(store.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="The database is busy"):
+            store.record_symptom_check(patient_id, ["fever_or_chills"])
+        assert store.list_symptom_checks(patient_id) == []  # reading still works
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_damaged_symptom_check_row_gives_a_store_error(store, patient):
+    check = store.record_symptom_check(patient, ["fever_or_chills"])
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("UPDATE symptom_checks SET symptoms = 'not json' WHERE id = ?", (check,))
+    with pytest.raises(StoreError, match=f"symptom check {check} is damaged"):
+        store.list_symptom_checks(patient)
+
+
+def test_the_database_refuses_an_unknown_outcome(store, patient):
+    with sqlite3.connect(store.db_path) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO symptom_checks (patient_id, checked_at, outcome) VALUES (?, ?, 'maybe')",
+                     (patient, "2024-05-06T12:00:00+00:00"))
+
+
+def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path, monkeypatch):
+    """A database written before symptom checks existed (schema 3) gains them; nothing else changes."""
+    data_dir = tmp_path / "data"
+    with monkeypatch.context() as v3:
+        v3.setattr(store_module, "MIGRATIONS", MIGRATIONS[:3])
+        old = open_store(data_dir)
+        assert old.schema_version() == 3
+        patient_id = old.add_patient("Ana", surgery_date="2024-04-01", notes="L4-L5")
+        finished = old.start_session(patient_id, "glute_bridge", "Glute bridge", "1.2", "live", pain_before=3,
+                                     started_at=T0)
+        old.finish_session(finished, result([rep(1, 0.0), rep(2, 3.0, complete=False)], [flexion_flag(1.0)]),
+                           pain_after=2, trace_json='{"frames": []}', notes="felt fine")
+        old.start_session(patient_id, "glute_bridge", "Glute bridge", "1.2", "live")  # left live by a crash
+        old.set_prescription(patient_id, '[[exercise]]\nname = "glute_bridge"\nsets = 2\nreps = 8\n')
+        with sqlite3.connect(old.db_path) as conn:
+            assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'symptom_checks'").fetchone() is None
+
+    db = data_dir / "formcheck.db"
+
+    def dump() -> dict:
+        with sqlite3.connect(db) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+
+    before, inode = dump(), db.stat().st_ino
+    assert set(before) == {"patients", "sessions", "reps", "flags", "traces", "prescriptions"}
+
+    upgraded = open_store(data_dir)
+    assert upgraded.schema_version() == len(MIGRATIONS) == 4
+    assert db.stat().st_ino == inode and sorted(p.name for p in data_dir.iterdir() if p.suffix == ".db") == [db.name]
+    after = dump()
+    assert after.pop("symptom_checks") == []
+    assert after == before  # every row of every table, column by column
+    # and through the API
+    assert upgraded.get_session(finished).notes == "felt fine"
+    assert [r.complete for r in upgraded.get_reps(finished)] == [True, False]
+    assert upgraded.get_trace(finished) == '{"frames": []}'
+    assert upgraded.get_prescription(patient_id) is not None
+    # the new table works
+    upgraded.record_symptom_check(patient_id, ["new_numbness_tingling_or_weakness"])
+    assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient_id)] == ["stopped"]
