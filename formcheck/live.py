@@ -140,6 +140,7 @@ class LiveSession:
         self._stop_lock = threading.Lock()  # one stop() at a time
 
         self._pipeline: Pipeline | None = None
+        self._frame_size: tuple[int, int] | None = None  # (width, height) of the first frame: see _same_size
         self._video: _VideoWriter | None = None
         self.session_id: int | None = None
         self.video_path: Path | None = None
@@ -191,6 +192,9 @@ class LiveSession:
             if type(exc) not in self._logged:  # once per kind of error, not 30 times a second
                 self._logged.add(type(exc))
                 log.exception("live session %s: a frame could not be processed", self.session_id)
+            with self._lock:  # frames do arrive: say so, not only "no picture from the camera"
+                self._problem = self._problem or (
+                    "The camera picture could not be analysed. The details are in the app's log.")
             return frame_bgr
         finally:
             self._busy.release()
@@ -198,6 +202,7 @@ class LiveSession:
     def _process(self, frame_bgr: np.ndarray, t_ms: float | None, arrived: float) -> np.ndarray:
         if self._pipeline is None:
             self._begin()
+        frame_bgr = self._same_size(frame_bgr)
         t = self._session_time(t_ms, arrived)
         result = self._pipeline.process_image(frame_bgr, t)
         now = self._clock()
@@ -242,6 +247,34 @@ class LiveSession:
         with self._lock:
             self._status = "live"
             self._problem = ""
+
+    def _same_size(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """The frame scaled (and, if its shape differs, padded) to the size of the session's first frame.
+
+        WebRTC lowers the camera resolution when the machine or the network is busy (e.g. two
+        live sessions on a small laptop) and raises it again later. MediaPipe's pose graph cannot
+        take a change of frame size: its segmentation smoothing fails, and then every later frame
+        fails too, so the session would silently stop counting. One size for the whole session
+        also keeps the engine's pixel geometry, the trace and the kept video consistent. The
+        scale is uniform (letterboxed), so angles are not distorted.
+        """
+        import cv2
+
+        height, width = frame_bgr.shape[:2]
+        if self._frame_size is None:
+            self._frame_size = (width, height)
+        target_w, target_h = self._frame_size
+        if (width, height) == (target_w, target_h):
+            return frame_bgr
+        scale = min(target_w / width, target_h / height)
+        new_w, new_h = min(target_w, max(1, round(width * scale))), min(target_h, max(1, round(height * scale)))
+        scaled = cv2.resize(frame_bgr, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if (new_w, new_h) == (target_w, target_h):
+            return scaled
+        canvas = np.zeros((target_h, target_w, 3), dtype=frame_bgr.dtype)
+        top, left = (target_h - new_h) // 2, (target_w - new_w) // 2
+        canvas[top:top + new_h, left:left + new_w] = scaled
+        return canvas
 
     def _session_time(self, t_ms: float | None, arrived: float) -> float:
         """The frame's time relative to the first frame (ms), strictly increasing."""

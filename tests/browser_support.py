@@ -5,7 +5,8 @@ The pieces, in the order a test uses them:
 * ``write_y4m`` turns a clip into the raw Y4M file Chromium's fake camera plays (in a loop),
   with OpenCV + numpy only, so ffmpeg is not a test dependency.
 * ``run_streamlit`` starts ``python -m streamlit run <app>`` on a free localhost port, waits
-  for ``/_stcore/health`` to answer ``ok`` and stops the server afterwards.
+  for ``/_stcore/health`` to answer ``ok`` and stops the server afterwards; ``server.kill()``
+  crashes it instead (SIGKILL, no clean shutdown) for fault-injection tests.
 * ``launch_chromium`` starts Debian's ``/usr/bin/chromium`` through Playwright (never
   Playwright's own browser download: the test machines are offline).
 * ``click_webrtc_start`` / ``click_webrtc_stop`` press the streamlit-webrtc buttons, which live
@@ -30,6 +31,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -178,14 +180,30 @@ class StreamlitServer(str):
     port: int
     stdout_path: Path
     stderr_path: Path
+    own_process_group: bool
 
-    def __new__(cls, url: str, *, process, port, stdout_path, stderr_path):
+    def __new__(cls, url: str, *, process, port, stdout_path, stderr_path, own_process_group=False):
         obj = super().__new__(cls, url)
         obj.process = process
         obj.port = port
         obj.stdout_path = Path(stdout_path)
         obj.stderr_path = Path(stderr_path)
+        obj.own_process_group = own_process_group
         return obj
+
+    def kill(self, timeout_s: float = 10.0) -> None:
+        """Crash the server: SIGKILL, so nothing of the app's clean-up code runs.
+
+        With ``run_streamlit(..., own_process_group=True)`` the whole process group gets it (the
+        server and anything it started); otherwise only the server process. Returns once the
+        server process is gone; its port is then free for a restart.
+        """
+        if self.process.poll() is None:  # not reaped yet, so its pid cannot name anyone else
+            if self.own_process_group:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.kill()
+        self.process.wait(timeout=timeout_s)
 
     def stderr(self, tail_chars: Optional[int] = 20_000) -> str:
         return _read_tail(self.stderr_path, tail_chars)
@@ -229,14 +247,29 @@ def _health_ok(url: str) -> bool:
         return False
 
 
-def _stop_process(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+def _stop_process(proc: subprocess.Popen, grace_s: float = 10.0, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``; with ``group``, to the process group it leads.
+
+    Signals go out only while ``proc`` is not reaped: until then its pid (and group id) cannot
+    have been reused by some unrelated process.
+    """
     if proc.poll() is not None:
         return
-    proc.terminate()
+
+    def send(sig: int) -> None:
+        try:
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    send(signal.SIGTERM)
     try:
         proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        send(signal.SIGKILL)
         proc.wait(timeout=10)
 
 
@@ -249,6 +282,7 @@ def run_streamlit(
     timeout_s: float = 60,
     cwd: Union[str, os.PathLike, None] = None,
     extra_args: Sequence[str] = (),
+    own_process_group: bool = False,
 ) -> Iterator[StreamlitServer]:
     """Run ``python -m streamlit run app_path`` on 127.0.0.1 and yield its base URL.
 
@@ -260,7 +294,10 @@ def run_streamlit(
     ``.logs()`` (readable inside the ``with`` only); if the server fails to start, or the ``with``
     body raises, the server's captured output is attached to the error (as an exception note).
     On exit the server is terminated (killed if it does not stop within 10 s)
-    and its logs deleted.
+    and its logs deleted. With ``own_process_group`` the server leads a process group of its own,
+    so ``server.kill()`` can crash it together with anything it started (stopping it at the exit
+    signals the whole group too); the server may be killed inside the ``with`` and, once
+    ``kill()`` has returned, a new one started on the same ``port`` and data folder.
     """
     app_path = Path(app_path).resolve()
     if not app_path.is_file():
@@ -305,9 +342,11 @@ def run_streamlit(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
+            start_new_session=own_process_group,
         )
     server = StreamlitServer(
-        base_url, process=proc, port=port, stdout_path=stdout_path, stderr_path=stderr_path
+        base_url, process=proc, port=port, stdout_path=stdout_path, stderr_path=stderr_path,
+        own_process_group=own_process_group,
     )
     try:
         deadline = time.monotonic() + timeout_s
@@ -333,7 +372,7 @@ def run_streamlit(
                 e.add_note(server.logs())
             raise
     finally:
-        _stop_process(proc)
+        _stop_process(proc, group=own_process_group)
         shutil.rmtree(log_dir, ignore_errors=True)
 
 
