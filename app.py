@@ -433,6 +433,7 @@ def live_view(live: LiveSession) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left, polite("start the camera view"):
         keep_camera_context(ui())
+        webrtc_relay.install()  # newest frame only: the picture and cues never fall behind
         webrtc_streamer(
             key=LIVE_KEY,
             mode=WebRtcMode.SENDRECV,
