@@ -11,6 +11,7 @@ test:
 	scripts/setup-env.sh test
 	.venv/bin/python -m pytest -q -rs
 
+# Every figure of the README's benchmark table in one run (about 8 minutes; needs Chromium too).
 bench:
-	scripts/setup-env.sh
-	.venv/bin/python benchmarks/throughput.py tests/fixtures/video/bird_dog_360.mp4
+	scripts/setup-env.sh test
+	.venv/bin/python benchmarks/report.py --out test-artifacts/bench.md --json test-artifacts/bench.json

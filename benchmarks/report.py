@@ -6,7 +6,9 @@
 Runs, each in its own process and one at a time (so they do not compete for the two cores):
 
   1. throughput.py      bare MediaPipe loop, ``analyze`` with the annotated video and ``analyze
-                        --no-video`` on tests/fixtures/video/bird_dog_360.mp4 (427 frames)
+                        --no-video`` on tests/fixtures/video/bird_dog_360.mp4 (427 frames), then
+                        on the same recording at the phone's 1080 x 1920 (../shared, when there),
+                        with ``--max-side 0`` too
   2. live_page.py       the live page in headless Chromium: its frame rate, and movement -> cue
   3. memory_long_video.py  peak memory of ``analyze`` on the clip looped to 30 s and to 2 min
                         (``--full``: 1 and 10 minutes, as in the README, about 10 minutes more)
@@ -33,15 +35,23 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLIP = ROOT / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
+# The same recording as the phone made it (1080 x 1920), from the development fixtures beside
+# the repository; the step is left out where they are not.
+PHONE_CLIP = ROOT.parent / "shared" / "fixtures" / "video" / "bird_dog.mp4"
+STEPS = ("throughput", "throughput_phone", "live_page", "memory", "startup")
 QUIET_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def steps(args) -> dict[str, list[str]]:
     """Script and arguments of each measurement, in running order."""
     memory = ["--base-seconds", "60", "--factor", "10"] if args.full else ["--base-seconds", "30", "--factor", "4"]
+    repeat = str(2 if args.full else 1)
     return {
         "throughput": ["throughput.py", str(CLIP), "--kinds", "bare,analyze,analyze_novideo",
-                       "--repeat", str(2 if args.full else 1), "--json"],
+                       "--repeat", repeat, "--json"],
+        **({"throughput_phone": ["throughput.py", str(PHONE_CLIP), "--kinds",
+                                 "bare,analyze,analyze_novideo,analyze_fullsize", "--repeat", repeat, "--json"]}
+           if PHONE_CLIP.exists() else {}),
         "live_page": ["live_page.py", "--seconds", str(args.live_seconds), "--json"],
         "memory": ["memory_long_video.py", str(CLIP), *memory, "--json"],
         "startup": ["startup.py", "--repeat", "3", "--json"],
@@ -90,18 +100,20 @@ def num(value, fmt: str = ".1f") -> str:
     return f"{value:{fmt}}"
 
 
-def throughput_rows(t: dict) -> list[tuple]:
+def throughput_rows(t: dict, clip: str = "360 x 640 test clip") -> list[tuple]:
     if "error" in t:
-        return [("CLI pipeline and bare loop (throughput.py)", "failed", "", t["error"])]
+        return [(f"CLI pipeline and bare loop, {clip} (throughput.py)", "failed", "", t["error"])]
     rows = {r["kind"]: r for r in t["rows"]}
     bare = rows["bare"]["fps"]
     what = {"bare": "bare MediaPipe loop (decode + pose)",
             "analyze": "CLI pipeline: `analyze`, annotated video",
-            "analyze_novideo": "CLI pipeline: `analyze --no-video`"}
+            "analyze_novideo": "CLI pipeline: `analyze --no-video`",
+            "analyze_fullsize": "CLI pipeline: `analyze --max-side 0` (recorded size)"}
     out = []
     for kind, label in what.items():
         r = rows.get(kind)
         if r:
+            label = f"{label}, {clip}"
             ratio = "" if kind == "bare" else f"; {r['fps'] / bare:.2f} x bare"
             out.append((label, num(r["fps"]), "frames/s",
                         f"{r['frames']} frames, best of {t['repeat']}; {r['cpu_ms_per_frame']:.1f} CPU ms/frame; "
@@ -168,7 +180,8 @@ def startup_rows(s: dict) -> list[tuple]:
 def table(results: dict) -> str:
     t = results.get("throughput", {"error": "not run"})
     bare = next((r["fps"] for r in t.get("rows", []) if r["kind"] == "bare"), None)
-    rows = [*throughput_rows(t), *live_rows(results.get("live_page", {"error": "not run"}), bare),
+    phone = [*throughput_rows(results["throughput_phone"], "1080 x 1920 phone clip")] if "throughput_phone" in results else []
+    rows = [*throughput_rows(t), *phone, *live_rows(results.get("live_page", {"error": "not run"}), bare),
             *memory_rows(results.get("memory", {"error": "not run"})),
             *startup_rows(results.get("startup", {"error": "not run"}))]
     lines = ["| measure | figure | unit | notes |", "|---|---|---|---|"]
@@ -181,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true",
                         help="the README's long-video memory run (1 and 10 min) and throughput best of 2")
     parser.add_argument("--live-seconds", type=float, default=60.0, help="recording time of the live page")
-    parser.add_argument("--only", help="comma-separated subset of: throughput, live_page, memory, startup")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(STEPS)}")
     parser.add_argument("--out", help="also write the table (markdown) to this file")
     parser.add_argument("--json", help="also write every figure (JSON) to this file")
     parser.add_argument("--from-json", help="print the table of a run saved with --json instead of running")
@@ -195,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [s.strip() for s in args.only.split(",")] if args.only else list(plan)
         results = {name: run_step(name, plan[name]) for name in plan if name in chosen}
         saved = {"machine": before, "machine_after": machine(), "seconds": time.perf_counter() - started, **results}
-    results = {k: v for k, v in saved.items() if k in ("throughput", "live_page", "memory", "startup")}
+    results = {k: v for k, v in saved.items() if k in STEPS}
     before, after = saved["machine"], saved["machine_after"]
     head = (f"Machine: {before['cpu']}, {before['cores']} cores; load average (1, 5, 15 min) "
             f"{' '.join(map(str, before['load']))} at the start, {' '.join(map(str, after['load']))} at the end. "
@@ -204,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     text = head + "\n\n" + table(results)
     print(text)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     if args.json and not args.from_json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(saved, indent=1), encoding="utf-8")
     return 0 if all("error" not in r for r in results.values()) else 1
 

@@ -10,6 +10,9 @@ Measurements (each in a fresh subprocess, so every peak memory figure is its own
   analyze        formcheck.pipeline.analyze with the annotated video (the default)
   analyze_novideo  analyze with write_video=False (``--no-video``)
   sequential     analyze with the annotated video, one frame at a time (overlap=False)
+  analyze_fullsize  analyze with the annotated video at the recorded size (``--max-side 0``);
+                 the default analyses frames at most 960 px on their longer side, which only
+                 matters for clips larger than that (e.g. a 1080 x 1920 phone recording)
 
 Every timing starts before the model is created and stops after the last output is written;
 imports are not timed. fps = frames / seconds. "cpu" is user + system CPU time over wall time
@@ -41,6 +44,7 @@ KINDS = {
     "bare_seg": "(a) bare loop + segmentation",
     "analyze": "(b) analyze, with video",
     "analyze_novideo": "(c) analyze --no-video",
+    "analyze_fullsize": "(e) analyze, video, --max-side 0",
     "sequential": "(d) analyze, video, sequential",
 }
 QUIET_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -94,6 +98,7 @@ def measure(kind: str, clip: str, exercise: str) -> dict:
         "analyze": lambda: run_analyze(clip, exercise),
         "analyze_novideo": lambda: run_analyze(clip, exercise, write_video=False),
         "sequential": lambda: run_analyze(clip, exercise, overlap=False),
+        "analyze_fullsize": lambda: run_analyze(clip, exercise, max_side_px=0),
     }
     cpu_before = _cpu_seconds()
     frames, seconds = runs[kind]()

@@ -104,7 +104,15 @@ def test_the_report_table_has_every_measure_and_survives_a_failed_step():
     }
     text = report.table(results)
     assert text.splitlines()[0] == "| measure | figure | unit | notes |"
-    assert "| bare MediaPipe loop (decode + pose) | 40.0 | frames/s |" in text
+    assert "| bare MediaPipe loop (decode + pose), 360 x 640 test clip | 40.0 | frames/s |" in text
+    assert "phone clip" not in text  # that step was not run
+
+    results["throughput_phone"] = {"repeat": 1, "rows": [
+        {"kind": k, "frames": 427, "fps": f, "cpu_ms_per_frame": 50.0, "peak_rss_mb": 500.0}
+        for k, f in (("bare", 20.0), ("analyze", 26.0), ("analyze_fullsize", 12.0))]}
+    text = report.table(results)
+    assert "| CLI pipeline: `analyze`, annotated video, 1080 x 1920 phone clip | 26.0 | frames/s |" in text
+    assert "1.30 x bare" in text and "0.60 x bare" in text
     assert "0.75 x bare" in text and "0.25 x bare" in text  # CLI 30/40, live page 10/40
     assert "| peak memory on a long video (memory_long_video.py) | failed |" in text
     assert "| app start-up: first page drawn | 4.00 | s |" in text

@@ -375,3 +375,52 @@ def test_the_most_severe_cue_is_shown_and_held_after_the_fault_ends():
     for t, firing, expected in steps:
         assert cues.update(firing, t)[0] == expected, (t, firing)
     assert cues.started == 3  # the leg fault, flexion joining it, flexion again: one sound each
+
+
+def test_a_locked_database_is_reported_and_the_next_autosave_catches_up(tmp_path):
+    import sqlite3
+
+    store = open_store(tmp_path / "data", busy_timeout_s=0.2)
+    patient = store.add_patient("Test Patient", "2026-09-01")
+    clock = VideoClock()
+    live = LiveSession(load_exercise("bird_dog"), NoPoseBackend(), store, patient, autosave_every_s=5, clock=clock)
+    frame_index = 0
+
+    def stream(seconds):
+        nonlocal frame_index
+        for _ in range(int(seconds * 32)):
+            clock.now += 1 / 32
+            live.on_frame(blank(frame_index), None)
+            frame_index += 1
+
+    stream(1)  # the session row exists
+    other = sqlite3.connect(store.db_path, isolation_level=None)  # another program holds the write lock
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        stream(6)
+        assert live.snapshot().problem.startswith("Your progress could not be saved: The database is busy")
+        assert live.snapshot().frames == frame_index  # the camera kept being analysed
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    stream(5)
+    assert live.snapshot().problem == ""
+    assert store.get_session(live.session_id).frames >= 6 * 32  # the frames of the locked spell too
+    live.stop()
+    assert store.get_session(live.session_id).frames == frame_index
+
+
+@pytest.mark.model
+def test_a_camera_changing_resolution_mid_session_keeps_counting(store, patient):
+    # WebRTC lowers a webcam's resolution under load: 150 frames come at three quarters size.
+    clock = VideoClock()
+    live = LiveSession(load_exercise("bird_dog"), lambda: make_backend("mediapipe"), store, patient, clock=clock)
+    start = clock.now
+    for i, (t_ms, frame) in enumerate(clip_frames("bird_dog_360.mp4")):
+        if 100 <= i < 250:
+            frame = cv2.resize(frame, (270, 480), interpolation=cv2.INTER_AREA)
+        clock.now = start + t_ms / 1000.0
+        live.on_frame(frame, t_ms)
+    result = live.stop()
+    assert [r.side for r in result.complete_reps] == ["left", "right"]
+    assert live.snapshot().problem == ""
