@@ -111,7 +111,7 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     else:
         capture, info = open_video(input_path)  # fail early and clearly on a bad file
         capture.release()
-        backend = make_backend(options.backend, model_path=options.model_path)
+        backend = make_backend(options.backend, model_path=options.model_path, segmentation=spec.needs_back_outline)
         pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace, spool_trace_in=out,
                             max_side_px=options.max_side_px)
         frames = _detect_frames(input_path, pipeline, overlap=options.overlap)

@@ -105,6 +105,12 @@ class ExerciseSpec:
         names |= {RELATIVE_TO_START[n] for n in names if n in RELATIVE_TO_START}
         return sorted(n for n in names if n in SIGNALS)
 
+    @property
+    def needs_back_outline(self) -> bool:
+        """True when a signal comes from the back's outline, so the pose model must produce its
+        segmentation mask; the other exercises skip that work (a quarter of the model's time)."""
+        return "back_bend_deg" in self.signal_names()
+
     def all_signal_names(self) -> list[str]:
         """Every signal the rep and the rules refer to, per-pose, relative or speed."""
         names = [self.rep.signal_for(s) for s in (self.rep.sides or ("",))] + [r.signal for r in self.rules]

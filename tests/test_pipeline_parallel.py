@@ -184,3 +184,20 @@ def test_overlapped_and_sequential_analysis_write_identical_outputs(tmp_path):
         sequential = (tmp_path / "overlap_False" / name).read_bytes()
         assert (tmp_path / "overlap_True" / name).read_bytes() == sequential, name
     assert _threads_left() == []
+
+
+@pytest.mark.model
+def test_an_exercise_without_outline_signals_skips_the_mask_and_gets_the_same_reps(tmp_path, monkeypatch):
+    # Pelvic tilt uses landmarks only: no segmentation mask is asked of the model, and the result
+    # is what it would be with one.
+    spec = load_exercise("pelvic_tilt")
+    assert not spec.needs_back_outline and load_exercise("bird_dog").needs_back_outline
+    clip = FIXTURES / "video" / "pelvic_tilt_supine_360.mp4"
+    made = []
+    real_make = pipeline.make_backend
+    monkeypatch.setattr(pipeline, "make_backend", lambda *a, **kw: made.append(kw) or real_make(*a, **kw))
+    skipped = analyze(clip, spec, tmp_path / "skipped", AnalyzeOptions(write_video=False))
+    monkeypatch.setattr(pipeline, "make_backend", lambda *a, **kw: real_make(*a, **{**kw, "segmentation": True}))
+    with_mask = analyze(clip, spec, tmp_path / "with_mask", AnalyzeOptions(write_video=False))
+    assert made[0]["segmentation"] is False
+    assert len(skipped.reps) == 2 and skipped.reps == with_mask.reps and skipped.flags == with_mask.flags
