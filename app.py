@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,6 +191,8 @@ class UiState:
     cleared: set = field(default_factory=set)  # patients whose all-"no" answers were sent this round
     incomplete_check: set = field(default_factory=set)  # patients who pressed Continue with questions unanswered
     unsaved_checks: dict = field(default_factory=dict)  # patient id -> [SymptomCheck] the database refused
+    # Held while a safety check is taken in or saved: two presses can run their callbacks at once.
+    checks_lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     live: LiveSession | None = None  # the session in progress
     finished: Finished | None = None  # the session just finished, for its summary
     heard_reps: int = 0  # reps and flag starts already announced by a sound
@@ -336,7 +339,7 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
     """"Start session" callback: the live view replaces the checks on this run."""
     with polite("start the session"):
         warm_up_pose_model()
-        live = LiveSession(spec, partial(make_backend, "mediapipe"), store, patient_id,
+        live = LiveSession(spec, partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline), store, patient_id,
                            pain_before=pain_before, keep_video=keep_video)
         get_registry().add(live)
         state = ui()
@@ -381,37 +384,54 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
 
 
 def submit_red_flag_check(store: Store, patient_id: int) -> None:
-    """"Continue" callback: record the check; any "yes" stops the session first, even if saving fails."""
+    """"Continue" callback: record the check; any "yes" stops the session first, even if saving fails.
+
+    One set of answers is one check, however often Continue is pressed: a press after the patient
+    was stopped (the form is gone, but a second quick press can still arrive from the page drawn
+    before) or after all-"no" answers were taken, with nothing changed, records nothing. Two
+    quick presses can run this callback at the same time: Streamlit (``runner.fastReruns``) starts
+    the second press's run on a new thread while the first one is still saving, so the check and
+    the save happen under the tab's lock.
+    """
     state = ui()
     answers = [(code, st.session_state.get(f"{key}-p{patient_id}")) for key, code, _ in RED_FLAGS]
     symptoms = tuple(code for code, answer in answers if answer == "Yes")
-    state.incomplete_check.discard(patient_id)
-    if not symptoms and any(answer is None for _, answer in answers):
-        state.incomplete_check.add(patient_id)
-        return  # a "yes" stops at once; "no" needs every question answered
-    if symptoms:
-        state.red_flags[patient_id] = symptoms
-    else:
-        state.cleared.add(patient_id)
-    state.unsaved_checks.setdefault(patient_id, []).append(SymptomCheck(symptoms, datetime.now(timezone.utc)))
-    save_symptom_checks(store, patient_id)
+    with state.checks_lock:
+        if patient_id in state.red_flags or (not symptoms and patient_id in state.cleared):
+            return  # taken already: a repeated press
+        state.incomplete_check.discard(patient_id)
+        if not symptoms and any(answer is None for _, answer in answers):
+            state.incomplete_check.add(patient_id)
+            return  # a "yes" stops at once; "no" needs every question answered
+        if symptoms:
+            state.red_flags[patient_id] = symptoms
+        else:
+            state.cleared.add(patient_id)
+        state.unsaved_checks.setdefault(patient_id, []).append(SymptomCheck(symptoms, datetime.now(timezone.utc)))
+        save_symptom_checks(store, patient_id)
 
 
 def save_symptom_checks(store: Store, patient_id: int) -> None:
-    """Record the patient's checks not saved yet, oldest first; keep the rest with the reason."""
-    pending = ui().unsaved_checks.get(patient_id, [])
-    while pending:
-        check = pending[0]
-        try:
-            store.record_symptom_check(patient_id, check.symptoms, checked_at=check.checked_at)
-        except StoreError as exc:
-            check.error = str(exc)
-            return
-        except Exception:  # noqa: BLE001 - never a traceback here: the patient must still see the stop message
-            log.exception("could not record the red-flag check")
-            check.error = "An unexpected problem occurred; the details are in the app's log."
-            return
-        pending.pop(0)
+    """Record the patient's checks not saved yet, oldest first; keep the rest with the reason.
+
+    Also the "Try saving again" callback. Under the tab's lock, so a check is saved once even
+    when two presses run this at the same time.
+    """
+    state = ui()
+    with state.checks_lock:
+        pending = state.unsaved_checks.get(patient_id, [])
+        while pending:
+            check = pending[0]
+            try:
+                store.record_symptom_check(patient_id, check.symptoms, checked_at=check.checked_at)
+            except StoreError as exc:
+                check.error = str(exc)
+                return
+            except Exception:  # noqa: BLE001 - never a traceback here: the patient must still see the stop message
+                log.exception("could not record the red-flag check")
+                check.error = "An unexpected problem occurred; the details are in the app's log."
+                return
+            pending.pop(0)
 
 
 def unsaved_check_notice(store: Store, state: UiState, patient_id: int) -> bool:

@@ -12,7 +12,10 @@ The pieces, in the order a test uses them:
 * ``click_webrtc_start`` / ``click_webrtc_stop`` press the streamlit-webrtc buttons, which live
   inside the component's iframe.
 * ``wait_for_text``, ``wait_until``, ``wait_for_webrtc_video`` poll with timeouts instead of
-  sleeping; ``screenshot`` saves PNGs under ``test-artifacts/screenshots/`` (git-ignored).
+  sleeping; ``wait_for_app_idle`` waits for a script run to end (after a click, wait first for
+  something the new run draws: see its docstring); ``select_option`` picks in a selectbox;
+  ``screenshot`` saves PNGs under ``test-artifacts/screenshots/`` (git-ignored), and
+  ``screenshots_if_failed`` takes one of each open page when a test fails.
 
 DOM facts relied on (Streamlit 1.60, streamlit-webrtc 0.79):
 
@@ -475,11 +478,18 @@ def open_app(page, url: str, timeout_ms: int = 30_000) -> None:
 
 
 def wait_for_app_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until a script run has finished (``stApp``'s ``data-test-script-state``).
+    """Wait until no script run is under way (``stApp``'s ``data-test-script-state``).
 
     The attribute is ``initial`` before the first run, then ``running`` / ``notRunning`` (or
     ``rerunRequested``, ``stopRequested``, ``compilationError``). A ``st.fragment(run_every=...)``
     flips it back to ``running`` briefly; the auto-retrying assertion still catches the idle state.
+
+    Right after a click this can return before the run the click asked for has even started:
+    a widget's message to the server does not change the attribute, which still says
+    ``notRunning`` (from the run before) until the server reports the new run, and until then the
+    previous page, with all its widgets, is still on screen (more than half of sidebar page
+    changes on an idle 2-core machine). So after a click first wait for something only the new
+    run draws (a page's title, a widget's new value), then for this.
     """
     from playwright.sync_api import expect
 
@@ -502,6 +512,43 @@ def wait_for_text(
     locator = page.get_by_text(text, exact=exact).filter(visible=True).first
     expect(locator).to_be_visible(timeout=timeout_ms)
     return locator
+
+
+def select_option(page, label: str, option: str, timeout_ms: int = 30_000) -> None:
+    """Choose the option whose text starts with ``option`` in the selectbox labelled ``label``.
+
+    Nothing is clicked when it is chosen already. The page must have finished drawing the run
+    that shows this selectbox (see ``wait_for_app_idle``): while a run is replacing one page by
+    another, the old page's widgets are still on screen, and a click can open a list that the new
+    page then removes. Returns once the selectbox shows the option; the run this starts may still
+    be drawing the rest of the page, so wait for what it draws next.
+    """
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("combobox", name=label)
+    chosen = re.compile("^" + re.escape(option))
+    if not chosen.search(box.input_value(timeout=timeout_ms)):
+        box.click(timeout=timeout_ms)
+        page.get_by_role("option", name=chosen).click(timeout=timeout_ms)
+    expect(box).to_have_value(chosen, timeout=timeout_ms)
+    wait_for_app_idle(page, timeout_ms)
+
+
+@contextlib.contextmanager
+def screenshots_if_failed(prefix: str, pages: dict):
+    """On a failure inside, a screenshot ``<prefix>_failed_<tag>`` of each page of ``pages``.
+
+    ``pages`` (tag -> page) may be filled in as the pages are opened inside the ``with``.
+    """
+    try:
+        yield
+    except Exception:
+        for tag, page in pages.items():
+            try:
+                screenshot(page, f"{prefix}_failed_{tag}")
+            except Exception:  # noqa: BLE001 - the page may be gone; the real error matters
+                pass
+        raise
 
 
 def streamlit_exceptions(page) -> list:

@@ -6,18 +6,23 @@ the way the upload page does.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
+import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.state.safe_session_state import SafeSessionState
 from streamlit.testing.v1 import AppTest
 
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
-from formcheck.store import open_store
+from formcheck.store import Store, open_store
 from formcheck.uploads import UploadError, analyze_upload, check_upload
 
 REPO = Path(__file__).resolve().parent.parent
@@ -201,6 +206,78 @@ def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_save
     assert answered <= check.checked_at <= answered + timedelta(seconds=30)  # the time it was answered
 
 
+def app_function(name: str):
+    """The function ``name`` of the app.py script run that is calling the caller (its frame's globals)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename != APP:
+        frame = frame.f_back
+    assert frame is not None, "not called from app.py"
+    return frame.f_globals[name]
+
+
+@pytest.mark.parametrize("answers, outcome", [({"rf_fever": "Yes"}, "stopped"), ({}, "cleared")])
+def test_continue_pressed_twice_quickly_records_one_check(data_dir, tmp_path, monkeypatch, answers, outcome):
+    """Two quick presses of Continue: one check recorded, no traceback (was "pop from empty list").
+
+    On a server, a press while the run of the previous one is under way makes Streamlit
+    (``runner.fastReruns``) stop that run and start a new one on another thread at once, so the
+    second press's callback runs while the first one is still saving (the button stays on screen
+    until the first run redraws the page). Here the second callback is started on a thread of its
+    own, in the same browser session, from inside the first one's database write.
+    """
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = run_app()
+    record = Store.record_symptom_check
+    second, errors = [], []
+
+    def record_while_pressed_again(store, *args, **kwargs):
+        if not second:  # the first press is saving: the second press comes in
+            submit = app_function("submit_red_flag_check")
+
+            def press_again():
+                try:
+                    submit(store, patient)
+                except BaseException as exc:  # noqa: BLE001 - reported by the test
+                    errors.append(exc)
+
+            # The new script thread's context: the same session's state, but, as each ScriptRunner
+            # of a server wraps it in a SafeSessionState (with a lock) of its own, another wrapper.
+            ctx = get_script_run_ctx()
+            own_state = SafeSessionState(ctx.session_state._state, lambda: None)
+            thread = threading.Thread(target=press_again)
+            add_script_run_ctx(thread, dataclasses.replace(ctx, session_state=own_state))
+            second.append(thread)
+            thread.start()
+            thread.join(timeout=1.0)  # done at once, or waiting for the first press to finish
+        return record(store, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "record_symptom_check", record_while_pressed_again)
+    answer_safety_check(at, answers)
+    [thread] = second
+    thread.join(timeout=TIMEOUT)
+    assert not thread.is_alive()
+    assert not at.exception, at.exception
+    assert errors == []
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert check.outcome == outcome
+    assert "could not be saved" not in texts(at.warning)
+
+
+def test_continue_pressed_again_on_the_cleared_check_records_nothing_new(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    at = run_app()
+    answer_safety_check(at, {})
+    continue_button(at).click().run()  # the same all-"no" answers once more
+    assert not at.exception
+    [check] = open_store(data_dir).list_symptom_checks(patient)
+    assert check.outcome == "cleared"
+    assert [s for s in at.segmented_control if s.key == "pain_before"]  # the session goes on
+    # A changed answer is a new check: a "yes" now stops the patient and is recorded.
+    answer_safety_check(at, {"rf_pain": "Yes"})
+    assert "do not exercise today" in texts(at.error)
+    assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient)] == ["stopped", "cleared"]  # newest first
+
+
 def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
     anna, _ = seed_session(data_dir, tmp_path, name="Anna First")
     at = run_app()
@@ -322,6 +399,23 @@ def test_review_lists_the_stored_session_with_its_reps(data_dir, tmp_path):
     names = {b.label: b for b in at.get("download_button")}
     assert set(names) == {"Reps (CSV)", "Summary (JSON)", "Printable report (HTML)"}
     assert not at.exception and not at.error
+
+
+def test_clinician_pickers_list_a_patient_created_in_another_tab(data_dir, tmp_path):
+    """The patient list is read from the database on every run (nothing cached per server or tab)."""
+    seed_session(data_dir, tmp_path, name="Anna First")
+    clinician = go_to(run_app(), "review")
+    assert clinician.selectbox(key="review_patient").options == ["Anna First (surgery 2026-09-01)"]
+    patient_tab = run_app()  # another browser tab: a new profile, with a red flag
+    patient_tab.text_input[0].input("Zoe Later")
+    patient_tab.button[0].click().run()
+    answer_safety_check(patient_tab, {"rf_fever": "Yes"})
+    for page, key in (("review", "review_patient"), ("progress", "progress_patient")):
+        go_to(clinician, page)
+        picker = clinician.selectbox(key=key)
+        assert picker.options == ["Anna First (surgery 2026-09-01)", "Zoe Later"]
+        picker.set_value(patient_tab.selectbox(key="patient").value).run()
+        assert "Red-flag symptoms reported: 1 time in the last 30 days" in texts(clinician.warning)
 
 
 def seed_symptom_checks(data_dir: Path, patient: int) -> None:

@@ -5,11 +5,13 @@
 (c) an uploaded bird-dog video is analysed and reviewed with its 2 reps;
 (d) a red-flag answer stops the session before any camera, and the review warns the clinician.
 
-Screenshots of every step go to test-artifacts/screenshots/app_*.png. One server (one data
-folder) serves all the tests of this module; each test uses its own patient and browser.
+Screenshots of every step go to test-artifacts/screenshots/app_*.png (and app_<test>_failed_page.png
+shows the page when a test fails). One server (one data folder) serves all the tests of this
+module; each test uses its own patient and browser.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -24,6 +26,8 @@ from tests.browser_support import (
     open_app,
     run_streamlit,
     screenshot,
+    screenshots_if_failed,
+    select_option,
     streamlit_exceptions,
     wait_for_app_idle,
     wait_for_text,
@@ -50,6 +54,17 @@ COUNT_AUDIO_JS = """() => {
     }).observe(document.body, {childList: true, subtree: true});
 }"""
 FPS_RE = re.compile(r"Camera: (\d+) frames per second analysed · (\d+) ms per frame")
+# The sidebar's page names (app.PAGES) and each page's title, drawn first by the page's run.
+PAGE_TITLES = {
+    "Patient: today's session": "Today's exercise session",
+    "Clinician: review": "Review sessions",
+    "Clinician: upload a video": "Analyse a recorded video",
+    "Clinician: progress": "Progress",
+    "Clinician: prescription": "Prescription",
+}
+# What the patient page shows once the safety check's answers were sent with Continue.
+AFTER_SAFETY_CHECK = re.compile(
+    r"^(3\. Your pain right now|Please stop: do not exercise today\.|Please answer every question)")
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +106,31 @@ def cat_cow_cam(tmp_path_factory):
 # -- page helpers ----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def app_page(playwright, url: str, shot_prefix: str, fake_camera_y4m=None):
+    """A page of a new headless Chromium (with the fake camera, if given) showing the app.
+
+    If the test fails inside, a screenshot ``<shot_prefix>_failed_page`` shows the page as it was.
+    """
+    browser = launch_chromium(playwright, fake_camera_y4m=fake_camera_y4m)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        with screenshots_if_failed(shot_prefix, {"page": page}):
+            open_app(page, url)
+            yield page
+    finally:
+        browser.close()
+
+
 def go_to(page, label: str) -> None:
+    """Open the sidebar page ``label`` and wait until it is drawn.
+
+    The new page's title comes first: until it is there the old page is still on screen (and
+    its run state may still read idle, see wait_for_app_idle), so a click could land on the old
+    page's widgets, such as the patient page's own "Patient" picker.
+    """
     page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+    expect(page.locator("h1").first).to_have_text(PAGE_TITLES[label], timeout=30_000)
     wait_for_app_idle(page)
 
 
@@ -106,23 +144,38 @@ def create_patient(page, name: str) -> None:
         box.wait_for(state="visible", timeout=10_000)
     box.fill(name)
     expander.get_by_role("button", name="Create profile").click()
-    wait_for_app_idle(page)
+    # The picker shows the new patient once the run the click started draws it; then the rest of
+    # that run (the new patient's safety check) is awaited, not the previous patient's.
     expect(page.get_by_role("combobox", name="Patient")).to_have_value(re.compile(re.escape(name)), timeout=30_000)
+    wait_for_app_idle(page)
 
 
 def choose_patient(page, name: str) -> None:
-    page.get_by_role("combobox", name="Patient").click()
-    page.get_by_role("option", name=re.compile("^" + re.escape(name))).click()
-    wait_for_app_idle(page)
+    """Choose ``name`` in the patient picker of the page on screen (nothing to do if chosen)."""
+    select_option(page, "Patient", name)
+
+
+def open_review(page, name: str) -> None:
+    """The clinician's review page with patient ``name`` chosen."""
+    go_to(page, "Clinician: review")
+    choose_patient(page, name)
 
 
 def answer_safety_check(page, yes_to: str | None = None) -> None:
-    """Answer the red-flag questions ("Yes" to the one containing ``yes_to``) and press Continue."""
-    for group in page.locator('[data-testid="stRadio"]').filter(has_text="?").all():
+    """Answer the red-flag questions ("Yes" to the one containing ``yes_to``) and press Continue.
+
+    Returns once the page shows the outcome (the pain question, or the stop message).
+    """
+    continue_button = page.get_by_role("button", name="Continue")
+    continue_button.wait_for(timeout=30_000)
+    groups = page.locator('[data-testid="stRadio"]').filter(has_text="?").all()
+    assert len(groups) == 6, f"expected the 6 safety questions, found {len(groups)}"
+    for group in groups:
         question = group.locator('[data-testid="stWidgetLabel"]').inner_text()
         answer = "Yes" if yes_to and yes_to in question else "No"
         group.get_by_text(answer, exact=True).click()
-    page.get_by_role("button", name="Continue").click()  # the answers are sent (and recorded) together
+    continue_button.click()  # the answers are sent (and recorded) together
+    wait_for_text(page, AFTER_SAFETY_CHECK)
     wait_for_app_idle(page)
 
 
@@ -168,10 +221,7 @@ def live_fps(page) -> tuple[int, int] | None:
 
 def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bird_dog_cam, playwright_instance,
                                                                      chromium_available):
-    browser = launch_chromium(playwright_instance, fake_camera_y4m=bird_dog_cam)
-    try:
-        page = browser.new_page(viewport=VIEWPORT)
-        open_app(page, server)
+    with app_page(playwright_instance, server, "app_a", fake_camera_y4m=bird_dog_cam) as page:
         start_live_session(page, "Live Bird Dog")
         started = time.monotonic()
         page.get_by_text("Sounds (a chime").click()  # a chime for each rep
@@ -198,8 +248,7 @@ def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bi
         assert reps_done >= 2
         screenshot(page, "app_a4_finished")
 
-        go_to(page, "Clinician: review")
-        choose_patient(page, "Live Bird Dog")
+        open_review(page, "Live Bird Dog")
         expect(page.get_by_role("combobox", name="Open a session")).to_have_value(
             re.compile(rf"Bird dog · {reps_done} reps · complete"), timeout=30_000)
         wait_for_chart(page)
@@ -207,15 +256,10 @@ def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bi
         screenshot(page, "app_a5_review")
         print(f"\n[e2e live] 2 reps counted {two_reps_s:.1f} s after the video started; "
               f"{reps_done} reps saved; live page showed {fps[0]} fps, {fps[1]} ms per frame" if fps else "")
-    finally:
-        browser.close()
 
 
 def test_live_rounded_back_shows_the_flat_back_cue(server, cat_cow_cam, playwright_instance, chromium_available):
-    browser = launch_chromium(playwright_instance, fake_camera_y4m=cat_cow_cam)
-    try:
-        page = browser.new_page(viewport=VIEWPORT)
-        open_app(page, server)
+    with app_page(playwright_instance, server, "app_b", fake_camera_y4m=cat_cow_cam) as page:
         start_live_session(page, "Rounded Back")
         cue = page.locator(".fc-danger").filter(has_text="Keep your back flat")
         cue.wait_for(state="visible", timeout=45_000)
@@ -229,15 +273,10 @@ def test_live_rounded_back_shows_the_flat_back_cue(server, cat_cow_cam, playwrig
         expect(advice).to_contain_text("Keep your back flat")
         screenshot(page, "app_b2_finished_with_advice")
         print(f"\n[e2e cue] live page {fps[0]} fps, {fps[1]} ms per frame" if fps else "")
-    finally:
-        browser.close()
 
 
 def test_upload_bird_dog_video_is_analysed_and_reviewed(server, playwright_instance, chromium_available):
-    browser = launch_chromium(playwright_instance)
-    try:
-        page = browser.new_page(viewport=VIEWPORT)
-        open_app(page, server)
+    with app_page(playwright_instance, server, "app_c") as page:
         go_to(page, "Clinician: upload a video")
         create_patient(page, "Upload Patient")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(VIDEOS / "bird_dog_360.mp4"))
@@ -254,15 +293,10 @@ def test_upload_bird_dog_video_is_analysed_and_reviewed(server, playwright_insta
         assert streamlit_exceptions(page) == []
         screenshot(page, "app_c2_upload_reviewed")
         print(f"\n[e2e upload] 14 s clip analysed in {analysed_s:.1f} s")
-    finally:
-        browser.close()
 
 
 def test_red_flag_stops_the_session_before_the_camera(server, playwright_instance, chromium_available):
-    browser = launch_chromium(playwright_instance)
-    try:
-        page = browser.new_page(viewport=VIEWPORT)
-        open_app(page, server)
+    with app_page(playwright_instance, server, "app_d") as page:
         create_patient(page, "Red Flag Patient")
         answer_safety_check(page, yes_to="Fever")
         wait_for_text(page, "Please stop: do not exercise today.")
@@ -272,12 +306,9 @@ def test_red_flag_stops_the_session_before_the_camera(server, playwright_instanc
         assert page.locator('iframe[title="streamlit_webrtc.component.webrtc_streamer"]').count() == 0
         screenshot(page, "app_d1_red_flag_stop")
 
-        go_to(page, "Clinician: review")
-        choose_patient(page, "Red Flag Patient")
+        open_review(page, "Red Flag Patient")
         alert = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text="Red-flag symptoms reported")
         expect(alert).to_contain_text("1 time in the last 30 days", timeout=30_000)
         expect(alert).to_contain_text("Fever or chills")
         assert streamlit_exceptions(page) == []
         screenshot(page, "app_d2_review_red_flag_warning")
-    finally:
-        browser.close()

@@ -32,6 +32,7 @@ from tests.browser_support import (
     open_app,
     run_streamlit,
     screenshot,
+    screenshots_if_failed,
     streamlit_exceptions,
     wait_for_app_idle,
     wait_for_text,
@@ -44,10 +45,9 @@ from tests.test_e2e_app import (
     answer_safety_check,
     camera_file,
     choose_pain,
-    choose_patient,
     count,
     create_patient,
-    go_to,
+    open_review,
 )
 
 pytestmark = pytest.mark.browser
@@ -128,28 +128,6 @@ def finish_live_session(page, pain_after: int) -> tuple[int, str]:
     return int(metric(page, "Repetitions")), metric(page, "By side")
 
 
-def open_review(page, patient: str, attempts: int = 3) -> None:
-    """The review page with ``patient`` chosen in its picker.
-
-    On a loaded machine a rerun can redraw the picker just as its list opens, and the option is
-    gone before it is clicked: then the list is closed and opened again.
-    """
-    go_to(page, "Clinician: review")
-    wait_for_text(page, "Review sessions")
-    picker = page.get_by_role("combobox", name="Patient")
-    chosen = re.compile("^" + re.escape(patient))
-    for attempt in range(1, attempts + 1):
-        if chosen.search(picker.input_value(timeout=30_000)):
-            return
-        try:
-            choose_patient(page, patient)
-        except PlaywrightTimeout:
-            if attempt == attempts:
-                raise
-            page.keyboard.press("Escape")
-    expect(picker).to_have_value(chosen, timeout=30_000)
-
-
 def session_picker(page):
     return page.get_by_role("combobox", name="Open a session")
 
@@ -162,20 +140,6 @@ def chromium(playwright, fake_camera_y4m=None):
         yield browser
     finally:
         browser.close()
-
-
-@contextlib.contextmanager
-def screenshots_if_failed(prefix: str, pages: dict):
-    """On a failure inside, a screenshot of each page of ``pages`` (a dict filled in as pages open)."""
-    try:
-        yield
-    except Exception:
-        for tag, page in pages.items():
-            try:
-                screenshot(page, f"{prefix}_failed_{tag}")
-            except Exception:  # noqa: BLE001 - the page may be gone; the real error matters
-                pass
-        raise
 
 
 # -- database helpers (the test reads the server's SQLite file directly; WAL lets it read while
