@@ -621,12 +621,19 @@ def _duration(seconds: float) -> str:
 # -- page: review --------------------------------------------------------------------------------
 
 
+def clinician_patient(store: Store, title: str, key: str) -> PatientRow | None:
+    """A clinician page's title and patient picker; the patient's red-flag reports come first."""
+    st.title(title)
+    patient = patient_picker(store, key=key, allow_new=False)
+    if patient is not None:
+        red_flag_reports(store, patient)
+    return patient
+
+
 def review_page(store: Store) -> None:
-    st.title("Review sessions")
-    patient = patient_picker(store, key="review_patient", allow_new=False)
+    patient = clinician_patient(store, "Review sessions", "review_patient")
     if patient is None:
         return
-    red_flag_reports(store, patient)
     sessions = store.list_sessions(patient.id)
     if not sessions:
         st.info(f"{patient.name} has no sessions yet.")
@@ -772,11 +779,9 @@ def _progress_bar(bar):
 
 
 def progress_page(store: Store) -> None:
-    st.title("Progress")
-    patient = patient_picker(store, key="progress_patient", allow_new=False)
+    patient = clinician_patient(store, "Progress", "progress_patient")
     if patient is None:
         return
-    red_flag_reports(store, patient)
     table = review.progress_table(store.progress(patient.id), store.list_sessions(patient.id))
     if table.empty:
         st.info(f"{patient.name} has no sessions yet.")
