@@ -26,9 +26,10 @@ import math
 import numbers
 import os
 import sqlite3
+import uuid
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -148,6 +149,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX symptom_checks_by_patient ON symptom_checks (patient_id, checked_at)",
     ),
+    # 5: stable ids that travel in session bundles (bundle.py): a clinic matches a patient, a
+    # session and a red-flag check by uid, never by name or by the local row id; and when the
+    # patient last exported, so "every session since the last export" needs no date from them.
+    (
+        "ALTER TABLE patients ADD COLUMN uid TEXT",
+        "UPDATE patients SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX patients_by_uid ON patients (uid)",
+        "ALTER TABLE patients ADD COLUMN last_export_at TEXT",  # ISO 8601, UTC
+        "ALTER TABLE sessions ADD COLUMN uid TEXT",
+        "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid)",
+        "ALTER TABLE symptom_checks ADD COLUMN uid TEXT",
+        "UPDATE symptom_checks SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX symptom_checks_by_uid ON symptom_checks (uid)",
+    ),
 ]
 
 
@@ -162,6 +178,8 @@ class PatientRow:
     surgery_date: date | None
     notes: str
     created_at: datetime  # UTC
+    uid: str = ""  # stable id, the same in every formcheck this patient's bundles reach
+    last_export_at: datetime | None = None  # UTC, when the patient last exported a bundle
 
 
 @dataclass(frozen=True)
@@ -186,6 +204,7 @@ class SessionRow:
     notes: str
     summary_json: str | None  # SessionResult.to_dict() as JSON
     video_path: str | None
+    uid: str = ""  # stable id across machines (session bundles)
 
 
 @dataclass(frozen=True)
@@ -205,6 +224,19 @@ class ProgressRow:
     weeks_since_surgery: float | None  # None when the surgery date is unknown
 
 
+@dataclass
+class BundleMerge:
+    """What importing one session bundle did (Store.merge_bundle_rows)."""
+
+    patient_id: int = 0
+    patient_created: bool = False
+    sessions_added: int = 0
+    sessions_updated: int = 0
+    sessions_unchanged: int = 0
+    checks_added: int = 0
+    stale_videos: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class SymptomCheckRow:
     """One red-flag symptom check a patient answered before exercising."""
@@ -214,6 +246,7 @@ class SymptomCheckRow:
     checked_at: datetime  # UTC
     symptoms: tuple[str, ...]  # RED_FLAG_SYMPTOMS codes answered "yes", in the checklist's order
     outcome: str  # "stopped" (a "yes": no exercise) | "cleared" (all "no")
+    uid: str = ""  # stable id across machines (session bundles)
 
     @property
     def stopped(self) -> bool:
@@ -298,10 +331,10 @@ class Store:
 
     def add_patient(self, name: str, surgery_date: date | str | None = None, notes: str = "") -> int:
         """Add a patient and return their id. ``surgery_date`` is a date or ``YYYY-MM-DD``."""
-        row = (_check_name(name), _iso_date_or_none(surgery_date), notes or "", _iso(_utc_now()))
+        row = (_check_name(name), _iso_date_or_none(surgery_date), notes or "", _iso(_utc_now()), new_uid())
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO patients (name, surgery_date, notes, created_at) VALUES (?, ?, ?, ?)", row
+                "INSERT INTO patients (name, surgery_date, notes, created_at, uid) VALUES (?, ?, ?, ?, ?)", row
             )
             return int(cursor.lastrowid)
 
@@ -366,9 +399,9 @@ class Store:
             _fetch_patient(conn, patient_id)
             cursor = conn.execute(
                 """INSERT INTO sessions (patient_id, exercise, exercise_title, spec_version, source,
-                                         status, started_at, updated_at, pain_before)
-                   VALUES (?, ?, ?, ?, ?, 'live', ?, ?, ?)""",
-                (patient_id, exercise, exercise_title, spec_version, source, started, now, pain_before),
+                                         status, started_at, updated_at, pain_before, uid)
+                   VALUES (?, ?, ?, ?, ?, 'live', ?, ?, ?, ?)""",
+                (patient_id, exercise, exercise_title, spec_version, source, started, now, pain_before, new_uid()),
             )
             return int(cursor.lastrowid)
 
@@ -580,8 +613,8 @@ class Store:
         with self._write() as conn:
             _fetch_patient(conn, patient_id)
             cursor = conn.execute(
-                "INSERT INTO symptom_checks (patient_id, checked_at, symptoms, outcome) VALUES (?, ?, ?, ?)",
-                (patient_id, when, json.dumps(list(codes)), outcome),
+                "INSERT INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid) VALUES (?, ?, ?, ?, ?)",
+                (patient_id, when, json.dumps(list(codes)), outcome, new_uid()),
             )
             return int(cursor.lastrowid)
 
@@ -605,6 +638,92 @@ class Store:
             _fetch_patient(conn, patient_id)
             rows = conn.execute(query + " ORDER BY checked_at DESC, id DESC", params).fetchall()
         return [_symptom_check_row(r) for r in rows]
+
+    # -- session bundles (bundle.py packs and checks the file; here are the rows) ------------
+
+    def find_patient_by_uid(self, uid: str) -> PatientRow | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM patients WHERE uid = ?", (uid,)).fetchone()
+        return None if row is None else _patient_row(row)
+
+    def bundle_rows(self, patient_id: int, since: datetime | None = None) -> dict:
+        """The patient's profile, finished sessions (with reps, flags and the compressed trace) and
+        red-flag checks, as plain values; with ``since``, only what was saved or checked from then on.
+
+        A session still 'live' is left out: it is exported once it has ended.
+        """
+        since_iso = _iso(since) if since is not None else ""
+        with self._connect() as conn:
+            patient = dict(_fetch_patient(conn, patient_id))
+            sessions = []
+            for row in conn.execute(
+                "SELECT * FROM sessions WHERE patient_id = ? AND status != 'live' AND updated_at >= ? "
+                "ORDER BY started_at, id", (patient_id, since_iso),
+            ).fetchall():
+                session = dict(row)
+                session["reps"] = [dict(r) for r in conn.execute(
+                    "SELECT * FROM reps WHERE session_id = ? ORDER BY id", (row["id"],))]
+                session["flags"] = [dict(f) for f in conn.execute(
+                    "SELECT * FROM flags WHERE session_id = ? ORDER BY id", (row["id"],))]
+                trace = conn.execute("SELECT trace_zlib FROM traces WHERE session_id = ?", (row["id"],)).fetchone()
+                session["trace_zlib"] = None if trace is None else bytes(trace["trace_zlib"])
+                sessions.append(session)
+            checks = [dict(r) for r in conn.execute(
+                "SELECT * FROM symptom_checks WHERE patient_id = ? AND checked_at >= ? ORDER BY checked_at, id",
+                (patient_id, since_iso))]
+        return {"patient": patient, "sessions": sessions, "symptom_checks": checks}
+
+    def mark_exported(self, patient_id: int, when: datetime | None = None) -> None:
+        """Remember when the patient last exported, for "every session since the last export"."""
+        with self._write() as conn:
+            _fetch_patient(conn, patient_id)
+            conn.execute("UPDATE patients SET last_export_at = ? WHERE id = ?",
+                         (_iso(when or _utc_now()), patient_id))
+
+    def merge_bundle_rows(self, data: dict, videos: dict[str, str]) -> BundleMerge:
+        """Add a bundle's rows (checked by bundle.py) in one transaction: the patient matched by uid
+        (created when new), each session added when new, replaced when the bundle's copy was saved
+        later (an interrupted session completed afterwards), skipped otherwise; checks added once.
+
+        ``videos`` maps a session uid to the path its video already has in the data folder.
+        Returns what happened, with the paths of kept videos that the replaced sessions no longer use.
+        """
+        p = data["patient"]
+        merge = BundleMerge()
+        with self._write() as conn:
+            row = conn.execute("SELECT id FROM patients WHERE uid = ?", (p["uid"],)).fetchone()
+            if row is None:
+                cursor = conn.execute(
+                    "INSERT INTO patients (name, surgery_date, notes, created_at, uid) VALUES (?, ?, ?, ?, ?)",
+                    (_check_name(p["name"]), _iso_date_or_none(p["surgery_date"]), p["notes"] or "",
+                     p["created_at"], p["uid"]))
+                merge.patient_id, merge.patient_created = int(cursor.lastrowid), True
+            else:
+                merge.patient_id = int(row["id"])
+            for s in data["sessions"]:
+                old = conn.execute("SELECT id, patient_id, updated_at, video_path FROM sessions WHERE uid = ?",
+                                   (s["uid"],)).fetchone()
+                if old is not None and old["patient_id"] != merge.patient_id:
+                    raise StoreError(f"Session {s['uid']} in the bundle belongs to another patient here; nothing was imported.")
+                if old is not None and s["updated_at"] <= old["updated_at"]:
+                    merge.sessions_unchanged += 1
+                    continue
+                if old is not None:
+                    conn.execute("DELETE FROM sessions WHERE id = ?", (old["id"],))  # reps, flags, trace cascade
+                    if old["video_path"] and old["video_path"] != videos.get(s["uid"]):
+                        merge.stale_videos.append(old["video_path"])
+                    merge.sessions_updated += 1
+                else:
+                    merge.sessions_added += 1
+                _insert_bundle_session(conn, merge.patient_id, s, videos.get(s["uid"]))
+            for c in data["symptom_checks"]:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (merge.patient_id, c["checked_at"], json.dumps(list(_check_symptoms(c["symptoms"]))),
+                     c["outcome"], c["uid"]))
+                merge.checks_added += cursor.rowcount
+        return merge
 
     # -- connections ------------------------------------------------------------------------
 
@@ -794,6 +913,31 @@ def _write_result(conn: sqlite3.Connection, session: sqlite3.Row, result: Sessio
     )
 
 
+# The columns a bundle carries for a session, a rep and a flag (the local ids are not among them).
+BUNDLE_SESSION_COLUMNS = (
+    "uid", "exercise", "exercise_title", "spec_version", "source", "status", "started_at", "updated_at",
+    "ended_at", "duration_s", "frames", "frames_with_pose", "reps", "partial_reps", "pain_before",
+    "pain_after", "notes", "summary_json",
+)
+BUNDLE_REP_COLUMNS = ("rep_index", "side", "start_s", "peak_s", "end_s", "peak_deg", "rom_deg", "hold_s",
+                      "complete", "flags_json", "low_deg")
+BUNDLE_FLAG_COLUMNS = ("code", "severity", "start_s", "end_s", "message", "peak_value", "rep_index")
+
+
+def _insert_bundle_session(conn: sqlite3.Connection, patient_id: int, s: dict, video_path: str | None) -> None:
+    columns = ("patient_id", *BUNDLE_SESSION_COLUMNS, "video_path")
+    values = (patient_id, *(s[c] for c in BUNDLE_SESSION_COLUMNS), video_path)
+    cursor = conn.execute(f"INSERT INTO sessions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                          values)  # fixed column names
+    session_id = cursor.lastrowid
+    for table, names, rows in (("reps", BUNDLE_REP_COLUMNS, s["reps"]), ("flags", BUNDLE_FLAG_COLUMNS, s["flags"])):
+        conn.executemany(
+            f"INSERT INTO {table} (session_id, {', '.join(names)}) VALUES (?, {', '.join('?' * len(names))})",
+            [(session_id, *(r[n] for n in names)) for r in rows])
+    if s.get("trace_zlib") is not None:
+        conn.execute("INSERT INTO traces (session_id, trace_zlib) VALUES (?, ?)", (session_id, s["trace_zlib"]))
+
+
 def _read_reps(conn: sqlite3.Connection, session_id: int) -> list[Rep]:
     rows = conn.execute("SELECT * FROM reps WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
     return [
@@ -837,6 +981,8 @@ def _patient_row(r: sqlite3.Row) -> PatientRow:
         surgery_date=_date_or_none(r["surgery_date"]),
         notes=r["notes"],
         created_at=_datetime(r["created_at"]),
+        uid=r["uid"] or "",
+        last_export_at=_datetime(r["last_export_at"]) if r["last_export_at"] else None,
     )
 
 
@@ -853,6 +999,7 @@ def _symptom_check_row(r: sqlite3.Row) -> SymptomCheckRow:
         checked_at=_datetime(r["checked_at"]),
         symptoms=tuple(symptoms),
         outcome=r["outcome"],
+        uid=r["uid"] or "",
     )
 
 
@@ -878,10 +1025,16 @@ def _session_row(r: sqlite3.Row) -> SessionRow:
         notes=r["notes"],
         summary_json=r["summary_json"],
         video_path=r["video_path"],
+        uid=r["uid"] or "",
     )
 
 
 # -- helpers: values --------------------------------------------------------------------------
+
+
+def new_uid() -> str:
+    """A stable id for a patient, a session or a check: 32 hex digits, random (no name or time in it)."""
+    return uuid.uuid4().hex
 
 
 def _utc_now() -> datetime:

@@ -6,6 +6,7 @@ import math
 import sqlite3
 import threading
 import time
+import zlib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -548,44 +549,89 @@ def test_the_database_refuses_an_unknown_outcome(store, patient):
                      (patient, "2024-05-06T12:00:00+00:00"))
 
 
-def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path, monkeypatch):
-    """A database written before symptom checks existed (schema 3) gains them; nothing else changes."""
+def _old_database(data_dir, schema: int) -> tuple[int, int]:
+    """A database as formcheck wrote it at ``schema``: the tables of that schema, filled by plain SQL
+    (today's code writes columns an old schema lacks). Returns (patient id, finished session id)."""
+    with pytest.MonkeyPatch.context() as old:
+        old.setattr(store_module, "MIGRATIONS", MIGRATIONS[:schema])
+        assert open_store(data_dir).schema_version() == schema
+    with sqlite3.connect(data_dir / "formcheck.db") as conn:
+        patient_id = conn.execute("INSERT INTO patients (name, surgery_date, notes, created_at) "
+                                  "VALUES ('Ana', '2024-04-01', 'L4-L5', '2024-05-01T09:00:00+00:00')").lastrowid
+        session_row = ("INSERT INTO sessions (patient_id, exercise, exercise_title, spec_version, source, status, "
+                       "started_at, updated_at, ended_at, reps, partial_reps, pain_before, pain_after, notes) "
+                       "VALUES (?, 'glute_bridge', 'Glute bridge', '1.2', 'live', ?, ?, ?, ?, 1, 1, 3, ?, ?)")
+        finished = conn.execute(session_row, (patient_id, "complete", T0.isoformat(), T0.isoformat(), T0.isoformat(),
+                                              2, "felt fine")).lastrowid
+        conn.execute(session_row, (patient_id, "live", T0.isoformat(), T0.isoformat(), None, None, ""))  # a crash
+        low = ", low_deg" if schema >= 3 else ""
+        for index, complete in ((1, 1), (2, 0)):
+            conn.execute(f"INSERT INTO reps (session_id, rep_index, side, start_s, peak_s, end_s, peak_deg, rom_deg, "
+                         f"hold_s, complete, flags_json{low}) VALUES (?, ?, '', 0, 1, 2, 180, 40, 1, ?, '[]'"
+                         f"{', 130' if low else ''})", (finished, index, complete))
+        conn.execute("INSERT INTO flags (session_id, code, severity, start_s, end_s, message, peak_value, rep_index) "
+                     "VALUES (?, 'spinal_flexion', 'danger', 1, 2, 'Keep your back straight', 25, 1)", (finished,))
+        conn.execute("INSERT INTO traces (session_id, trace_zlib) VALUES (?, ?)",
+                     (finished, zlib.compress(b'{"frames": []}')))
+        conn.execute("INSERT INTO prescriptions (patient_id, toml, updated_at) VALUES (?, ?, ?)",
+                     (patient_id, '[[exercise]]\nname = "glute_bridge"\nsets = 2\nreps = 8\n', T0.isoformat()))
+        if schema >= 4:
+            conn.execute("INSERT INTO symptom_checks (patient_id, checked_at, symptoms, outcome) "
+                         "VALUES (?, ?, '[]', 'cleared')", (patient_id, T0.isoformat()))
+    return patient_id, finished
+
+
+def _dump(db) -> dict:
+    """Every row of every table, keyed by column name."""
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: [dict(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY rowid")] for t in tables}
+
+
+# Columns each migration after 3 adds to existing tables (the upgrade fills them; all else stays).
+ADDED_AFTER_3 = {"patients": {"uid", "last_export_at"}, "sessions": {"uid"}, "symptom_checks": {"uid"}}
+
+
+def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path):
+    """A database written before symptom checks existed (schema 3) gains them and stable ids; nothing else changes."""
     data_dir = tmp_path / "data"
-    with monkeypatch.context() as v3:
-        v3.setattr(store_module, "MIGRATIONS", MIGRATIONS[:3])
-        old = open_store(data_dir)
-        assert old.schema_version() == 3
-        patient_id = old.add_patient("Ana", surgery_date="2024-04-01", notes="L4-L5")
-        finished = old.start_session(patient_id, "glute_bridge", "Glute bridge", "1.2", "live", pain_before=3,
-                                     started_at=T0)
-        old.finish_session(finished, result([rep(1, 0.0), rep(2, 3.0, complete=False)], [flexion_flag(1.0)]),
-                           pain_after=2, trace_json='{"frames": []}', notes="felt fine")
-        old.start_session(patient_id, "glute_bridge", "Glute bridge", "1.2", "live")  # left live by a crash
-        old.set_prescription(patient_id, '[[exercise]]\nname = "glute_bridge"\nsets = 2\nreps = 8\n')
-        with sqlite3.connect(old.db_path) as conn:
-            assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'symptom_checks'").fetchone() is None
-
+    patient_id, finished = _old_database(data_dir, schema=3)
     db = data_dir / "formcheck.db"
-
-    def dump() -> dict:
-        with sqlite3.connect(db) as conn:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
-
-    before, inode = dump(), db.stat().st_ino
+    before, inode = _dump(db), db.stat().st_ino
     assert set(before) == {"patients", "sessions", "reps", "flags", "traces", "prescriptions"}
 
     upgraded = open_store(data_dir)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 4
+    assert upgraded.schema_version() == len(MIGRATIONS) == 5
     assert db.stat().st_ino == inode and sorted(p.name for p in data_dir.iterdir() if p.suffix == ".db") == [db.name]
-    after = dump()
+    after = _dump(db)
     assert after.pop("symptom_checks") == []
-    assert after == before  # every row of every table, column by column
+    added = {t: [{k: v for k, v in row.items() if k in ADDED_AFTER_3.get(t, ())} for row in rows]
+             for t, rows in after.items()}
+    kept = {t: [{k: v for k, v in row.items() if k not in ADDED_AFTER_3.get(t, ())} for row in rows]
+            for t, rows in after.items()}
+    assert kept == before  # every row of every table, column by column
+    uids = [row["uid"] for row in added["patients"] + added["sessions"]]
+    assert all(isinstance(u, str) and len(u) == 32 for u in uids) and len(set(uids)) == len(uids)
     # and through the API
     assert upgraded.get_session(finished).notes == "felt fine"
     assert [r.complete for r in upgraded.get_reps(finished)] == [True, False]
     assert upgraded.get_trace(finished) == '{"frames": []}'
     assert upgraded.get_prescription(patient_id) is not None
-    # the new table works
+    # the new table works, and new rows get their own stable ids
     upgraded.record_symptom_check(patient_id, ["new_numbness_tingling_or_weakness"])
     assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient_id)] == ["stopped"]
+    new_patient = upgraded.get_patient(upgraded.add_patient("Ben"))
+    assert len(new_patient.uid) == 32 and new_patient.uid not in uids
+
+
+def test_a_version_4_database_gets_stable_ids_for_every_row(tmp_path):
+    """Schema 5 gives each existing patient, session and symptom check a distinct stable id, once."""
+    data_dir = tmp_path / "data"
+    patient_id, finished = _old_database(data_dir, schema=4)
+    store = open_store(data_dir)
+    patient = store.get_patient(patient_id)
+    assert len(patient.uid) == 32 and patient.last_export_at is None
+    assert len(store.get_session(finished).uid) == 32
+    assert len(store.list_symptom_checks(patient_id)[0].uid) == 32
+    assert open_store(data_dir).get_patient(patient_id).uid == patient.uid  # not re-drawn on the next open
