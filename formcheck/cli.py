@@ -4,6 +4,8 @@
     formcheck trace VIDEO -o trace.json
     formcheck exercises
     formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
+    formcheck export --data DIR [--patient ID] [--since DATE] [--with-video] -o FILE.formcheck
+    formcheck import FILE.formcheck --data DIR
 
 Errors a user can cause (missing or damaged file, unknown exercise, bad trace) print one line on
 stderr and exit with status 2; nothing prints a traceback.
@@ -44,10 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a clear line
         from .backends import BackendError
         from .backends.replay import TraceError
+        from .bundle import BundleError
         from .spec import SpecError
+        from .store import StoreError
         from .video import VideoError
 
-        if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, OSError)):
+        if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, BundleError, StoreError,
+                            OSError)):
             print(f"formcheck: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
@@ -87,7 +92,36 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-video", action="store_true")
     _size_arg(batch)
     batch.set_defaults(run=_cmd_batch)
+
+    export = sub.add_parser("export", help="pack a patient's sessions into one .formcheck file for the clinic")
+    _data_arg(export)
+    export.add_argument("--patient", default=None,
+                        help="the patient's number or id (needed when the data folder has several patients)")
+    export.add_argument("--since", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help="sessions saved from this day on (default: everything since the last export)")
+    export.add_argument("--with-video", action="store_true", help="include kept videos (default: none leave)")
+    export.add_argument("-o", "--out", required=True, help="bundle to write (FILE.formcheck)")
+    export.set_defaults(run=_cmd_export)
+
+    import_ = sub.add_parser("import", help="add a .formcheck session bundle to this data folder")
+    import_.add_argument("bundle", help="the .formcheck file")
+    _data_arg(import_)
+    import_.set_defaults(run=_cmd_import)
     return parser
+
+
+def _data_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None,
+                        help="data folder (default: $FORMCHECK_DATA_DIR, else ./formcheck-data, as the app)")
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-30") from None
 
 
 def _size_arg(parser: argparse.ArgumentParser) -> None:
@@ -166,6 +200,44 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
     return run_batch(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .bundle import export_bundle
+    from .store import open_store
+
+    store = open_store(args.data)
+    patient = _pick_patient(store, args.patient)
+    result = export_bundle(store, patient.id, args.out, since=args.since, include_video=args.with_video)
+    print(f"Wrote {result.path}: {result.patient_name}, {result.sessions} session(s), "
+          f"{result.symptom_checks} red-flag check(s), {result.videos} video(s), {result.size_bytes / 1024:.0f} KB.")
+    return 0
+
+
+def _pick_patient(store, wanted: str | None):
+    patients = store.list_patients()
+    if wanted is None:
+        if len(patients) == 1:
+            return patients[0]
+        if not patients:
+            raise UserError(f"{store.data_dir}: no patients in this data folder")
+        choices = ", ".join(f"{p.id} ({p.name})" for p in patients)
+        raise UserError(f"{store.data_dir} has several patients; choose one with --patient: {choices}")
+    for p in patients:
+        if wanted in (str(p.id), p.uid):
+            return p
+    raise UserError(f"{store.data_dir}: no patient {wanted!r}; patients are "
+                    + ", ".join(f"{p.id} ({p.name})" for p in patients))
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .bundle import import_bundle
+    from .store import open_store
+
+    _check_input(args.bundle)
+    result = import_bundle(open_store(args.data), args.bundle)
+    print(f"Imported {Path(args.bundle).name}: {result.describe()}")
+    return 0
 
 
 def _check_input(path: str) -> None:

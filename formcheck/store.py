@@ -150,8 +150,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX symptom_checks_by_patient ON symptom_checks (patient_id, checked_at)",
     ),
     # 5: stable ids that travel in session bundles (bundle.py): a clinic matches a patient, a
-    # session and a red-flag check by uid, never by name or by the local row id; and when the
-    # patient last exported, so "every session since the last export" needs no date from them.
+    # session and a red-flag check by uid, never by name or by the local row id; and what was last
+    # exported, so "every session since the last export" needs no date from the patient (a session
+    # saved again after it was sent, e.g. completed later, counts as new).
     (
         "ALTER TABLE patients ADD COLUMN uid TEXT",
         "UPDATE patients SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
@@ -160,6 +161,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE sessions ADD COLUMN uid TEXT",
         "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
         "CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid)",
+        "ALTER TABLE sessions ADD COLUMN exported_as TEXT",  # the updated_at it had when last exported
+        "ALTER TABLE symptom_checks ADD COLUMN exported_at TEXT",  # ISO 8601, UTC; NULL: not yet sent
         "ALTER TABLE symptom_checks ADD COLUMN uid TEXT",
         "UPDATE symptom_checks SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
         "CREATE UNIQUE INDEX symptom_checks_by_uid ON symptom_checks (uid)",
@@ -234,7 +237,8 @@ class BundleMerge:
     sessions_updated: int = 0
     sessions_unchanged: int = 0
     checks_added: int = 0
-    stale_videos: list[str] = field(default_factory=list)
+    written_uids: set[str] = field(default_factory=set)  # sessions added or replaced
+    stale_videos: list[str] = field(default_factory=list)  # kept videos of replaced sessions
 
 
 @dataclass(frozen=True)
@@ -646,39 +650,49 @@ class Store:
             row = conn.execute("SELECT * FROM patients WHERE uid = ?", (uid,)).fetchone()
         return None if row is None else _patient_row(row)
 
-    def bundle_rows(self, patient_id: int, since: datetime | None = None) -> dict:
+    def bundle_rows(self, patient_id: int, since: datetime | None = None, *, after_last_export: bool = False) -> dict:
         """The patient's profile, finished sessions (with reps, flags and the compressed trace) and
-        red-flag checks, as plain values; with ``since``, only what was saved or checked from then on.
+        red-flag checks, as plain values; with ``since``, only what was saved or checked from then on;
+        with ``after_last_export``, only what no bundle has carried yet in its current version.
 
         A session still 'live' is left out: it is exported once it has ended.
         """
         since_iso = _iso(since) if since is not None else ""
+        unsent = {"sessions": "AND (exported_as IS NULL OR exported_as != updated_at)",
+                  "checks": "AND exported_at IS NULL"} if after_last_export else {"sessions": "", "checks": ""}
         with self._connect() as conn:
             patient = dict(_fetch_patient(conn, patient_id))
             sessions = []
             for row in conn.execute(
-                "SELECT * FROM sessions WHERE patient_id = ? AND status != 'live' AND updated_at >= ? "
+                f"SELECT * FROM sessions WHERE patient_id = ? AND status != 'live' AND updated_at >= ? {unsent['sessions']} "
                 "ORDER BY started_at, id", (patient_id, since_iso),
             ).fetchall():
                 session = dict(row)
-                session["reps"] = [dict(r) for r in conn.execute(
+                session["rep_rows"] = [dict(r) for r in conn.execute(
                     "SELECT * FROM reps WHERE session_id = ? ORDER BY id", (row["id"],))]
-                session["flags"] = [dict(f) for f in conn.execute(
+                session["flag_rows"] = [dict(f) for f in conn.execute(
                     "SELECT * FROM flags WHERE session_id = ? ORDER BY id", (row["id"],))]
                 trace = conn.execute("SELECT trace_zlib FROM traces WHERE session_id = ?", (row["id"],)).fetchone()
                 session["trace_zlib"] = None if trace is None else bytes(trace["trace_zlib"])
                 sessions.append(session)
             checks = [dict(r) for r in conn.execute(
-                "SELECT * FROM symptom_checks WHERE patient_id = ? AND checked_at >= ? ORDER BY checked_at, id",
+                f"SELECT * FROM symptom_checks WHERE patient_id = ? AND checked_at >= ? {unsent['checks']} "
+                "ORDER BY checked_at, id",
                 (patient_id, since_iso))]
         return {"patient": patient, "sessions": sessions, "symptom_checks": checks}
 
-    def mark_exported(self, patient_id: int, when: datetime | None = None) -> None:
-        """Remember when the patient last exported, for "every session since the last export"."""
+    def mark_exported(self, patient_id: int, sessions: dict[str, str], check_uids: Iterable[str]) -> None:
+        """Remember what a bundle carried: each session uid with the ``updated_at`` it was sent with,
+        and the red-flag checks, so the next "since the last export" sends only what is new or saved
+        again since (exact, whatever the clock's resolution)."""
+        now = _iso(_utc_now())
         with self._write() as conn:
             _fetch_patient(conn, patient_id)
-            conn.execute("UPDATE patients SET last_export_at = ? WHERE id = ?",
-                         (_iso(when or _utc_now()), patient_id))
+            conn.executemany("UPDATE sessions SET exported_as = ? WHERE uid = ? AND patient_id = ?",
+                             [(version, uid, patient_id) for uid, version in sessions.items()])
+            conn.executemany("UPDATE symptom_checks SET exported_at = ? WHERE uid = ? AND patient_id = ?",
+                             [(now, uid, patient_id) for uid in check_uids])
+            conn.execute("UPDATE patients SET last_export_at = ? WHERE id = ?", (now, patient_id))
 
     def merge_bundle_rows(self, data: dict, videos: dict[str, str]) -> BundleMerge:
         """Add a bundle's rows (checked by bundle.py) in one transaction: the patient matched by uid
@@ -716,6 +730,7 @@ class Store:
                 else:
                     merge.sessions_added += 1
                 _insert_bundle_session(conn, merge.patient_id, s, videos.get(s["uid"]))
+                merge.written_uids.add(s["uid"])
             for c in data["symptom_checks"]:
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid) "
@@ -930,7 +945,8 @@ def _insert_bundle_session(conn: sqlite3.Connection, patient_id: int, s: dict, v
     cursor = conn.execute(f"INSERT INTO sessions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                           values)  # fixed column names
     session_id = cursor.lastrowid
-    for table, names, rows in (("reps", BUNDLE_REP_COLUMNS, s["reps"]), ("flags", BUNDLE_FLAG_COLUMNS, s["flags"])):
+    for table, names, rows in (("reps", BUNDLE_REP_COLUMNS, s["rep_rows"]),
+                               ("flags", BUNDLE_FLAG_COLUMNS, s["flag_rows"])):
         conn.executemany(
             f"INSERT INTO {table} (session_id, {', '.join(names)}) VALUES (?, {', '.join('?' * len(names))})",
             [(session_id, *(r[n] for n in names)) for r in rows])

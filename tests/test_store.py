@@ -590,7 +590,8 @@ def _dump(db) -> dict:
 
 
 # Columns each migration after 3 adds to existing tables (the upgrade fills them; all else stays).
-ADDED_AFTER_3 = {"patients": {"uid", "last_export_at"}, "sessions": {"uid"}, "symptom_checks": {"uid"}}
+ADDED_AFTER_3 = {"patients": {"uid", "last_export_at"}, "sessions": {"uid", "exported_as"},
+                 "symptom_checks": {"uid", "exported_at"}}
 
 
 def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path):
@@ -612,6 +613,7 @@ def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path):
             for t, rows in after.items()}
     assert kept == before  # every row of every table, column by column
     uids = [row["uid"] for row in added["patients"] + added["sessions"]]
+    assert all(row["exported_as"] is None for row in added["sessions"])
     assert all(isinstance(u, str) and len(u) == 32 for u in uids) and len(set(uids)) == len(uids)
     # and through the API
     assert upgraded.get_session(finished).notes == "felt fine"
