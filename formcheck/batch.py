@@ -1,10 +1,15 @@
 """Batch analysis: every recording in a folder, each into its own output folder.
 
-    formcheck batch DIR --exercise NAME --out OUT [--workers N] [--engine local|ray --address ADDR] [--no-video]
+    formcheck batch DIR [--exercise NAME] [--prescription FILE.toml] --out OUT [--workers N]
+                    [--engine local|ray --address ADDR] [--no-video]
 
 Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``) directly inside DIR is
 analysed with the same exercise; OUT/<file stem>/ receives exactly what ``formcheck analyze``
-writes. Reruns are cheap: an input whose OUT/<stem>/summary.json exists and is newer than the
+writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored from the landmark traces
+it carries, no model needed: each session with its own exercise (or ``--exercise`` when given),
+with a prescription's targets and limits where ``--prescription`` names that exercise, into
+OUT/<bundle stem>/<session uid>/. That is how a clinic re-scores stored sessions after a
+definition or a prescription changes. Reruns are cheap: an input whose OUT/<stem>/summary.json exists and is newer than the
 input is skipped. A file that cannot be analysed is reported and the others go on (a truncated
 video counts as failed, yet its folder holds the results of its readable part, so a rerun skips
 it: decoding it again would stop at the same place). At the end a table (file, status, reps,
@@ -30,13 +35,18 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .pipeline import AnalyzeOptions, analyze
-from .spec import ExerciseSpec, load_exercise
+from .spec import ExerciseSpec, SpecError, load_exercise
 from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
 
+if TYPE_CHECKING:
+    from .prescription import Prescription
+
 TRACE_SUFFIXES = (".json",)
+BUNDLE_SUFFIXES = (".formcheck",)
+EXTRACTED_DIR = ".bundle-traces"  # OUT/.bundle-traces/<bundle stem>/<uid>.json: what the workers read
 SUMMARY_CSV = "batch_summary.csv"
 SUMMARY_COLUMNS = ("file", "status", "reps", "partial", "flags", "seconds", "error")
 EXIT_OK, EXIT_SOME_FAILED = 0, 2
@@ -54,6 +64,21 @@ class Job:
     out_dir: Path
     spec: ExerciseSpec
     options: AnalyzeOptions
+    label: str = ""  # the name in the summary; the input's file name when empty
+
+    @property
+    def name(self) -> str:
+        return self.label or self.input.name
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to analyse, before the check whether it was done already."""
+
+    label: str
+    input: Path
+    out_dir: Path
+    spec: ExerciseSpec
 
 
 @dataclass(frozen=True)
@@ -80,8 +105,8 @@ class Outcome:
 
 
 def find_inputs(folder: Path) -> list[Path]:
-    """Videos and traces directly inside ``folder``, by name; hidden files are left out."""
-    suffixes = VIDEO_SUFFIXES + TRACE_SUFFIXES
+    """Videos, traces and session bundles directly inside ``folder``, by name; hidden files are left out."""
+    suffixes = VIDEO_SUFFIXES + TRACE_SUFFIXES + BUNDLE_SUFFIXES
     return sorted(p for p in folder.iterdir()
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes)
 
@@ -92,24 +117,66 @@ def is_done(input_path: Path, out_dir: Path) -> bool:
     return summary.is_file() and summary.stat().st_mtime > input_path.stat().st_mtime
 
 
-def plan(inputs: Iterable[Path], out: Path, spec: ExerciseSpec,
+def plan(inputs: Iterable[Path | Item], out: Path, spec: ExerciseSpec | None,
          options: AnalyzeOptions) -> tuple[list[Job], list[Outcome]]:
-    """Split the inputs into jobs to run and outcomes known already (done before, name clash)."""
+    """Split the inputs into jobs to run and outcomes known already (done before, name clash).
+
+    A path is analysed with ``spec`` into OUT/<stem>/; an ``Item`` (a bundled session) says its own."""
     jobs: list[Job] = []
     known: list[Outcome] = []
-    stems: dict[str, Path] = {}
-    for path in inputs:
-        out_dir = out / path.stem
-        if path.stem in stems:
-            known.append(Outcome(path.name, "failed", error=f"same output folder {out_dir} as "
-                                 f"{stems[path.stem].name}; rename one of them"))
+    stems: dict[Path, str] = {}
+    for entry in inputs:
+        item = entry if isinstance(entry, Item) else Item(entry.name, entry, out / entry.stem, spec)
+        if item.out_dir in stems:
+            known.append(Outcome(item.label, "failed", error=f"same output folder {item.out_dir} as "
+                                 f"{stems[item.out_dir]}; rename one of them"))
             continue
-        stems[path.stem] = path
-        if is_done(path, out_dir):
-            known.append(outcome_from_summary(path.name, "skipped", out_dir / "summary.json"))
+        stems[item.out_dir] = item.label
+        if item.spec is None:
+            known.append(Outcome(item.label, "failed", error="videos and traces need --exercise"))
+        elif is_done(item.input, item.out_dir):
+            known.append(outcome_from_summary(item.label, "skipped", item.out_dir / "summary.json"))
         else:
-            jobs.append(Job(path, out_dir, spec, options))
+            jobs.append(Job(item.input, item.out_dir, item.spec, options, label=item.label))
     return jobs, known
+
+
+def bundle_items(bundle: Path, out: Path, spec: ExerciseSpec | None,
+                 prescription: "Prescription | None") -> tuple[list[Item], list[Outcome]]:
+    """The bundle's sessions as items to re-score (their traces extracted under OUT/.bundle-traces),
+    or one failed outcome when the bundle is refused (bundle.py checks it whole first)."""
+    from .bundle import BundleError, bundle_traces
+
+    try:
+        sessions = bundle_traces(bundle)
+    except BundleError as exc:
+        return [], [Outcome(bundle.name, "failed", error=_one_line(exc).removeprefix(f"{bundle}: "))]
+    items, known = [], []
+    extracted = out / EXTRACTED_DIR / bundle.stem
+    for session in sessions:
+        label = f"{bundle.name}:{session.uid[:8]} {session.exercise} {session.started_at[:16]}"
+        if session.trace is None:
+            known.append(Outcome(label, "failed", error="no landmark trace in the bundle for this session"))
+            continue
+        trace = extracted / f"{session.uid}.json"
+        if not trace.is_file() or trace.stat().st_mtime < bundle.stat().st_mtime:
+            extracted.mkdir(parents=True, exist_ok=True)
+            trace.write_bytes(session.trace)
+        try:
+            session_spec = spec or _prescribed(session.exercise, prescription) or load_exercise(session.exercise)
+        except SpecError as exc:
+            known.append(Outcome(label, "failed", error=_one_line(exc)))
+            continue
+        items.append(Item(label, trace, out / bundle.stem / session.uid, session_spec))
+    return items, known
+
+
+def _prescribed(exercise: str, prescription: "Prescription | None") -> ExerciseSpec | None:
+    """The exercise with the prescription's targets and limits, when the prescription has it."""
+    for item in (prescription.exercises if prescription is not None else ()):
+        if item.name == exercise:
+            return item.spec()
+    return None
 
 
 # -- the per-file work, shared by both engines ------------------------------------------------------
@@ -122,9 +189,9 @@ def analyze_one(job: Job) -> Outcome:
         result = analyze(job.input, job.spec, job.out_dir, job.options)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; the error is reported
         error = _one_line(exc).removeprefix(f"{job.input}: ")  # the table names the file already
-        return Outcome(job.input.name, "failed", seconds=time.perf_counter() - started, error=error)
+        return Outcome(job.name, "failed", seconds=time.perf_counter() - started, error=error)
     summary = result.to_dict()
-    return Outcome(job.input.name, "ok", summary["reps"], summary["partial_reps"], len(summary["flags"]),
+    return Outcome(job.name, "ok", summary["reps"], summary["partial_reps"], len(summary["flags"]),
                    time.perf_counter() - started)
 
 
@@ -160,7 +227,7 @@ def run_local(jobs: list[Job], workers: int, report: Report) -> list[Outcome]:
             try:
                 outcome = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker process itself died
-                outcome = Outcome(futures[future].input.name, "failed",
+                outcome = Outcome(futures[future].name, "failed",
                                   error=f"the worker process died ({_one_line(exc)})")
             report(outcome)
             outcomes.append(outcome)
@@ -195,7 +262,7 @@ def run_ray(jobs: list[Job], workers: int, report: Report, address: str | None =
             try:
                 outcome = ray.get(ready)
             except Exception as exc:  # noqa: BLE001 - the task's worker died
-                outcome = Outcome(job.input.name, "failed", error=f"the Ray task failed ({_one_line(exc)})")
+                outcome = Outcome(job.name, "failed", error=f"the Ray task failed ({_one_line(exc)})")
             report(outcome)
             outcomes.append(outcome)
         return outcomes
@@ -248,17 +315,32 @@ def _run(args: argparse.Namespace) -> int:
         raise BatchError(f"{folder}: no such folder")
     if args.workers < 1:
         raise BatchError(f"--workers must be at least 1, got {args.workers}")
-    spec = load_exercise(args.exercise)  # an unknown exercise fails here, once, not once per file
+    # An unknown exercise or a bad prescription fails here, once, not once per file.
+    spec = load_exercise(args.exercise) if getattr(args, "exercise", None) else None
+    prescription = _load_prescription(getattr(args, "prescription", None))
     inputs = find_inputs(folder)
     if not inputs:
-        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) or traces (.json) in it")
+        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}), traces (.json) or session bundles "
+                         f"(.formcheck) in it")
+    if spec is None and any(p.suffix.lower() not in BUNDLE_SUFFIXES for p in inputs):
+        raise BatchError(f"{folder} holds videos or traces: name their exercise with --exercise")
     out.mkdir(parents=True, exist_ok=True)
     # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
     options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1),
                              max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX))
-    jobs, known = plan(inputs, out, spec, options)
+    entries: list[Path | Item] = []
+    refused: list[Outcome] = []
+    for path in inputs:
+        if path.suffix.lower() in BUNDLE_SUFFIXES:
+            items, failed = bundle_items(path, out, spec, prescription)
+            entries += items
+            refused += failed
+        else:
+            entries.append(path)
+    jobs, known = plan(entries, out, spec, options)
+    known += refused
 
-    total = len(inputs)
+    total = len(jobs) + len(known)
     done = [0]
 
     def report(outcome: Outcome) -> None:
@@ -275,9 +357,21 @@ def _run(args: argparse.Namespace) -> int:
         ran = run_local(jobs, args.workers, report)
     else:
         ran = []
-    order = {p.name: i for i, p in enumerate(inputs)}
-    outcomes = sorted(known + ran, key=lambda o: order[o.file])
+    outcomes = sorted(known + ran, key=lambda o: o.file)  # the inputs' order: by name
     write_summary_csv(outcomes, out / SUMMARY_CSV)
     print(summary_table(outcomes))
     print(f"{counts(outcomes)}; summary in {out / SUMMARY_CSV}")
     return EXIT_SOME_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+def _load_prescription(path: str | None) -> "Prescription | None":
+    if not path:
+        return None
+    from .prescription import PrescriptionError, parse_prescription
+
+    try:
+        return parse_prescription(Path(path).read_text(encoding="utf-8"), where=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchError(f"{path}: cannot read the prescription ({exc})") from None
+    except PrescriptionError as exc:
+        raise BatchError(str(exc)) from None

@@ -215,6 +215,24 @@ def import_bundle(store: Store, path: str | Path) -> ImportResult:
                         merge.sessions_updated, merge.sessions_unchanged, merge.checks_added)
 
 
+@dataclass(frozen=True)
+class BundledSession:
+    """One session of a bundle, as re-scoring needs it."""
+
+    uid: str
+    exercise: str
+    started_at: str  # ISO 8601, UTC
+    trace: bytes | None  # the landmark trace (formcheck-trace/v1 JSON), None when the session has none
+
+
+def bundle_traces(path: str | Path) -> list[BundledSession]:
+    """Every session of a (fully checked) bundle with its landmark trace, oldest first."""
+    with _open_checked(Path(path)) as bundle:
+        return [BundledSession(s["uid"], s["exercise"], s["started_at"],
+                               bundle.read(f"traces/{s['uid']}.json") if s["trace"] else None)
+                for s in bundle.data["sessions"]]
+
+
 def read_bundle(path: str | Path) -> dict:
     """The bundle's ``data.json`` after every check (limits, checksums, fields); BundleError otherwise."""
     with _open_checked(Path(path)) as bundle:
@@ -488,5 +506,3 @@ def _checked_data(data, manifest: dict, path: Path) -> dict:
     return data
 
 
-__all__ = ["BundleError", "ExportResult", "ImportResult", "export_bundle", "import_bundle", "read_bundle",
-           "StoreError", "SUFFIX"]

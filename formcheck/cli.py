@@ -84,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="analyse every recording in a folder")
     batch.add_argument("folder")
-    batch.add_argument("--exercise", "-e", required=True)
+    batch.add_argument("--exercise", "-e", default=None,
+                       help="exercise of the videos and traces; session bundles default to each session's own")
+    batch.add_argument("--prescription", default=None, metavar="FILE.toml",
+                       help="re-score bundled sessions with this prescription's targets and limits")
     batch.add_argument("--out", "-o", required=True)
     batch.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)))
     batch.add_argument("--engine", choices=("local", "ray"), default="local")

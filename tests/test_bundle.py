@@ -279,3 +279,49 @@ def test_cli_export_then_import_and_one_line_refusals(home, tmp_path):
     assert ambiguous.returncode == 2 and "choose one with --patient" in ambiguous.stderr
     wrong_name = _cli("export", "--data", str(store.data_dir), "--patient", "1", "-o", str(tmp_path / "x.zip"))
     assert wrong_name.returncode == 2 and ".formcheck" in wrong_name.stderr
+
+
+# --- re-scoring at scale: formcheck batch over bundles ------------------------------------------------
+
+def _scores(summary: dict) -> tuple:
+    """What re-scoring decides: reps (with their times and flags) and flags."""
+    return (summary["reps"], [(r["start_s"], r["end_s"], r["complete"], tuple(r["flags"])) for r in summary["rep_details"]],
+            [(f["code"], f["severity"], f["start_s"], f["end_s"]) for f in summary["flags"]])
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_batch_rescores_a_folder_of_bundles_as_one_by_one(home, tmp_path, engine):
+    from formcheck import cli
+    from formcheck.bundle import bundle_traces
+    from formcheck.pipeline import AnalyzeOptions, analyze
+
+    if engine == "ray":
+        pytest.importorskip("ray", reason="the ray engine needs the optional 'cluster' dependency")
+    store, patient_id = home
+    folder = tmp_path / "bundles"
+    export_bundle(store, patient_id, folder / "ana-nov.formcheck")
+    real_session(store, patient_id)
+    export_bundle(store, patient_id, folder / "ana-dec.formcheck")
+    # A new prescription lowers the hyperextension limit below this patient's 187-degree tops.
+    prescription = tmp_path / "stricter.toml"
+    prescription.write_text('[[exercise]]\nname = "glute_bridge"\nsets = 1\nreps = 10\n'
+                            '[exercise.limits.lumbar_hyperextension]\nabove = 180\n')
+    out = tmp_path / "out"
+    status = cli.main(["batch", str(folder), "--out", str(out), "--prescription", str(prescription),
+                       "--engine", engine, "--workers", "2", "--no-video"])
+    assert status == 0
+
+    from formcheck.prescription import parse_prescription
+    spec = parse_prescription(prescription.read_text()).exercises[0].spec()
+    rescored = 0
+    for bundle in sorted(folder.glob("*.formcheck")):
+        for session in bundle_traces(bundle):
+            alone = tmp_path / "alone" / session.uid
+            alone.mkdir(parents=True)
+            (alone / "in.json").write_bytes(session.trace)
+            one = analyze(alone / "in.json", spec, alone / "out", AnalyzeOptions(write_video=False)).to_dict()
+            batched = json.loads((out / bundle.stem / session.uid / "summary.json").read_text())
+            assert _scores(batched) == _scores(one)
+            assert "lumbar_hyperextension" in [f[0] for f in _scores(batched)[2]]  # the new limit applied
+            rescored += 1
+    assert rescored == 3
