@@ -20,6 +20,8 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -31,11 +33,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck import prescription_ui, review, webrtc_relay
+from formcheck import bundle, overview, prescription_ui, review, webrtc_relay
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
 from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
-from formcheck.report import reps_csv, session_report_html, summary_json
+from formcheck.report import reps_csv, safe_filename, session_report_html, summary_json
 from formcheck.spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 from formcheck.store import PatientRow, Store, StoreError, default_data_dir, open_store
 from formcheck.types import SessionResult
@@ -47,6 +49,8 @@ log = logging.getLogger("formcheck.app")
 LIVE_KEY = "formcheck-live"  # the camera component's key
 PAGES = {
     "patient": "Patient: today's session",
+    "send": "Patient: send sessions to my clinic",
+    "overview": "Clinician: clinic overview",
     "review": "Clinician: review",
     "upload": "Clinician: upload a video",
     "progress": "Clinician: progress",
@@ -198,6 +202,7 @@ class UiState:
     heard_reps: int = 0  # reps and flag starts already announced by a sound
     heard_flags: int = 0
     uploaded_session_id: int | None = None  # the upload page's last analysed session
+    bundle_ready: Path | None = None  # the session file the patient made last, to download
     notice: str = ""  # a reminder shown next to the Finish button
     plan_target: str = ""  # the prescribed set under way, e.g. "Set 1 of 2: 8 reps"
     runs: int = 0  # full script runs of this tab
@@ -618,6 +623,76 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
+# -- page: send sessions to the clinic (patient) and the clinic overview with import (clinician) --------
+
+
+def send_page(store: Store) -> None:
+    st.title("Send your sessions to your clinic")
+    st.markdown("Your sessions stay on this computer until you choose to send them. Here you make **one file** "
+                "with your sessions (repetitions, form notes, pain ratings, safety checks and the movement "
+                "recording your physiotherapist needs to re-check them) and send it to your clinic the way "
+                "they asked (e-mail, USB stick or their upload page). Videos go in only if you tick the box.")
+    patient = patient_picker(store, key="send_patient", allow_new=False)
+    if patient is None:
+        return
+    everything = st.radio("Which sessions?", ("New since my last file", "All my sessions"), horizontal=True,
+                          key="send_which") == "All my sessions"
+    with_video = st.checkbox("Include the videos I chose to keep (the file gets much larger)", value=False,
+                             key="send_video")
+    if patient.last_export_at is not None:
+        st.caption(f"Your last file was made on {patient.last_export_at.astimezone():%d %B %Y at %H:%M}.")
+    if st.button("Make the file", type="primary"):
+        with polite("make the file for your clinic"):
+            name = f"formcheck-{safe_filename(patient.name)[:40]}-{date.today().isoformat()}{bundle.SUFFIX}"
+            made = bundle.export_bundle(store, patient.id, store.data_dir / "exports" / name,
+                                        since=bundle.EVERYTHING if everything else None,
+                                        include_video=with_video)
+            ui().bundle_ready = made.path
+            if made.sessions == 0 and made.symptom_checks == 0:
+                st.info("There is nothing new since your last file: no new session or safety check.")
+    made_path = ui().bundle_ready
+    if made_path is not None and Path(made_path).is_file():
+        st.download_button(f"Download {Path(made_path).name}", data=Path(made_path).read_bytes(),
+                           file_name=Path(made_path).name, mime="application/zip", type="primary")
+
+
+def overview_page(store: Store) -> None:
+    st.title("Clinic overview")
+    with polite("show the clinic overview"):
+        patients = store.list_patients()
+        if not patients:
+            st.info("No patients yet. Import a patient's file below, or create a profile on the patient page.")
+        else:
+            rows = overview.overview_rows(
+                patients,
+                {p.id: store.list_sessions(p.id) for p in patients},
+                {p.id: store.list_symptom_checks(p.id) for p in patients},
+                {p.id: prescription_ui.load_prescription(store, p.id) for p in patients})
+            flagged = sum(bool(r.red_flags) for r in rows)
+            if flagged:
+                st.warning(f"{flagged} patient(s) reported red-flag symptoms in the last {review.RED_FLAG_DAYS} days: "
+                           "they are listed first.", icon=":material/flag:")
+            st.dataframe(overview.overview_table(rows), hide_index=True)
+    st.subheader("Import a patient's sessions")
+    st.caption("A .formcheck file a patient made on their own computer. The patient is recognised by the id in "
+               "the file, not by name; sessions already here are not duplicated, and newer copies replace older ones.")
+    uploaded = st.file_uploader("Session file (.formcheck)", type=[bundle.SUFFIX.lstrip(".")], key="import_bundle")
+    if uploaded is not None and st.button("Import", type="primary"):
+        with polite("import this file"), tempfile.TemporaryDirectory(dir=store.data_dir) as folder:
+            path = Path(folder) / "incoming.formcheck"
+            path.write_bytes(uploaded.getvalue())
+            try:
+                st.success(as_text(bundle.import_bundle(store, path).describe()))
+            except bundle.BundleError as exc:
+                st.error(as_text(str(exc).replace(str(path), uploaded.name)))
+
+
+def as_text(text: str) -> str:
+    """User-supplied text (a name, a file name) for st.success/st.error, which render Markdown:
+    every Markdown character escaped, so it shows as typed and never as a link or an image."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
 # -- page: review --------------------------------------------------------------------------------
 
 
@@ -832,8 +907,8 @@ def main() -> None:
     ui().runs += 1
     page = st.sidebar.radio("Go to", list(PAGES), format_func=PAGES.get, key="page")
     st.sidebar.caption(f"Everything stays on this computer. Data folder: `{store.data_dir}`")
-    pages = {"patient": patient_page, "review": review_page, "upload": upload_page, "progress": progress_page,
-             "prescription": prescription_page}
+    pages = {"patient": patient_page, "send": send_page, "overview": overview_page, "review": review_page,
+             "upload": upload_page, "progress": progress_page, "prescription": prescription_page}
     with polite("show this page"):
         pages[page](store)
 

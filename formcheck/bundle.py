@@ -28,7 +28,7 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import __version__
@@ -58,6 +58,7 @@ _MEMBER = re.compile(r"(data\.json|traces/[0-9a-f]{32}\.json|videos/[0-9a-f]{32}
 _UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SEVERITIES = ("info", "warning", "danger")
+EVERYTHING = datetime(1970, 1, 1, tzinfo=timezone.utc)  # export_bundle(since=EVERYTHING): every session
 _CHUNK = 1024**2
 
 

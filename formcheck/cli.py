@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="the patient's number or id (needed when the data folder has several patients)")
     export.add_argument("--since", type=_iso_date, default=None, metavar="YYYY-MM-DD",
                         help="sessions saved from this day on (default: everything since the last export)")
+    export.add_argument("--all", action="store_true", help="every session, whatever was exported before")
     export.add_argument("--with-video", action="store_true", help="include kept videos (default: none leave)")
     export.add_argument("-o", "--out", required=True, help="bundle to write (FILE.formcheck)")
     export.set_defaults(run=_cmd_export)
@@ -206,12 +207,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .bundle import export_bundle
+    from .bundle import EVERYTHING, export_bundle
     from .store import open_store
 
     store = open_store(args.data)
     patient = _pick_patient(store, args.patient)
-    result = export_bundle(store, patient.id, args.out, since=args.since, include_video=args.with_video)
+    since = EVERYTHING if args.all else args.since
+    result = export_bundle(store, patient.id, args.out, since=since, include_video=args.with_video)
     print(f"Wrote {result.path}: {result.patient_name}, {result.sessions} session(s), "
           f"{result.symptom_checks} red-flag check(s), {result.videos} video(s), {result.size_bytes / 1024:.0f} KB.")
     return 0

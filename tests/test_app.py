@@ -646,3 +646,29 @@ def test_patient_page_follows_the_prescription(data_dir, tmp_path):
     answer_safety_check(at, {})
     at.segmented_control(key="pain_before").set_value(2).run()
     assert "Done for today" in texts(at.success)
+
+
+# -- home to clinic: the patient's file and the clinic overview ---------------------------------------
+
+
+def test_the_patient_makes_a_file_for_the_clinic_and_the_overview_lists_red_flags_first(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path, name="Maria Example")
+    seed_session(data_dir, tmp_path, name="Quiet Quinn")
+    open_store(data_dir).record_symptom_check(patient, ["fever_or_chills"])
+    at = go_to(run_app(), "send")
+    at.selectbox(key="send_patient").set_value(patient).run()
+    at.button[0].click().run()  # Make the file
+    assert not at.exception and not at.error
+    [download] = [b for b in at.get("download_button")]
+    assert download.proto.label.startswith("Download formcheck-Maria_Example-") and download.proto.label.endswith(".formcheck")
+    [made] = (data_dir / "exports").glob("*.formcheck")
+    assert (made.stat().st_mode & 0o777) == 0o600
+    from formcheck.bundle import read_bundle
+    data = read_bundle(made)
+    assert [s["reps"] for s in data["sessions"]] == [2] and len(data["symptom_checks"]) == 1
+
+    at = go_to(at, "overview")
+    table = at.dataframe[0].value
+    assert list(table["Patient"]) == ["Maria Example", "Quiet Quinn"]  # the red flag first
+    assert "Fever or chills" in table.iloc[0]["Red flags (last 30 days)"] and table.iloc[1]["Red flags (last 30 days)"] == "–"
+    assert "1 patient(s) reported red-flag symptoms" in texts(at.warning)
