@@ -37,7 +37,7 @@ from formcheck import bundle, overview, prescription_ui, review, webrtc_relay
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
 from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
-from formcheck.report import reps_csv, safe_filename, session_report_html, summary_json
+from formcheck.report import escape_markdown, reps_csv, safe_filename, session_report_html, summary_json
 from formcheck.spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 from formcheck.store import PatientRow, Store, StoreError, default_data_dir, open_store
 from formcheck.types import SessionResult
@@ -616,7 +616,7 @@ def start_over() -> None:
 
 
 def _pain(value: int | None) -> str:
-    return "–" if value is None else str(value)
+    return review.NONE_SHOWN if value is None else str(value)
 
 
 def _duration(seconds: float) -> str:
@@ -682,15 +682,10 @@ def overview_page(store: Store) -> None:
             path = Path(folder) / "incoming.formcheck"
             path.write_bytes(uploaded.getvalue())
             try:
-                st.success(as_text(bundle.import_bundle(store, path).describe()))
+                st.success(escape_markdown(bundle.import_bundle(store, path).describe()))
             except bundle.BundleError as exc:
-                st.error(as_text(str(exc).replace(str(path), uploaded.name)))
+                st.error(escape_markdown(str(exc).replace(str(path), uploaded.name)))
 
-
-def as_text(text: str) -> str:
-    """User-supplied text (a name, a file name) for st.success/st.error, which render Markdown:
-    every Markdown character escaped, so it shows as typed and never as a link or an image."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 # -- page: review --------------------------------------------------------------------------------
@@ -713,7 +708,7 @@ def review_page(store: Store) -> None:
     if not sessions:
         st.info(f"{patient.name} has no sessions yet.")
         return
-    st.dataframe(review.sessions_table(sessions), hide_index=True)
+    st.dataframe(review.dash_missing(review.sessions_table(sessions)), hide_index=True)
     by_id = {s.id: s for s in sessions}
     session_id = st.selectbox("Open a session", list(by_id), format_func=lambda i: review.session_label(by_id[i]),
                               key="review_session")
@@ -754,12 +749,12 @@ def session_detail(store: Store, session_id: int, patient: PatientRow | None, ke
 
     st.markdown("#### Repetitions")
     if result.reps:
-        st.dataframe(review.reps_table(result.reps), hide_index=True)
+        st.dataframe(review.dash_missing(review.reps_table(result.reps)), hide_index=True)
     else:
         st.caption("No repetitions were detected.")
     if result.flags:
         st.markdown("#### Flags")
-        st.dataframe(review.flags_table(result.flags), hide_index=True)
+        st.dataframe(review.dash_missing(review.flags_table(result.flags)), hide_index=True)
 
     marks = review.moments(result.reps, result.flags)
     moment = None
@@ -861,14 +856,14 @@ def progress_page(store: Store) -> None:
     if table.empty:
         st.info(f"{patient.name} has no sessions yet.")
     else:
-        exercises = ["All exercises", *sorted(table["Exercise"].unique())]
+        # One exercise per chart: a bridge's range and a bird dog's are different angles.
+        exercises = table["Exercise"].value_counts().index.tolist()  # the most practised first
         chosen = st.selectbox("Exercise", exercises, key="progress_exercise")
-        if chosen != exercises[0]:
-            table = table[table["Exercise"] == chosen]
+        table = table[table["Exercise"] == chosen]
         st.plotly_chart(review.progress_figure(table), config={"displaylogo": False})
         if patient.surgery_date is None:
             st.caption("Add the date of surgery below to see weeks since surgery on the chart.")
-        st.dataframe(table, hide_index=True)
+        st.dataframe(review.dash_missing(table), hide_index=True)
     with st.expander("Patient profile"):
         with st.form(f"profile-form-{patient.id}"):
             st.text_input("Name or label", value=patient.name, key=f"profile-name-{patient.id}")

@@ -14,10 +14,9 @@ from typing import Sequence
 import pandas as pd
 
 from .prescription import Prescription
-from .review import RED_FLAG_DAYS
+from .review import NONE_SHOWN, RED_FLAG_DAYS
 from .store import PatientRow, SessionRow, SymptomCheckRow
 
-NONE_SHOWN = "–"  # how the clinician pages show "nothing recorded"
 RED_FLAG_COLUMN = f"Red flags (last {RED_FLAG_DAYS} days)"
 
 

@@ -49,6 +49,10 @@ PHASES: tuple[tuple[str, float, float], ...] = (
 )
 
 
+# A home program is done daily unless the clinician says otherwise (the editor starts from this too).
+DEFAULT_SESSIONS_PER_WEEK = 7
+
+
 class PrescriptionError(ValueError):
     """A prescription is malformed; the message names the exercise and field."""
 
@@ -81,7 +85,7 @@ class PrescribedExercise:
 @dataclass(frozen=True)
 class Prescription:
     exercises: tuple[PrescribedExercise, ...]
-    sessions_per_week: int = 7
+    sessions_per_week: int = DEFAULT_SESSIONS_PER_WEEK
     notes: str = ""
 
 
@@ -104,7 +108,7 @@ def parse_prescription(text: str, where: str = "prescription") -> Prescription:
     if len(items) > MAX_EXERCISES:
         raise PrescriptionError(f"{where}: more than {MAX_EXERCISES} exercises")
     exercises = tuple(_parse_item(item, f"{where}: exercise {i + 1}") for i, item in enumerate(items))
-    per_week = _int(data.get("sessions_per_week", 7), f"{where}: sessions_per_week", 1, 21)
+    per_week = _int(data.get("sessions_per_week", DEFAULT_SESSIONS_PER_WEEK), f"{where}: sessions_per_week", 1, 21)
     notes = data.get("notes", "")
     if not isinstance(notes, str):
         raise PrescriptionError(f"{where}: notes must be text")

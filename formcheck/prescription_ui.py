@@ -10,14 +10,16 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from .prescription import (PrescribedExercise, Prescription, PrescriptionError, PlanStep, adherence_by_week,
+from .prescription import (DEFAULT_SESSIONS_PER_WEEK, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
+                           adherence_by_week,
                            parse_prescription, phase_caution, plan_step, recovery_phase, to_toml, weeks_since)
-from .report import safe_filename
+from .report import escape_markdown, safe_filename
 from .spec import list_exercises, load_exercise
 from .store import PatientRow, Store, StoreError
 
-EDITOR_COLUMNS = ["exercise", "sets", "reps", "hold_s", "rest_s", "tempo_s", "target_deg", "spinal_flexion_limit_deg",
-                  "acknowledged_phase"]
+EDITOR_COLUMNS = ["exercise", "sets", "reps", "hold_s", "rest_s", "tempo_s", "target_deg", "acknowledged_phase"]
+# The form limits, one row per check of each prescribed exercise: every limit visible with its default.
+LIMIT_COLUMNS = ["exercise", "check", "code", "direction", "default", "limit"]
 
 
 def load_prescription(store: Store, patient_id: int) -> Prescription | None:
@@ -42,25 +44,40 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
 
     current = load_prescription(store, patient.id)
     table = _to_table(current)
+    titles = {name: load_exercise(name).title for name in list_exercises()}
     edited = st.data_editor(
         table, num_rows="dynamic", use_container_width=True, key=f"rx-editor-{patient.id}",
         column_config={
-            "exercise": st.column_config.SelectboxColumn("Exercise", options=list_exercises(), required=True),
+            "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), required=True,
+                                                         format_func=titles.get, width="medium"),
             "sets": st.column_config.NumberColumn("Sets", min_value=1, max_value=10, step=1),
             "reps": st.column_config.NumberColumn("Reps (or holds) per set", min_value=1, max_value=100, step=1),
             "hold_s": st.column_config.NumberColumn("Hold (s)", min_value=0, max_value=600),
             "rest_s": st.column_config.NumberColumn("Rest between sets (s)", min_value=0, max_value=900),
             "tempo_s": st.column_config.NumberColumn("Tempo (s per rep)", min_value=0.5, max_value=60),
             "target_deg": st.column_config.NumberColumn("Target (top of the rep, deg)"),
-            "spinal_flexion_limit_deg": st.column_config.NumberColumn("Spinal flexion limit (deg)", min_value=0,
-                                                                      max_value=90),
             "acknowledged_phase": st.column_config.CheckboxColumn("Phase caution acknowledged"),
         },
     )
-    per_week = st.number_input("Sessions per week", 1, 21, value=current.sessions_per_week if current else 5,
+    names = [n for n in edited["exercise"].tolist() if isinstance(n, str) and n]
+    limits_table = _limits_table(names, current)
+    edited_limits = limits_table
+    if not limits_table.empty:
+        st.markdown("**Form limits** (blank: the exercise's default; the patient is warned beyond the limit)")
+        edited_limits = st.data_editor(
+            limits_table, use_container_width=True, hide_index=True, disabled=["exercise", "check", "direction", "default"],
+            key=f"rx-limits-{patient.id}-{'-'.join(names)}",  # new rows when the exercises change
+            column_config={
+                "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), format_func=titles.get),
+                "check": "Check", "code": None, "direction": "Warn when the angle is",
+                "default": st.column_config.NumberColumn("Default (deg)"),
+                "limit": st.column_config.NumberColumn("Prescribed limit (deg)", min_value=-360, max_value=360),
+            })
+    per_week = st.number_input("Sessions per week", 1, 21,
+                               value=current.sessions_per_week if current else DEFAULT_SESSIONS_PER_WEEK,
                                key=f"rx-per-week-{patient.id}")
     notes = st.text_area("Notes for the patient", value=current.notes if current else "", key=f"rx-notes-{patient.id}")
-    draft, error = _from_table(edited, int(per_week), notes)
+    draft, error = _from_table(edited, int(per_week), notes, edited_limits)
     if error:
         st.error(error)
     elif draft is not None:
@@ -72,6 +89,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
         try:
             store.set_prescription(patient.id, to_toml(draft))
             st.success("Prescription saved.")
+            current = draft  # export it at once, without another click
         except StoreError as exc:
             st.error(str(exc))
 
@@ -101,26 +119,39 @@ def _to_table(prescription: Prescription | None) -> pd.DataFrame:
         rows.append({
             "exercise": item.name, "sets": item.sets, "reps": item.reps, "hold_s": item.hold_s, "rest_s": item.rest_s,
             "tempo_s": item.tempo_s, "target_deg": item.target_deg,
-            "spinal_flexion_limit_deg": item.limits.get("spinal_flexion", {}).get("above"),
             "acknowledged_phase": item.acknowledged_phase,
         })
     return pd.DataFrame(rows, columns=EDITOR_COLUMNS).astype(
         {"sets": "Int64", "reps": "Int64", "hold_s": "float", "rest_s": "float", "tempo_s": "float",
-         "target_deg": "float", "spinal_flexion_limit_deg": "float", "acknowledged_phase": "bool"})
+         "target_deg": "float", "acknowledged_phase": "bool"})
 
 
-def _from_table(table: pd.DataFrame, per_week: int, notes: str) -> tuple[Prescription | None, str]:
-    """The editor's rows as a validated Prescription, or an error message naming the row."""
+def _limits_table(names: list[str], current: Prescription | None) -> pd.DataFrame:
+    """One row per form check of each named exercise: its default limit and the prescribed one (if any)."""
+    prescribed = {item.name: item.limits for item in (current.exercises if current else ())}
+    rows = []
+    for name in dict.fromkeys(names):
+        for rule in load_exercise(name).rules:
+            direction = "above" if rule.above == rule.above else "below"  # NaN != NaN: the unused side
+            rows.append({"exercise": name, "check": rule.title or rule.code, "code": rule.code, "direction": direction,
+                         "default": getattr(rule, direction),
+                         "limit": prescribed.get(name, {}).get(rule.code, {}).get(direction)})
+    return pd.DataFrame(rows, columns=LIMIT_COLUMNS).astype({"default": "float", "limit": "float"})
+
+
+def _from_table(table: pd.DataFrame, per_week: int, notes: str,
+                limits: pd.DataFrame | None = None) -> tuple[Prescription | None, str]:
+    """The editors' rows as a validated Prescription, or an error message naming the row."""
+    chosen: dict[str, dict[str, dict[str, float]]] = {}
+    for row in (limits.to_dict("records") if limits is not None else ()):
+        if _given(row.get("limit")):
+            chosen.setdefault(row["exercise"], {})[row["code"]] = {row["direction"]: float(row["limit"])}
     items = []
-    for number, row in enumerate(table.to_dict("records"), start=1):
+    for row in table.to_dict("records"):
         name = row.get("exercise")
         if not isinstance(name, str) or not name:
             continue  # an empty new row
-        limits = {}
-        if _given(row.get("spinal_flexion_limit_deg")):
-            if not any(r.code == "spinal_flexion" for r in load_exercise(name).rules):
-                return None, f"Row {number}: {name} has no spinal flexion limit to change."
-            limits["spinal_flexion"] = {"above": float(row["spinal_flexion_limit_deg"])}
+        limits = chosen.get(name, {})
         items.append(PrescribedExercise(
             name=name,
             sets=int(row["sets"]) if _given(row.get("sets")) else 1,
@@ -187,4 +218,6 @@ def plan_banner(step: PlanStep, prescription: Prescription) -> None:
     if step.rest_remaining_s > 0:
         st.warning(f"Rest for {step.rest_remaining_s:.0f} more seconds before the next set.")
     if prescription.notes:
-        st.caption(f"From your clinician: {prescription.notes}")
+        # Readable, and shown as typed: a note is text, never Markdown (no links or images fetched).
+        st.info(f"**From your clinician:**\n\n{escape_markdown(prescription.notes)}", icon=":material/chat:")
+

@@ -82,6 +82,12 @@ _MAX_FILENAME_CHARS = 80
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
+def escape_markdown(text: str) -> str:
+    """User text (a name, a note, a file name) for an element that renders Markdown, shown exactly as
+    typed: every Markdown character escaped, so it never becomes a link, an image or HTML."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
 def safe_filename(text: str) -> str:
     """A file name made from ``text``: only [A-Za-z0-9._-], no '..', at most 80 characters, never empty."""
     # Accented letters keep their base letter ("Zoë" -> "Zoe") rather than vanishing.

@@ -37,6 +37,7 @@ STATUS_WORDS = {
 SEVERITY_COLOURS = {"danger": "#d62728", "warning": "#ff7f0e", "info": "#7f7f7f"}
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#9467bd", "": "#1f77b4"}
 RED_FLAG_DAYS = 30  # the clinician's warning lists the red flags reported in this many days
+NONE_SHOWN = "–"  # how the clinician pages show "nothing recorded"
 OUTCOME_WORDS = {
     "stopped": "Red flag: told not to exercise and to contact their doctor",
     "cleared": "No red flags",
@@ -90,6 +91,16 @@ def sessions_table(sessions: Sequence[SessionRow]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).astype({"Pain before": "Int64", "Pain after": "Int64"})
 
 
+def dash_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the clinician reads it: a dash, not "None", where nothing was recorded (only the
+    columns with a gap become text; complete columns keep their numbers and their sort order)."""
+    shown = table.copy()
+    for column in shown.columns:
+        if shown[column].isna().any():
+            shown[column] = [NONE_SHOWN if pd.isna(v) else str(v) for v in shown[column]]
+    return shown
+
+
 def session_label(s: SessionRow) -> str:
     """A one-line name for a session in a picker."""
     return f"{_local(s.started_at)} · {s.exercise_title} · {s.reps} reps · {STATUS_WORDS.get(s.status, s.status)}"
@@ -100,14 +111,14 @@ def reps_table(reps: Sequence[Rep]) -> pd.DataFrame:
     rows = [
         {
             "Rep": r.index if r.complete else f"partial {r.index}",
-            "Side": r.side or "–",
+            "Side": r.side or NONE_SHOWN,
             "Start (s)": round(r.start_s, 1),
             "End (s)": round(r.end_s, 1),
             "Duration (s)": round(r.duration_s, 1),
             "Peak angle (°)": _round(r.peak_deg),
             "Range (°)": _round(r.rom_deg),
             "Hold (s)": round(r.hold_s, 1),
-            "Flags": ", ".join(r.flags) or "–",
+            "Flags": ", ".join(r.flags) or NONE_SHOWN,
         }
         for r in reps
     ]
@@ -189,7 +200,7 @@ def symptom_checks_table(checks: Sequence[SymptomCheckRow]) -> pd.DataFrame:
         {
             "Date": _local(c.checked_at),
             "Result": OUTCOME_WORDS.get(c.outcome, c.outcome),
-            "Symptoms answered yes": "; ".join(c.symptom_labels) or "–",
+            "Symptoms answered yes": "; ".join(c.symptom_labels) or NONE_SHOWN,
         }
         for c in checks
     ]

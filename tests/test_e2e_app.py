@@ -57,6 +57,8 @@ FPS_RE = re.compile(r"Camera: (\d+) frames per second analysed · (\d+) ms per f
 # The sidebar's page names (app.PAGES) and each page's title, drawn first by the page's run.
 PAGE_TITLES = {
     "Patient: today's session": "Today's exercise session",
+    "Patient: send sessions to my clinic": "Send your sessions to your clinic",
+    "Clinician: clinic overview": "Clinic overview",
     "Clinician: review": "Review sessions",
     "Clinician: upload a video": "Analyse a recorded video",
     "Clinician: progress": "Progress",

@@ -64,3 +64,16 @@ def test_the_checks_table_has_one_row_per_check_in_clinician_words():
 def test_an_unknown_symptom_code_from_a_newer_formcheck_is_shown_readably():
     row = SymptomCheckRow(id=1, patient_id=1, checked_at=NOW, symptoms=("calf_swelling",), outcome="stopped")
     assert row.symptom_labels == ("Calf swelling",)
+
+
+def test_missing_values_show_as_a_dash_and_complete_columns_keep_their_numbers():
+    import pandas as pd
+
+    from formcheck.review import NONE_SHOWN, dash_missing
+
+    table = pd.DataFrame({"Pain before": pd.array([3, None], dtype="Int64"), "Reps": [8, 10],
+                          "Range (°)": [41.5, float("nan")]})
+    shown = dash_missing(table)
+    assert shown["Pain before"].tolist() == ["3", NONE_SHOWN] and shown["Range (°)"].tolist() == ["41.5", NONE_SHOWN]
+    assert shown["Reps"].dtype == table["Reps"].dtype  # nothing missing: still numbers, sorted as numbers
+    assert table["Pain before"].isna().sum() == 1  # the input is left as it was
