@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .reps import RepCounter
+from .shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker, ShotUpdate
 from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
-                      torso_in_frame, trunk_incline_deg)
+                      trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -31,6 +32,7 @@ DEFAULT_MESSAGES = {
     "lie_down": "Get into the start position on the mat to begin.",
     "stand_up": "Stand (or sit) upright to begin.",
     "someone_else": "Only you should be in view: the tracking may have jumped to someone else.",
+    "view_changing": "The camera picture is changing: counting resumes when it settles.",
 }
 # Postures whose trunk is roughly level with the floor, and those where it is upright: a
 # standing person is not doing a glute bridge, whatever their hip angle says.
@@ -46,13 +48,8 @@ NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimat
 BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
 MIN_BASELINE_SAMPLES = 5
 MIN_BASELINE_HISTORY_S = 2.0  # seconds of history before a rest-relative signal is trusted
-# With two people in view the pose model may jump from one to the other. A body cannot move its
-# trunk several trunk lengths in a second, or change size by half from one frame to the next:
-# such a jump between frames at most JUMP_MAX_GAP_S apart means a different person, and counting
-# pauses for SWITCH_PAUSE_S so no rep is made of two people's halves.
-JUMP_MAX_TRUNKS_PER_S = 6.0
-JUMP_MAX_SIZE_RATIO = 1.5
-JUMP_MAX_GAP_S = 0.25
+# When the tracking jumps to another person (see shots.py for how that is told from a camera shot
+# change), counting pauses for SWITCH_PAUSE_S so no rep is made of two people's halves.
 SWITCH_PAUSE_S = 1.0
 
 
@@ -95,7 +92,9 @@ class ExerciseEngine:
         self.view_problems: dict[str, int] = {}
         self.frames_out_of_order = 0
         self.person_switches_s: list[float] = []  # when the tracking jumped to another body (seconds)
-        self._last_torso: tuple[float, np.ndarray, float] | None = None  # (t_ms, centre, length): torso_in_frame
+        self.shot_changes_s: list[float] = []  # when the camera shot changed (cut, dissolve, card; seconds)
+        self.shots = ShotTracker()
+        self._reps_before_shot = 0  # reps counted before the current shot began (start baselines)
         self._paused_until_ms = -math.inf
         self._last_result: FrameResult | None = None
 
@@ -113,10 +112,15 @@ class ExerciseEngine:
         self.last_ms = t_ms
         if frame.pose is not None:
             self.frames_with_pose += 1
+        shot = self.shots.update(frame)
+        new_rep = self._after_discontinuity(shot, t_ms) if shot.event else None
+        if not shot.measurable:
+            frame = replace(frame, pose=None)  # a card or a transition: no skeleton, no signal
         roll = self.roll.update(frame)
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
-        new_rep = self._restart_after_switch(t_ms) if self._tracking_jumped(frame) else None
+        if not shot.measurable and shot.state != "no_pose":
+            view_message = {**DEFAULT_MESSAGES, **self.spec.messages}["view_changing"]
         if t_ms < self._paused_until_ms:
             view_ok, view_message = False, {**DEFAULT_MESSAGES, **self.spec.messages}["someone_else"]
         if view_ok:
@@ -180,6 +184,7 @@ class ExerciseEngine:
             flags=flags,
             warnings=self._warnings(),
             kind=self.spec.rep.kind,
+            shot_changes_s=list(self.shot_changes_s),
             provenance={
                 "exercise_file": self.spec.source_path,
                 "exercise_version": self.spec.version,
@@ -190,32 +195,30 @@ class ExerciseEngine:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _tracking_jumped(self, frame: PoseFrame) -> bool:
-        """True when the tracked trunk moved or changed size faster than a body can since the last frame."""
-        torso = torso_in_frame(frame)
-        if torso is None:
-            return False  # a frame or two without anybody is still checked against the last body seen
-        previous, self._last_torso = self._last_torso, (frame.t_ms, *torso)
-        if previous is None:
-            return False
-        gap_s = (frame.t_ms - previous[0]) / 1000.0
-        if not 0 < gap_s <= JUMP_MAX_GAP_S:
-            return False
-        (centre, length), (_, old_centre, old_length) = torso, previous
-        moved_trunks_per_s = float(np.linalg.norm(centre - old_centre)) / max(length, old_length) / gap_s
-        size_ratio = max(length, old_length) / min(length, old_length)
-        return moved_trunks_per_s > JUMP_MAX_TRUNKS_PER_S or size_ratio > JUMP_MAX_SIZE_RATIO
-
-    def _restart_after_switch(self, t_ms: float) -> Rep | None:
-        """Forget the movement under way (its first half belongs to someone else); one that had
-        already come back to rest is kept. Returns that rep, if any."""
-        self.person_switches_s.append(t_ms / 1000.0)
-        self._paused_until_ms = t_ms + 1000.0 * SWITCH_PAUSE_S
+    def _after_discontinuity(self, shot: ShotUpdate, t_ms: float) -> Rep | None:
+        """A settled discontinuity (shots.py). Another person: forget the movement under way (its
+        first half was someone else's) and pause. A shot change: the movement under way ends as a
+        partial rep (it was not seen whole), and the camera roll, rest levels and start posture are
+        taken again in the new view. Either way a movement that had already come back to rest is
+        kept. Returns the last rep recorded, if any."""
         finished = None
         for side, counter in self.counters.items():
-            rep = counter.abandon(self._noise(side))
+            if shot.event == PERSON_SWITCH:
+                rep = counter.abandon(self._noise(side))
+            else:
+                rep = counter.flush(shot.event_t_ms, self._noise(side))
             if rep is not None:
                 finished = self._record_rep(rep)
+        if shot.event == PERSON_SWITCH:
+            self.person_switches_s.append(shot.event_t_ms / 1000.0)
+            self._paused_until_ms = t_ms + 1000.0 * SWITCH_PAUSE_S
+        elif shot.event == SHOT_CHANGE:
+            self.shot_changes_s.append(shot.event_t_ms / 1000.0)
+            self.roll = RollEstimator(self.spec.floor_contacts)
+            for history in (*self._baseline_history.values(), *self._raw_history.values()):
+                history.clear()
+            self._start_samples.clear()
+            self._reps_before_shot = len(self.reps)
         for f in (*self.filters.values(), *self._speed_filters.values()):
             f.reset()
         self._previous.clear()
@@ -252,7 +255,8 @@ class ExerciseEngine:
         out = {}
         # Only a still start counts as the start posture: a camera that joins mid-movement must not
         # take a rounded back for the patient's neutral one.
-        before_first_rep = not self.reps and not any(c.moving for c in self.counters.values())
+        before_first_rep = (len(self.reps) == self._reps_before_shot  # the first of this camera shot
+                            and not any(c.moving for c in self.counters.values()))
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue
@@ -400,6 +404,12 @@ class ExerciseEngine:
             warnings.append(f"The tracking jumped between people {len(self.person_switches_s)} time(s) (at {times}{more}): "
                             f"the movement under way was not counted, and counting paused for {SWITCH_PAUSE_S:.0f} s. "
                             f"Record with only the patient in view.")
+        if self.shot_changes_s:
+            times = ", ".join(f"{t:.1f} s" for t in self.shot_changes_s[:5])
+            more = "..." if len(self.shot_changes_s) > 5 else ""
+            warnings.append(f"The recording changes camera shot at {times}{more}: counting restarted in each new "
+                            f"view (camera level and rest position measured again); a movement under way at a "
+                            f"change is counted as partial.")
         if self.frames_out_of_order:
             warnings.append(f"{self.frames_out_of_order} frame(s) arrived late or out of order and were skipped.")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]

@@ -146,6 +146,7 @@ class SessionResult:
     warnings: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)  # model, filters, spec file, versions
     kind: str = "reps"  # "reps" | "hold" | "steps" (see spec.RepSpec.kind)
+    shot_changes_s: list[float] = field(default_factory=list)  # camera shot changes (cuts, dissolves, cards)
 
     @property
     def complete_reps(self) -> list[Rep]:
@@ -187,6 +188,7 @@ class SessionResult:
             "partial_rep_details": [r.to_dict() for r in self.partial_reps],
             "flags": [f.to_dict() for f in self.flags],
             "warnings": list(self.warnings),
+            "shot_changes_s": [round(t, 3) for t in self.shot_changes_s],
             "provenance": self.provenance,
         }
 

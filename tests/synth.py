@@ -6,6 +6,7 @@ the knee placed so that the shoulder-hip-knee angle is what the test asks for.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -175,3 +176,48 @@ def ramp_hold(low: float, high: float, reps: int, fps: float = 30.0, move_s: flo
     for _ in range(reps):
         parts += [up, np.full(int(hold_s * fps), high), up[::-1], np.full(int(rest_s * fps), low)]
     return np.concatenate(parts)
+
+
+# --- camera and tracking events: shot changes, dissolves, cards, jittery live timing ------------
+
+def reframed(pose: Pose, scale: float, shift: tuple[float, float] = (0.0, 0.0)) -> Pose:
+    """The same pose seen by another camera framing: zoomed by ``scale`` about the picture's centre
+    and shifted by ``shift`` (normalized image units). The body's own geometry is unchanged."""
+    image = pose.image.copy()
+    image[:, 0] = 0.5 + scale * (image[:, 0] - 0.5) + shift[0]
+    image[:, 1] = 0.5 + scale * (image[:, 1] - 0.5) + shift[1]
+    return replace(pose, image=image)
+
+
+def dissolve_frames(a: Pose, b: Pose, weights, seed: int = 0, noise: float = 0.01) -> list[Pose]:
+    """What the pose model returns on the frames of a cross-dissolve from ``a`` to ``b``: on the
+    blended picture it snaps between the two bodies and mixtures of them, with extra jitter.
+    ``weights`` (0 = a, 1 = b) give the mixture per frame; visibility drops in the blend."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for w in weights:
+        image = (1 - w) * a.image + w * b.image
+        image[:, :2] += rng.normal(0, noise, (len(image), 2))
+        image[:, 3] = np.minimum(image[:, 3], 0.6 + 0.4 * abs(2 * w - 1))
+        out.append(replace(a, image=image))
+    return out
+
+
+def card_pose(seed: int = 0) -> Pose:
+    """A skeleton the model places on a graphic: landmarks anywhere, trunk barely visible."""
+    rng = np.random.default_rng(seed)
+    image = np.c_[rng.uniform(0.2, 0.8, (33, 2)), np.zeros(33), rng.uniform(0.0, 0.3, 33)]
+    return Pose(image=image)
+
+
+def jittery_times_ms(n: int, fps: float, seed: int = 0) -> list[float]:
+    """Timestamps of a live webcam analysed at about ``fps``: irregular gaps (half to twice the
+    period), an occasional frame 1 ms after the previous one (two frames stamped together),
+    strictly increasing."""
+    rng = np.random.default_rng(seed)
+    period = 1000.0 / fps
+    t, out = 0.0, []
+    for _ in range(n):
+        out.append(t)
+        t += 1.0 if rng.random() < 0.05 else period * rng.uniform(0.5, 2.0)
+    return out

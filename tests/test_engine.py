@@ -9,7 +9,8 @@ import pytest
 from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import ExerciseEngine
 from formcheck.spec import load_exercise
-from synth import bridge_angles, frames_from_angles, supine_pose
+from formcheck.shots import SETTLE_S
+from synth import bridge_angles, frames_from_angles, standing_side
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 
@@ -143,12 +144,13 @@ def test_late_and_repeated_frames_are_skipped_not_counted():
     assert any("out of order" in w for w in session.warnings)
 
 
-def _someone_else(frame, angle_deg=135.0):
-    """The same frame with the tracking on another person: lying at rest further right, smaller."""
-    other = supine_pose(angle_deg)
-    other.image[:, 0] = 0.55 + 0.6 * other.image[:, 0]
-    other.image[:, 1] = 0.2 + 0.6 * other.image[:, 1]
-    return replace(frame, pose=other)
+def _someone_else(frame):
+    """The same frame with the tracking on another person: standing beside the mat, another build.
+
+    (Until the shot-change check, this was the same skeleton lying at rest, scaled to 0.6 and moved
+    right. In landmarks that is exactly a camera zooming out - the same body, the same posture, a new
+    framing - so it now counts as a shot change: see shots.py and tests/test_shots.py.)"""
+    return replace(frame, pose=standing_side(knee_flexion_deg=5.0, trunk_lean_deg=8.0))
 
 
 def test_tracking_jumping_to_another_person_pauses_counting_and_drops_the_mixed_rep():
@@ -163,10 +165,14 @@ def test_tracking_jumping_to_another_person_pauses_counting_and_drops_the_mixed_
     # The first and third bridges count; the second, half of which was someone else's, does not.
     assert [math.floor(r.start_s) for r in session.complete_reps] == [1, 11]
     assert not [r for r in session.reps if r.start_s < 8.0 < r.end_s]  # nothing spans the two people
-    paused = results[jump_at:jump_at + 30]
-    assert all(not r.view_ok and "someone else" in r.view_message for r in paused)
+    # A jump is an event once the new body has held for SETTLE_S (0.2 s: a one-frame glitch is
+    # none); until then the frames are not measured, then counting pauses for 1 s.
+    settle = int(SETTLE_S * 30) + 1
+    assert all(not r.view_ok for r in results[jump_at:jump_at + settle])
+    assert all(not r.view_ok and "someone else" in r.view_message for r in results[jump_at + settle:jump_at + 30])
     assert results[back_at + 45].view_ok
     assert any("jumped between people 2 time(s) (at 7.0 s, 8.0 s)" in w for w in session.warnings)
+    assert session.shot_changes_s == []
 
 
 def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
@@ -176,4 +182,4 @@ def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
         engine = ExerciseEngine(load_exercise(name))
         for frame in frames:
             engine.process(frame)
-        assert engine.person_switches_s == [], name
+        assert engine.person_switches_s == [] and engine.shot_changes_s == [], name
