@@ -17,7 +17,8 @@ the live page runs the same code as ``analyze``:
    shrink with the gap (two frames 1 ms apart on a jittery webcam clock are still allowed their
    jitter). A frame beyond that starts a *candidate* discontinuity.
 2. **Persistence.** A candidate becomes an event only when the new placement holds still enough to
-   be a body (consecutive frames consistent with each other) for ``SETTLE_S`` and ``SETTLE_FRAMES``.
+   be a body (consecutive frames consistent with each other) for ``SETTLE_S`` and ``SETTLE_FRAMES``
+   (``PERSON_SETTLE_S`` before it is called another person).
    If the old body comes back first, it was a glitch: nothing happens except that those frames are
    not measured. So a single misplaced landmark, however far, never pauses counting.
 3. **Classification** of a settled discontinuity:
@@ -85,6 +86,11 @@ MAX_MOTION_S = 0.25
 # misplaced frames last 1-3 frames at 30 fps; 0.2 s is 3 frames at the live page's 15 fps.
 SETTLE_S = 0.2
 SETTLE_FRAMES = 3
+# Telling the patient someone else is in view, and dropping the movement under way, needs more:
+# the other body must hold half a second. A tracker locked for a few frames on a wrong region of
+# the picture (the live page's 320-pixel frames make that likelier) lets go sooner, and while it
+# waits the frames are only not measured: a rep survives a 1.5 s gap (reps.MAX_GAP_MS).
+PERSON_SETTLE_S = 0.5
 # View-invariant posture (3D joint angles, trunk and thigh inclines): the same body seen by two
 # cameras in the validation corpus' cross-dissolves differs by a mean of 5-10 degrees over these
 # components (MediaPipe's depth guess changes with the view); a body moving fast changes them by a
@@ -228,6 +234,8 @@ class ShotTracker:
             return ShotUpdate(TRANSITION)
         followed_s = (self._body.t_ms - self._body_since_ms) / 1000.0 if self._body is not None else 0.0
         event = self._classify() if followed_s >= MIN_SHOT_S else None
+        if event == PERSON_SWITCH and now.t_ms - first.t_ms < 1000.0 * PERSON_SETTLE_S:
+            return ShotUpdate(TRANSITION)
         onset = self._onset_ms if event else math.nan
         postures = [p for _, p in self._run]
         self._reset_candidate()

@@ -9,7 +9,7 @@ import pytest
 from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import ExerciseEngine
 from formcheck.spec import load_exercise
-from formcheck.shots import SETTLE_S
+from formcheck.shots import PERSON_SETTLE_S
 from synth import bridge_angles, frames_from_angles, standing_side
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
@@ -165,12 +165,13 @@ def test_tracking_jumping_to_another_person_pauses_counting_and_drops_the_mixed_
     # The first and third bridges count; the second, half of which was someone else's, does not.
     assert [math.floor(r.start_s) for r in session.complete_reps] == [1, 11]
     assert not [r for r in session.reps if r.start_s < 8.0 < r.end_s]  # nothing spans the two people
-    # A jump is an event once the new body has held for SETTLE_S (0.2 s: a one-frame glitch is
-    # none); until then the frames are not measured, then counting pauses for 1 s.
-    settle = int(SETTLE_S * 30) + 1
+    # A jump to another person is an event once the new body has held for PERSON_SETTLE_S (0.5 s:
+    # a glitch of a few frames is none); until then the frames are not measured, then counting
+    # pauses for 1 s.
+    settle = int(PERSON_SETTLE_S * 30) + 1
     assert all(not r.view_ok for r in results[jump_at:jump_at + settle])
-    assert all(not r.view_ok and "someone else" in r.view_message for r in results[jump_at + settle:jump_at + 30])
-    assert results[back_at + 45].view_ok
+    assert all(not r.view_ok and "someone else" in r.view_message for r in results[jump_at + settle:jump_at + 40])
+    assert results[back_at + 60].view_ok
     assert any("jumped between people 2 time(s) (at 7.0 s, 8.0 s)" in w for w in session.warnings)
     assert session.shot_changes_s == []
 

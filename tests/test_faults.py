@@ -71,10 +71,17 @@ def test_two_people_in_view_still_tracks_one_person():
     assert len(session.complete_reps) == 2
 
 
-def test_tracking_jumping_to_the_other_person_is_detected_and_loses_no_finished_rep():
+def test_tracking_jumping_to_a_mirrored_copy_is_a_view_change_and_loses_no_finished_rep():
     # Two people side by side (the clip and a mirrored copy); the model follows the one on the
     # right until someone blocks them for half a second just after the first rep (4.9 s), then
-    # jumps to the one on the left. Found by the size of the jump, not by the gap.
+    # (after one frame with no pose) jumps to the one on the left.
+    # This test used to expect "jumped between people". A mirrored copy of the same person at the
+    # same moment of the same movement is, in landmarks, the same body seen by a second camera on
+    # the other side, and the jump comes through a frame with no pose, as a cut does: shots.py
+    # calls it a camera shot change (see its docstring for what landmarks cannot tell apart; a jump
+    # to a body in another posture is a person switch, tests/test_shots.py). What matters here
+    # still holds: the first rep is kept, nothing is made of the two bodies' halves, counting
+    # resumes on the new body, and the frames of the jump are not measured.
     wall = (40, 40, 150)
     frames = []
     for i, frame in enumerate(FRAMES):
@@ -85,9 +92,10 @@ def test_tracking_jumping_to_the_other_person_is_detected_and_loses_no_finished_
     results, session = run(frames)
     assert results[140].pose.image[23, 0] > 0.5 and results[170].pose.image[23, 0] < 0.5  # right, then left
     assert [r.start_s for r in session.complete_reps] == pytest.approx([0.9, 8.0], abs=0.3)
-    [warning] = [w for w in session.warnings if "jumped between people" in w]
-    assert "1 time(s) (at 5.0 s)" in warning
-    assert any("someone else" in r.view_message for r in results[151:165])
+    assert not [r for r in session.reps if r.start_s < 5.0 < r.end_s]
+    assert session.shot_changes_s == pytest.approx([5.0], abs=0.1)
+    assert any("changes camera shot at 5.0 s" in w for w in session.warnings)
+    assert all(not r.view_ok and r.pose is None for r in results[150:156])
 
 
 def test_camera_changing_resolution_mid_session_keeps_counting():

@@ -200,3 +200,18 @@ def test_real_fade_into_the_end_card_is_not_a_person_switch_and_its_garbage_pose
     assert engine.person_switches_s == []
     garbage = [r for r in results if 43.0 < r.t_ms / 1000.0 < 43.03]  # trunk a third of its size
     assert garbage and all(r.pose is None and not r.view_ok for r in garbage)
+
+
+def test_tracking_stuck_on_a_wrong_region_for_a_third_of_a_second_mid_rep_keeps_the_rep():
+    # The live failure of issue 12: one person on camera, the model places the skeleton on something
+    # else for a few frames at 15 fps near the top of a bridge. Not another person: the patient is
+    # back within PERSON_SETTLE_S, the rep is counted, nobody is told to clear the view.
+    fps = 15.0
+    frames = frames_from_angles(bridge_angles(3, fps=fps), fps=fps)
+    stuck = range(int(7.6 * fps), int(7.6 * fps) + 5)  # 0.33 s, during the second bridge's hold
+    mixed = [_bystander(f) if i in stuck else f for i, f in enumerate(frames)]
+    assert events(mixed) == []
+    results, session = run(mixed)
+    assert len(session.complete_reps) == 3 and session.person_switches_s == []
+    assert not any("someone else" in r.view_message for r in results)
+    assert all(results[i].pose is None for i in stuck)  # the wrong skeleton is not drawn
