@@ -1,7 +1,8 @@
 """The exercise engine: interprets one ExerciseSpec frame by frame.
 
-pose -> signals (roll-corrected, gated) -> smoothing -> derived signals -> view check ->
-rep counters (one per side) -> form rules (debounced) -> FrameResult.
+pose -> shot check (shots.py: cuts, cards, another person) -> signals (roll-corrected, gated) ->
+smoothing -> derived signals -> view check -> rep counters (one per side) -> form rules
+(debounced) -> FrameResult.
 
 ``ExerciseEngine.finish()`` closes what is open and returns the SessionResult. The engine holds
 no model and does no I/O, so tests drive it with recorded or synthetic poses.
@@ -15,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .reps import RepCounter
-from .shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker, ShotUpdate
+from .shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
 from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
                       trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
@@ -119,7 +120,7 @@ class ExerciseEngine:
         roll = self.roll.update(frame)
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
-        if not shot.measurable and shot.state != "no_pose":
+        if shot.state == TRANSITION:  # (on a card or no pose, the message says what to change)
             view_message = {**DEFAULT_MESSAGES, **self.spec.messages}["view_changing"]
         if t_ms < self._paused_until_ms:
             view_ok, view_message = False, {**DEFAULT_MESSAGES, **self.spec.messages}["someone_else"]
