@@ -400,17 +400,13 @@ class ExerciseEngine:
                             f"recording because the body was not in position or not in view (most often: "
                             f"\"{worst}\").")
         if self.person_switches_s:
-            times = ", ".join(f"{t:.1f} s" for t in self.person_switches_s[:5])
-            more = "..." if len(self.person_switches_s) > 5 else ""
-            warnings.append(f"The tracking jumped between people {len(self.person_switches_s)} time(s) (at {times}{more}): "
-                            f"the movement under way was not counted, and counting paused for {SWITCH_PAUSE_S:.0f} s. "
-                            f"Record with only the patient in view.")
+            warnings.append(f"The tracking jumped between people {len(self.person_switches_s)} time(s) "
+                            f"(at {_times_s(self.person_switches_s)}): the movement under way was not counted, "
+                            f"and counting paused for {SWITCH_PAUSE_S:.0f} s. Record with only the patient in view.")
         if self.shot_changes_s:
-            times = ", ".join(f"{t:.1f} s" for t in self.shot_changes_s[:5])
-            more = "..." if len(self.shot_changes_s) > 5 else ""
-            warnings.append(f"The recording changes camera shot at {times}{more}: counting restarted in each new "
-                            f"view (camera level and rest position measured again); a movement under way at a "
-                            f"change is counted as partial.")
+            warnings.append(f"The recording changes camera shot at {_times_s(self.shot_changes_s)}: counting "
+                            f"restarted in each new view (camera level and rest position measured again); a "
+                            f"movement under way at a change is counted as partial.")
         if self.frames_out_of_order:
             warnings.append(f"{self.frames_out_of_order} frame(s) arrived late or out of order and were skipped.")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]
@@ -426,6 +422,11 @@ class ExerciseEngine:
             warnings.append("Spinal flexion was not measured: the back's outline was not visible "
                             "(no segmentation mask in this source, or the back was out of view).")
         return warnings
+
+
+def _times_s(times: list[float], most: int = 5) -> str:
+    """'7.0 s, 8.0 s' (the first ``most``, then '...')."""
+    return ", ".join(f"{t:.1f} s" for t in times[:most]) + ("..." if len(times) > most else "")
 
 
 def _both_shoulders_seen(image: np.ndarray) -> bool:
