@@ -11,9 +11,9 @@ from formcheck.engine import ExerciseEngine
 from formcheck.shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker
 from formcheck.skeleton import INDEX
 from formcheck.spec import load_exercise
+from formcheck.types import PoseFrame
 from synth import (HEIGHT, WIDTH, bridge_angles, card_pose, dissolve_frames, frames_from_angles, jittery_times_ms,
                    reframed, standing_side, supine_pose)
-from formcheck.types import PoseFrame
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 FPS = 30.0
@@ -150,22 +150,16 @@ def test_one_person_moving_fast_at_a_low_jittery_frame_rate_fires_nothing(fps):
 
 
 def _decimated_jittery(frames, fps, seed=0):
-    """A trace re-timed as a live camera would deliver it: frames picked at about ``fps``."""
-    times = jittery_times_ms(10_000, fps, seed)
-    out, j = [], 0
-    for t in times:
-        while j < len(frames) and frames[j].t_ms < t:
+    """A trace as a live camera analysed at about ``fps`` delivers it: the frame current at each of
+    a jittery clock's ticks (some 1 ms apart), stamped with that tick."""
+    start, out, j = frames[0].t_ms, [], 0
+    for tick in jittery_times_ms(10_000, fps, seed):
+        while j + 1 < len(frames) and frames[j + 1].t_ms <= start + tick:
             j += 1
-        if j >= len(frames):
-            break
-        out.append(replace(frames[j], t_ms=t + frames[0].t_ms if out else frames[j].t_ms))
-    # strictly increasing times, each the picked frame's own time nudged by the jitter
-    fixed, last = [], -1.0
-    for f in out:
-        t = max(f.t_ms, last + 1.0)
-        fixed.append(replace(f, t_ms=t))
-        last = t
-    return fixed
+        if start + tick > frames[-1].t_ms:
+            return out
+        out.append(replace(frames[j], t_ms=start + tick))
+    return out
 
 
 @pytest.mark.parametrize("name", ["glute_bridge_darebee_fast.json", "glute_bridge_side_1rep.json",
