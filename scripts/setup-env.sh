@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.10-3.12) with formcheck and its pinned dependencies.
+# Creates .venv (Python 3.11 or 3.12) with formcheck and its pinned dependencies.
 # Usage: scripts/setup-env.sh [test]   -- "test" also installs the test tools and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=${1:-}
 
 pick_python() {
-  for py in python3.11 python3.12 python3.10 python3; do
+  for py in python3.11 python3.12 python3; do
     if command -v "$py" >/dev/null 2>&1 &&
-       "$py" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)'; then
+       "$py" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)'; then
       echo "$py"; return 0
     fi
   done
-  echo "formcheck needs Python 3.10, 3.11 or 3.12 (mediapipe 0.10.21 has wheels only for those)." >&2
+  echo "formcheck needs Python 3.11 or 3.12 (mediapipe 0.10.21 has no wheels for 3.13; the pinned packages need 3.11+)." >&2
   return 1
 }
 
