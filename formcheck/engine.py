@@ -17,11 +17,13 @@ import numpy as np
 
 from .reps import RepCounter
 from .shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
-from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, compute, speed_source,
+from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, speed_source,
                       trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
+from .view_gate import ViewGate, trunk_length_px
+from .views import floor_line_visible, world_trunk_incline_deg
 
 DEFAULT_MESSAGES = {
     "partial_rep": "Almost there: go a little further each time, if it is comfortable.",
@@ -41,8 +43,6 @@ LYING_POSTURES = ("supine", "prone", "quadruped", "side_lying")
 UPRIGHT_POSTURES = ("standing", "seated")
 MAX_LYING_TRUNK_INCLINE_DEG = 50.0
 MIN_UPRIGHT_TRUNK_INCLINE_DEG = 45.0
-SIDE_VIEW_MAX_SHOULDER_RATIO = 0.55  # shoulder width / trunk length seen from the side
-FRONT_VIEW_MIN_SHOULDER_RATIO = 0.45
 MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
 SPIKY_SIGNALS = {"back_bend_deg"}  # outline-based: single-frame jumps when the mask breaks up
 NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimate
@@ -66,6 +66,7 @@ class ExerciseEngine:
     def __init__(self, spec: ExerciseSpec):
         self.spec = spec
         self.roll = RollEstimator(spec.floor_contacts)
+        self.views = ViewGate(spec)  # the camera's view, and what it can measure (view_gate.py)
         self.sides = spec.rep.sides or ("",)
         self.counters = {side: RepCounter(spec.rep, side) for side in self.sides}
         self.rep_signals = {side: spec.rep.signal_for(side) for side in self.sides}
@@ -117,7 +118,10 @@ class ExerciseEngine:
         new_rep = self._after_discontinuity(shot, t_ms) if shot.event else None
         if not shot.measurable:
             frame = replace(frame, pose=None)  # a card or a transition: no skeleton, no signal
-        roll = self.roll.update(frame)
+        view = self.views.update(frame, new_shot=shot.event == SHOT_CHANGE)
+        if self.views.changed:
+            self.roll = RollEstimator(self.spec.floor_contacts)  # a new camera angle: a new floor line
+        roll = self.roll.update(frame) if floor_line_visible(view) else self.roll.roll_deg
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
         if shot.state == TRANSITION:  # (on a card or no pose, the message says what to change)
@@ -129,7 +133,8 @@ class ExerciseEngine:
         else:
             self.view_problems[view_message] = self.view_problems.get(view_message, 0) + 1
 
-        raw = compute(self.signal_names, body if view_ok else None)
+        raw = self.views.compute(self.signal_names, body if view_ok else None, t_ms,
+                                 at_rest=not any(c.moving for c in self.counters.values()))
         smooth = {name: self.filters[name].update(value, t_ms) for name, value in raw.items()}
         smooth.update(self._derived(smooth))
         smooth.update(self._speeds(smooth, t_ms))
@@ -186,6 +191,7 @@ class ExerciseEngine:
             warnings=self._warnings(),
             kind=self.spec.rep.kind,
             shot_changes_s=list(self.shot_changes_s),
+            views=self.views.summary(),
             provenance={
                 "exercise_file": self.spec.source_path,
                 "exercise_version": self.spec.version,
@@ -232,23 +238,18 @@ class ExerciseEngine:
         needed = [body.near(part) for part in self.spec.required_parts]
         if not all(np.all(np.isfinite(p)) for p in needed):
             return False, msg["not_visible"]
-        trunk = float(np.linalg.norm(body.near("shoulder") - body.near("hip")))
-        if trunk < MIN_TRUNK_FRACTION * max(frame.width, frame.height):
+        if trunk_length_px(frame, body) < MIN_TRUNK_FRACTION * max(frame.width, frame.height):
             return False, msg["too_far"]
-        incline = trunk_incline_deg(body)
+        # The picture foreshortens a lying trunk filmed from the feet or the head: there the world
+        # landmarks tell lying from upright.
+        incline = trunk_incline_deg(body) if self.views.view in ("side", "front", "back", None) else world_trunk_incline_deg(frame.pose)
         if self.spec.posture in LYING_POSTURES and incline > MAX_LYING_TRUNK_INCLINE_DEG:
             return False, msg["lie_down"]
         if self.spec.posture in UPRIGHT_POSTURES and incline < MIN_UPRIGHT_TRUNK_INCLINE_DEG:
             return False, msg["stand_up"]
-        if frame.pose is not None and self.spec.view != "any":
-            image = frame.pose.image
-            scale = np.array([frame.width, frame.height])
-            shoulder_gap = float(np.linalg.norm((image[11, :2] - image[12, :2]) * scale))
-            ratio = shoulder_gap / trunk
-            if self.spec.view == "side" and ratio > SIDE_VIEW_MAX_SHOULDER_RATIO and _both_shoulders_seen(image):
-                return False, msg["turn_side_on"]
-            if self.spec.view == "front" and ratio < FRONT_VIEW_MIN_SHOULDER_RATIO:
-                return False, msg["turn_to_face"]
+        placement = self.views.placement_problem()
+        if placement is not None:
+            return False, msg[placement]
         return True, ""
 
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
@@ -407,6 +408,7 @@ class ExerciseEngine:
             warnings.append(f"The recording changes camera shot at {_times_s(self.shot_changes_s)}: counting "
                             f"restarted in each new view (camera level and rest position measured again); a "
                             f"movement under way at a change is counted as partial.")
+        warnings += self.views.warnings()
         if self.frames_out_of_order:
             warnings.append(f"{self.frames_out_of_order} frame(s) arrived late or out of order and were skipped.")
         noisy = [c for c in self.counters.values() if c.discarded_for_noise]
@@ -427,10 +429,6 @@ class ExerciseEngine:
 def _times_s(times: list[float], most: int = 5) -> str:
     """'7.0 s, 8.0 s' (the first ``most``, then '...')."""
     return ", ".join(f"{t:.1f} s" for t in times[:most]) + ("..." if len(times) > most else "")
-
-
-def _both_shoulders_seen(image: np.ndarray) -> bool:
-    return bool(image[11, 3] >= 0.5 and image[12, 3] >= 0.5)
 
 
 def _rep_at(reps: list[Rep], flag: Flag) -> int | None:

@@ -155,6 +155,16 @@ def _hip_flexion(side: str) -> Callable[[Body], float]:
     return hip_flexion_side_deg
 
 
+def thigh_past_level_deg(body: Body) -> float:
+    """Depth of a squat: the near thigh's angle past level (hip-knee line against the floor line).
+
+    0 = thigh level with the floor, positive = hips below the knees, -90 = standing. Not the knee's
+    flexion: that is 90 plus the shin's forward lean minus the thigh's angle above level, so a
+    squat to parallel with the shins leaning 20-30 degrees bends the knee 110-120 degrees.
+    """
+    return angle_from_down_deg(body.near("hip"), body.near("knee")) - 90.0
+
+
 def shin_incline_deg(body: Body) -> float:
     """Forward lean of the near shin from vertical (ankle-knee line); knees past the toes lean it more."""
     return 180.0 - angle_from_down_deg(body.near("ankle"), body.near("knee"))
@@ -238,20 +248,26 @@ def _bird_dog_reach(side: str) -> Callable[[Body], float]:
 
 
 def leg_above_hip_deg(body: Body) -> float:
-    """How far the higher leg (hip-ankle, or hip-knee when the ankle is hidden) rises above hip level.
+    """How far the higher thigh (hip-knee) rises above hip level: 0 = level, positive = above.
 
-    0 = level with the hip; positive = above it. The largest of the two legs.
+    The thigh, not the hip-ankle line: how far the hip extends (and so the lower back arches) is
+    the thigh's angle; a knee bent at the top lifts the foot above hip level with the thigh level
+    (correct bird dogs on real footage: thigh within 6 degrees of level, ankle 20-40 above).
     """
-    best = math.nan
-    for side in SIDES:
-        hip = body.p(f"{side}_hip")
-        end = body.p(f"{side}_ankle")
-        if not np.all(np.isfinite(end)):
-            end = body.p(f"{side}_knee")
-        elevation = angle_from_down_deg(hip, end) - 90.0
-        if math.isfinite(elevation) and not (math.isfinite(best) and best >= elevation):
-            best = elevation
-    return best
+    return _limb_above_level_deg(body, "hip", "knee")
+
+
+def arm_above_shoulder_deg(body: Body) -> float:
+    """How far the higher upper arm (shoulder-elbow) rises above shoulder level: 0 = level,
+    positive = above, negative = below (-90 hanging straight down). The upper arm, as for the leg:
+    it is the shoulder's angle, and the hand often leaves the frame at full reach."""
+    return _limb_above_level_deg(body, "shoulder", "elbow")
+
+
+def _limb_above_level_deg(body: Body, joint: str, end: str) -> float:
+    values = [angle_from_down_deg(body.p(f"{side}_{joint}"), body.p(f"{side}_{end}")) - 90.0 for side in SIDES]
+    values = [v for v in values if math.isfinite(v)]
+    return max(values) if values else math.nan
 
 
 def pelvis_roll_deg(body: Body) -> float:
@@ -293,9 +309,11 @@ SIGNALS: dict[str, Callable[[Body], float]] = {
     "head_lift_deg": head_lift_deg,
     "hip_flexion_deg": hip_flexion_deg,
     "shin_incline_deg": shin_incline_deg,
+    "thigh_past_level_deg": thigh_past_level_deg,
     "trunk_lean_deg": trunk_lean_deg,
     "ankle_spread_pct": ankle_spread_pct,
     "leg_above_hip_deg": leg_above_hip_deg,
+    "arm_above_shoulder_deg": arm_above_shoulder_deg,
     "pelvis_roll_deg": pelvis_roll_deg,
     "shoulder_roll_deg": shoulder_roll_deg,
     "back_bend_deg": back_bend_deg,

@@ -22,8 +22,11 @@ else:  # pragma: no cover - Python 3.10
 
 from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names, speed_source
 from .skeleton import SIDES
+from .views import VIEW_CLASSES
 
-VIEWS = ("side", "front", "any")
+VIEWS = ("side", "front", "any")  # the camera set-up the patient is told to use
+# The views an exercise can be measured in (see views.py); the default follows ``view``.
+DEFAULT_VIEWS = {"side": ("side",), "front": ("front", "back"), "any": VIEW_CLASSES}
 POSTURES = ("supine", "prone", "quadruped", "kneeling", "standing", "side_lying", "seated")
 SEVERITIES = ("info", "warning", "danger")
 RULE_PHASES = ("any", "rep", "top")
@@ -98,6 +101,9 @@ class ExerciseSpec:
     # The weeks after surgery in which this exercise is usually done (from the rehab guide);
     # outside them the app shows a caution a clinician can acknowledge. None: any time.
     usual_weeks: tuple[float, float] | None = None
+    # The camera views this exercise can be measured in (views.VIEW_CLASSES); in any other view
+    # nothing is counted and the patient is asked to move the camera.
+    views: tuple[str, ...] = ("side",)
 
     def signal_names(self) -> list[str]:
         """Per-pose signals this exercise needs (rep signals for every side and rule signals)."""
@@ -186,7 +192,7 @@ def load_spec(path: Path) -> ExerciseSpec:
 
 def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
     where = _Where(source)
-    _only_keys(where, "", data, {"title", "version", "description", "view", "posture", "floor_contacts",
+    _only_keys(where, "", data, {"title", "version", "description", "view", "views", "posture", "floor_contacts",
                                  "required_parts", "rep", "rules", "messages", "usual_weeks"})
     rep_data = _require(where, "rep", data.get("rep"), dict)
     _only_keys(where, "rep.", rep_data, {f for f in RepSpec.__dataclass_fields__})
@@ -251,12 +257,21 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         weeks = tuple(_number(where, "usual_weeks", w, low=0) for w in weeks)
         if weeks[0] > weeks[1]:
             raise SpecError(f"{where}: usual_weeks: the first week comes after the last")
+    view = _choice(where, "view", data.get("view", "side"), VIEWS)
+    views = tuple(_opt(where, "views", data.get("views", list(DEFAULT_VIEWS[view])), list))
+    for v in views:
+        _choice(where, "views", v, VIEW_CLASSES)
+    if not views or len(set(views)) != len(views):
+        raise SpecError(f"{where}: views must list each view once, from {', '.join(VIEW_CLASSES)}")
+    if view != "any" and not set(DEFAULT_VIEWS[view]) & set(views):
+        raise SpecError(f"{where}: views {list(views)} must include the set-up view {view!r}")
     return ExerciseSpec(
         name=name,
         title=_require(where, "title", data.get("title"), str),
         version=str(data.get("version", "1")),
         description=str(data.get("description", "")).strip(),
-        view=_choice(where, "view", data.get("view", "side"), VIEWS),
+        view=view,
+        views=views,
         posture=_choice(where, "posture", data.get("posture"), POSTURES),
         floor_contacts=contacts,
         required_parts=required,

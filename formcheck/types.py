@@ -147,6 +147,9 @@ class SessionResult:
     provenance: dict = field(default_factory=dict)  # model, filters, spec file, versions
     kind: str = "reps"  # "reps" | "hold" | "steps" (see spec.RepSpec.kind)
     shot_changes_s: list[float] = field(default_factory=list)  # camera shot changes (cuts, dissolves, cards)
+    # The camera's views (view_gate.ViewGate.summary): seconds per view, the views the exercise can
+    # be measured in, seconds measured from 3D landmarks, and the rules not checked in some view.
+    views: dict = field(default_factory=dict)
 
     @property
     def complete_reps(self) -> list[Rep]:
@@ -189,6 +192,7 @@ class SessionResult:
             "flags": [f.to_dict() for f in self.flags],
             "warnings": list(self.warnings),
             "shot_changes_s": [round(t, 3) for t in self.shot_changes_s],
+            "views": self.views,
             "provenance": self.provenance,
         }
 

@@ -64,11 +64,18 @@ def test_wall_squat_reps_and_its_three_flags():
     knee = ramp_hold(5, 80, 2, hold_s=5.5)
     session = run("wall_squat", frames_of([standing_side(k) for k in knee]))
     assert len(session.complete_reps) == 2 and session.flags == []
-    deep = ramp_hold(5, 110, 1, hold_s=5.5)
+    # Knee 150 with the shins leaning 40: thighs 20 degrees past level (too deep). (Was knee 110 with
+    # the shins at 40, which leaves the thighs 20 degrees above level: not too deep.)
+    deep = ramp_hold(5, 150, 1, hold_s=5.5)
     shin = ramp_hold(10, 40, 1, hold_s=5.5)
     lean = ramp_hold(5, 35, 1, hold_s=5.5)
     session = run("wall_squat", frames_of([standing_side(k, s, t) for k, s, t in zip(deep, shin, lean)]))
     assert {f.code for f in session.flags} == {"too_deep", "knees_past_toes", "trunk_forward"}
+    # Parallel thighs with the shins leaning 30 degrees bend the knee 120: not too deep.
+    knee = ramp_hold(5, 120, 1, hold_s=5.5)
+    shin = ramp_hold(5, 30, 1, hold_s=5.5)
+    session = run("wall_squat", frames_of([standing_side(k, s) for k, s in zip(knee, shin)]))
+    assert "too_deep" not in {f.code for f in session.flags}
 
 
 def test_side_lying_leg_lift_per_side():
