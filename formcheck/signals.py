@@ -65,11 +65,43 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
     left_vis = image[[INDEX[f"left_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
     right_vis = image[[INDEX[f"right_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
     near = "left" if left_vis >= right_vis else "right"
+    px = _behind_the_near_limb(px, image, frame, near, roll_deg)
     bend = math.nan
     if frame.pose.back_contour is not None:
         knees = image[[INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=0)
         bend = contour_bend_deg(frame.pose.back_contour, frame.width, frame.height, ventral_hint=knees)
     return Body(px=px, world=frame.pose.world, near_side=near, back_bend_deg=bend)
+
+
+# A limb the camera cannot see because it lies right behind the near one (a side view of a leg
+# resting on the mat beside the other): the model still places it, and where it places it tells
+# why it is hidden. Seen from the side, two parallel limbs project as far apart as the two hips
+# do; a hidden far landmark the model puts that close to its near twin is behind it, in the same
+# pose, and is kept rather than gated out. OCCLUSION_SLACK (of the trunk's length) allows for the
+# landmarks' jitter; a far limb placed anywhere else stays missing (it may be out of frame).
+OCCLUDABLE_PARTS = ("elbow", "wrist", "knee", "ankle", "heel", "foot_index")
+OCCLUSION_SLACK = 0.1
+
+
+def _behind_the_near_limb(px: np.ndarray, image: np.ndarray, frame: PoseFrame, near: str,
+                          roll_deg: float) -> np.ndarray:
+    far = "right" if near == "left" else "left"
+    raw = image[:, :2] * np.array([frame.width, frame.height], float)
+    if roll_deg:
+        raw = rotate_2d(raw, -roll_deg, center=(frame.width / 2, frame.height / 2))
+    hips_apart = float(np.linalg.norm(raw[INDEX["left_hip"]] - raw[INDEX["right_hip"]]))
+    trunk = float(np.linalg.norm(raw[INDEX[f"{near}_shoulder"]] - raw[INDEX[f"{near}_hip"]]))
+    if not (math.isfinite(hips_apart) and math.isfinite(trunk) and trunk > 0):
+        return px
+    out = px
+    for part in OCCLUDABLE_PARTS:
+        i_far, i_near = INDEX[f"{far}_{part}"], INDEX[f"{near}_{part}"]
+        if np.all(np.isfinite(px[i_far])) or not np.all(np.isfinite(px[i_near])):
+            continue  # seen, or nothing to be hidden behind
+        if float(np.linalg.norm(raw[i_far] - raw[i_near])) <= hips_apart + OCCLUSION_SLACK * trunk:
+            out = out.copy() if out is px else out
+            out[i_far] = raw[i_far]
+    return out
 
 
 # --- signal functions: Body -> degrees ------------------------------------------------------
@@ -163,6 +195,13 @@ def thigh_past_level_deg(body: Body) -> float:
     squat to parallel with the shins leaning 20-30 degrees bends the knee 110-120 degrees.
     """
     return angle_from_down_deg(body.near("hip"), body.near("knee")) - 90.0
+
+
+def hip_flexion_deeper_deg(body: Body) -> float:
+    """The more flexed of the two hips (as hip_flexion_deg), or the one that is visible: in a
+    figure-four the thigh drawn to the chest is the deeper one, whichever side faces the camera."""
+    values = [v for v in (_hip_flexion(side)(body) for side in SIDES) if math.isfinite(v)]
+    return max(values) if values else math.nan
 
 
 def shin_incline_deg(body: Body) -> float:
@@ -309,6 +348,7 @@ SIGNALS: dict[str, Callable[[Body], float]] = {
     "head_lift_deg": head_lift_deg,
     "hip_flexion_deg": hip_flexion_deg,
     "shin_incline_deg": shin_incline_deg,
+    "hip_flexion_deeper_deg": hip_flexion_deeper_deg,
     "thigh_past_level_deg": thigh_past_level_deg,
     "trunk_lean_deg": trunk_lean_deg,
     "ankle_spread_pct": ankle_spread_pct,

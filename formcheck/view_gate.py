@@ -2,7 +2,8 @@
 measured in, and measure each signal the honest way for the view it is in (views.py).
 
 Per frame, for each signal the exercise needs:
-- its 2D version where the picture shows it true (``views.views_measuring_2d``);
+- its own version where that measures it true (``views.views_measuring``: a 2D angle in the
+  picture's plane);
 - else its 3D version from world landmarks (``world_signals.WORLD_SIGNALS``), a joint angle that
   does not depend on the camera's position;
 - else NaN: not measured in this view. A rule on such a signal does not fire, and the summary says
@@ -18,7 +19,7 @@ from .signals import RELATIVE_TO_START, SIGNALS, Body, speed_source
 from .skeleton import INDEX
 from .spec import ExerciseSpec
 from .types import PoseFrame
-from .views import PLACEMENT_MESSAGES, ViewTracker, placement_2d, views_measuring_2d
+from .views import PLACEMENT_MESSAGES, ViewTracker, placement_2d, views_measuring
 from .world_signals import NEEDS_FLOOR, WORLD_SIGNALS, FloorPlane
 
 # Segments whose picture length over their world length gives the pixels per metre: the least
@@ -108,7 +109,7 @@ class ViewGate:
         out = {}
         used_3d = False
         for name in names:
-            if view in views_measuring_2d(name):
+            if view in views_measuring(name):
                 out[name] = float(SIGNALS[name](body))
                 continue
             out[name] = float(WORLD_SIGNALS[name](body, up)) if name in WORLD_SIGNALS else math.nan

@@ -184,22 +184,25 @@ class ViewTracker:
 
 # --- what each view can measure ----------------------------------------------------------------
 
-# The views in which a signal's 2D (picture) version is the anatomical angle. Movements of the
-# sagittal plane (flexion, extension, inclines against the floor) are seen true from the side;
-# a side-lying leg lift's abduction is in the frontal plane, seen true from the front or back.
-# Signals from world landmarks or the outline not listed here keep their own rules: the world
-# ones ("pelvis_roll", "leg_forward") are 3D already, so any view.
+# The views in which a signal's own version (signals.SIGNALS) measures what it says. Movements of
+# the sagittal plane (flexion, extension, inclines against the floor, the back's outline) are seen
+# true from the side; a side-lying leg lift's abduction is in the frontal plane, seen true from the
+# front or back. The pelvis' and shoulders' roll are world-landmark tilts used relative to the
+# start posture (trunk_rotation_deg), so a constant error of the view cancels: any view. The leg's
+# forward drift (leg_forward_*) is from world landmarks too, but absolute: from 45 degrees off the
+# head end it reads 22-31 degrees with the leg at rest in line with the body (real footage; the
+# compressed depth runs along the body there), 0-7 from the front: front and back only.
 SAGITTAL_2D = ("side",)
 FRONTAL_2D = ("front", "back")
-WORLD_3D = VIEW_CLASSES
+ANY_VIEW = VIEW_CLASSES
 
 
-def views_measuring_2d(signal: str) -> tuple[str, ...]:
-    """The views in which the 2D version of ``signal`` (a per-pose signal name) measures what it says."""
-    if signal.startswith("hip_abduction_"):
+def views_measuring(signal: str) -> tuple[str, ...]:
+    """The views in which ``signal`` (a per-pose signal name in signals.SIGNALS) measures what it says."""
+    if signal.startswith(("hip_abduction_", "leg_forward_")):
         return FRONTAL_2D
-    if signal.startswith(("pelvis_roll", "shoulder_roll", "leg_forward_")):
-        return WORLD_3D
+    if signal.startswith(("pelvis_roll", "shoulder_roll")):
+        return ANY_VIEW
     return SAGITTAL_2D
 
 

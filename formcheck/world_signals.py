@@ -30,6 +30,7 @@ import numpy as np
 from .geometry import joint_angle_deg
 from .signals import Body
 from .skeleton import INDEX, SIDES, other_side
+from .views import body_axes
 
 # Floor contacts must span at least this much (metres) for their plane to have a direction.
 MIN_FLOOR_SPAN_M = 0.10
@@ -74,9 +75,12 @@ class FloorPlane:
 
 
 def floor_normal(body: Body, contacts: tuple[str, str]) -> np.ndarray | None:
-    """Upward unit normal of the plane through both sides' two floor contacts, or None."""
+    """Upward unit normal of the plane through both sides' two floor contacts, or None.
+
+    The model's placement of a contact it cannot see (the far wrist or knee) is used too: at rest
+    it is on the floor beside its visible twin, and the plane needs all four."""
     a, b = contacts
-    points = {f"{s}_{p}": _w(body, f"{s}_{p}") for s in SIDES for p in (a, b)}
+    points = {f"{s}_{p}": np.asarray(body.world[INDEX[f"{s}_{p}"]], float) for s in SIDES for p in (a, b)}
     if not all(np.all(np.isfinite(p)) for p in points.values()):
         return None
     along = (points[f"left_{b}"] + points[f"right_{b}"] - points[f"left_{a}"] - points[f"right_{a}"]) / 2
@@ -107,14 +111,35 @@ def _hip_flexion(side: str | None) -> WorldSignal:
     return hip_flexion_3d
 
 
+def hip_flexion_deeper_3d(body: Body, up: np.ndarray | None = None) -> float:
+    values = [v for v in (_hip_flexion(side)(body) for side in SIDES) if math.isfinite(v)]
+    return max(values) if values else math.nan
+
+
 def knee_flexion_3d(body: Body, up: np.ndarray | None = None) -> float:
     s = body.near_side
     return 180.0 - joint_angle_deg(_w(body, f"{s}_hip"), _w(body, f"{s}_knee"), _w(body, f"{s}_ankle"))
 
 
 def _hip_abduction(side: str) -> WorldSignal:
+    """The leg's angle out to its side in the body's frontal plane (0 = along the trunk's line, 90 =
+    straight out sideways), as the 2D angle seen from the front measures it. The 3D joint angle
+    would add the leg's forward component (a side-lying body rests with the hips slightly flexed),
+    so the forward component is left out: the angle is taken between the leg's projections on the
+    trunk's axis and on the left-right axis."""
     def hip_abduction_3d(body: Body, up: np.ndarray | None = None) -> float:
-        return 180.0 - joint_angle_deg(_w(body, f"{side}_shoulder"), _w(body, f"{side}_hip"), _w(body, f"{side}_ankle"))
+        if body.world is None:
+            return math.nan
+        axes = body_axes(body.world)
+        hip = _w(body, f"{side}_hip")
+        leg, down = _w(body, f"{side}_ankle") - hip, _unit(hip - _w(body, f"{side}_shoulder"))
+        if axes is None or down is None or not np.all(np.isfinite(leg)):
+            return math.nan
+        outward = axes[0] if side == "right" else -axes[0]
+        outward = _unit(outward - np.dot(outward, down) * down)  # square to that side's trunk line
+        if outward is None:
+            return math.nan
+        return math.degrees(math.atan2(float(np.dot(leg, outward)), float(np.dot(leg, down))))
     return hip_abduction_3d
 
 
@@ -139,6 +164,7 @@ def _bird_dog_reach(side: str) -> WorldSignal:
 WORLD_SIGNALS: dict[str, WorldSignal] = {
     "hip_flexion_deg": _hip_flexion(None),
     "knee_flexion_deg": knee_flexion_3d,
+    "hip_flexion_deeper_deg": hip_flexion_deeper_3d,
 }
 # The ones measured against the floor plane: not measured without one.
 NEEDS_FLOOR: set[str] = set()

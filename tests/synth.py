@@ -221,3 +221,87 @@ def jittery_times_ms(n: int, fps: float, seed: int = 0) -> list[float]:
         out.append(t)
         t += 1.0 if rng.random() < 0.05 else period * rng.uniform(0.5, 2.0)
     return out
+
+
+# --- 3D poses seen from any angle (world landmarks and their picture) ---------------------------
+
+def pose_3d(points: dict[str, tuple[float, float, float]], yaw_deg: float = 0.0, visibility: float = 0.99,
+            hidden: tuple[str, ...] = (), px_per_m: float = 300.0) -> Pose:
+    """A Pose from named 3D points (metres; camera axes of a side view: x right, y down, z away).
+
+    The body turns by ``yaw_deg`` about the vertical axis through the mid-hip (the camera walking
+    round it): 0 = the side view the points describe, 45 = oblique. The picture is the orthographic
+    projection (``px_per_m`` pixels per metre, hips at the frame's centre); the world landmarks are
+    the rotated points about the mid-hip, as MediaPipe gives them. A name without a side sets both
+    sides; landmarks not given sit at the mid-hip, invisible; ``hidden`` ones have visibility 0.1.
+    """
+    full: dict[str, np.ndarray] = {}
+    for name, xyz in points.items():
+        for n in ([name] if name in INDEX else [f"left_{name}", f"right_{name}"]):
+            full[n] = np.asarray(xyz, float)
+    mid_hip = (full["left_hip"] + full["right_hip"]) / 2
+    a = math.radians(yaw_deg)
+    rot = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
+    world = np.zeros((33, 3))
+    image = np.zeros((33, 4))
+    for n, i in INDEX.items():
+        p = rot @ (full.get(n, mid_hip) - mid_hip)
+        world[i] = p
+        image[i] = ((WIDTH / 2 + px_per_m * p[0]) / WIDTH, (HEIGHT / 2 + px_per_m * p[1]) / HEIGHT, p[2],
+                    0.0 if n not in full else (0.1 if n in hidden else visibility))
+    return Pose(image=image, world=world)
+
+
+def _leg_points(side: str, z: float, flexion_deg: float) -> dict:
+    """A supine leg from the hip at (0.25, 0, z): thigh raised ``flexion_deg`` from the floor line
+    towards the ceiling, the foot back down on the floor (knee-to-chest: shin along the thigh's fold)."""
+    hip = np.array([0.25, 0.0, z])
+    t = math.radians(flexion_deg)
+    knee = hip + 0.45 * np.array([math.cos(t), -math.sin(t), 0.0])
+    drop = min(0.42, abs(knee[1]))
+    ankle = knee + np.array([math.sqrt(0.42 ** 2 - drop ** 2), drop, 0.0]) if flexion_deg < 100 else \
+        knee + 0.42 * np.array([-math.cos(t - math.pi / 2), 0.0, 0.0])
+    return {f"{side}_hip": hip, f"{side}_knee": knee, f"{side}_ankle": ankle,
+            f"{side}_heel": ankle + np.array([-0.05, 0.0, 0.0]), f"{side}_foot_index": ankle + np.array([0.1, 0.0, 0.0])}
+
+
+def supine_3d(left_flexion_deg: float, right_flexion_deg: float, yaw_deg: float = 0.0,
+              hidden: tuple[str, ...] = ()) -> Pose:
+    """Lying on the back, head screen-left in the side view, the left side nearer the camera; each
+    leg's hip flexion (0 = straight, 90 = thigh vertical). Shoulders and hips 0.3 m apart in depth."""
+    points = {"left_shoulder": (-0.25, 0.0, -0.15), "right_shoulder": (-0.25, 0.0, 0.15),
+              "left_ear": (-0.45, -0.05, -0.08), "right_ear": (-0.45, -0.05, 0.08), "nose": (-0.5, -0.12, 0.0),
+              "left_elbow": (-0.05, 0.0, -0.2), "right_elbow": (-0.05, 0.0, 0.2),
+              "left_wrist": (0.15, 0.0, -0.2), "right_wrist": (0.15, 0.0, 0.2)}
+    points.update(_leg_points("left", -0.15, left_flexion_deg))
+    points.update(_leg_points("right", 0.15, right_flexion_deg))
+    return pose_3d(points, yaw_deg, hidden=hidden)
+
+
+def quadruped_3d(reach_side: str = "left", arm_deg: float = -90.0, leg_deg: float = -90.0,
+                 yaw_deg: float = 0.0) -> Pose:
+    """On all fours, facing screen-left in the side view, trunk level 0.6 m above the floor.
+
+    ``arm_deg``: the ``reach_side`` arm's angle above the horizontal, reaching forward (-90 =
+    hanging straight down to the floor, 0 = level with the shoulder, +25 = above it); ``leg_deg``:
+    the opposite leg's thigh, reaching back (-90 = thigh straight down, 0 = level)."""
+    other = "right" if reach_side == "left" else "left"
+    pts: dict = {}
+    for side, z in (("left", -0.18), ("right", 0.18)):
+        pts[f"{side}_shoulder"] = (-0.3, -0.6, z)
+        pts[f"{side}_hip"] = (0.3, -0.6, z)
+        pts[f"{side}_elbow"] = (-0.3, -0.3, z)
+        pts[f"{side}_wrist"] = (-0.3, 0.0, z)
+        pts[f"{side}_knee"] = (0.3, -0.15, z)
+        pts[f"{side}_ankle"] = (0.7, 0.0, z)
+        pts[f"{side}_ear"] = (-0.5, -0.7, z / 2)
+    pts["nose"] = (-0.58, -0.65, 0.0)
+    a = math.radians(arm_deg)
+    shoulder = np.array(pts[f"{reach_side}_shoulder"])
+    pts[f"{reach_side}_elbow"] = shoulder + 0.3 * np.array([-math.cos(a), -math.sin(a), 0.0])
+    pts[f"{reach_side}_wrist"] = shoulder + 0.6 * np.array([-math.cos(a), -math.sin(a), 0.0])
+    g = math.radians(leg_deg)
+    hip = np.array(pts[f"{other}_hip"])
+    pts[f"{other}_knee"] = hip + 0.45 * np.array([math.cos(g), -math.sin(g), 0.0])
+    pts[f"{other}_ankle"] = hip + 0.9 * np.array([math.cos(g), -math.sin(g), 0.0])
+    return pose_3d(pts, yaw_deg)
