@@ -280,7 +280,7 @@ def supine_3d(left_flexion_deg: float, right_flexion_deg: float, yaw_deg: float 
 
 def quadruped_3d(reach_side: str = "left", arm_deg: float = -90.0, leg_deg: float = -90.0,
                  yaw_deg: float = 0.0) -> Pose:
-    """On all fours, facing screen-left in the side view, trunk level 0.6 m above the floor.
+    """On all fours, facing screen-left in the side view, trunk level 0.5 m above the floor.
 
     ``arm_deg``: the ``reach_side`` arm's angle above the horizontal, reaching forward (-90 =
     hanging straight down to the floor, 0 = level with the shoulder, +25 = above it); ``leg_deg``:
@@ -288,20 +288,32 @@ def quadruped_3d(reach_side: str = "left", arm_deg: float = -90.0, leg_deg: floa
     other = "right" if reach_side == "left" else "left"
     pts: dict = {}
     for side, z in (("left", -0.18), ("right", 0.18)):
-        pts[f"{side}_shoulder"] = (-0.3, -0.6, z)
-        pts[f"{side}_hip"] = (0.3, -0.6, z)
-        pts[f"{side}_elbow"] = (-0.3, -0.3, z)
+        pts[f"{side}_shoulder"] = (-0.3, -0.5, z)
+        pts[f"{side}_hip"] = (0.3, -0.5, z)
+        pts[f"{side}_elbow"] = (-0.3, -0.25, z)
         pts[f"{side}_wrist"] = (-0.3, 0.0, z)
-        pts[f"{side}_knee"] = (0.3, -0.15, z)
+        pts[f"{side}_knee"] = (0.3, 0.0, z)
         pts[f"{side}_ankle"] = (0.7, 0.0, z)
-        pts[f"{side}_ear"] = (-0.5, -0.7, z / 2)
-    pts["nose"] = (-0.58, -0.65, 0.0)
+        pts[f"{side}_ear"] = (-0.5, -0.6, z / 2)
+    pts["nose"] = (-0.58, -0.55, 0.0)
     a = math.radians(arm_deg)
     shoulder = np.array(pts[f"{reach_side}_shoulder"])
-    pts[f"{reach_side}_elbow"] = shoulder + 0.3 * np.array([-math.cos(a), -math.sin(a), 0.0])
-    pts[f"{reach_side}_wrist"] = shoulder + 0.6 * np.array([-math.cos(a), -math.sin(a), 0.0])
+    pts[f"{reach_side}_elbow"] = shoulder + 0.25 * np.array([-math.cos(a), -math.sin(a), 0.0])
+    pts[f"{reach_side}_wrist"] = shoulder + 0.5 * np.array([-math.cos(a), -math.sin(a), 0.0])
     g = math.radians(leg_deg)
     hip = np.array(pts[f"{other}_hip"])
-    pts[f"{other}_knee"] = hip + 0.45 * np.array([math.cos(g), -math.sin(g), 0.0])
-    pts[f"{other}_ankle"] = hip + 0.9 * np.array([math.cos(g), -math.sin(g), 0.0])
+    pts[f"{other}_knee"] = hip + 0.5 * np.array([math.cos(g), -math.sin(g), 0.0])
+    shin = np.array([1.0, 0.0, 0.0]) if leg_deg < -45 else np.array([math.cos(g), -math.sin(g), 0.0])
+    pts[f"{other}_ankle"] = pts[f"{other}_knee"] + 0.4 * shin  # on the floor until the leg reaches back
+    return pose_3d(pts, yaw_deg)
+
+
+def standing_3d(yaw_deg: float = 0.0) -> Pose:
+    """Standing upright facing screen-left in the side view (yaw 0); yaw -90 turns the front to the
+    camera, +90 the back."""
+    pts = {}
+    for side, z in (("left", -0.18), ("right", 0.18)):
+        pts.update({f"{side}_shoulder": (0.0, -0.5, z), f"{side}_hip": (0.0, 0.0, z), f"{side}_knee": (0.0, 0.45, z),
+                    f"{side}_ankle": (0.0, 0.9, z), f"{side}_elbow": (0.0, -0.2, z * 1.3), f"{side}_ear": (-0.05, -0.7, z / 2)})
+    pts["nose"] = (-0.12, -0.68, 0.0)
     return pose_3d(pts, yaw_deg)
