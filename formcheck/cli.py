@@ -196,7 +196,7 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
     for name in list_exercises():
         spec = load_exercise(name)
-        print(f"{name:22s} {spec.title} ({spec.posture}, {spec.view} view)")
+        print(f"{name:22s} {spec.title} ({spec.posture}, {spec.view} view; measured from: {', '.join(spec.views)})")
     return 0
 
 

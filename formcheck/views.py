@@ -191,7 +191,10 @@ class ViewTracker:
 # start posture (trunk_rotation_deg), so a constant error of the view cancels: any view. The leg's
 # forward drift (leg_forward_*) is from world landmarks too, but absolute: from 45 degrees off the
 # head end it reads 22-31 degrees with the leg at rest in line with the body (real footage; the
-# compressed depth runs along the body there), 0-7 from the front: front and back only.
+# compressed depth runs along the body there), 0-7 from the front: front and back only. The ankles'
+# spread (walking steps) counts crossings, which an oblique camera still sees (the spread shrinks by
+# cos 45 = 0.7, from 40-70% of leg length to 28-50%, still past the step's 30%); from the front it
+# is the step's width, not its length.
 SAGITTAL_2D = ("side",)
 FRONTAL_2D = ("front", "back")
 ANY_VIEW = VIEW_CLASSES
@@ -203,6 +206,8 @@ def views_measuring(signal: str) -> tuple[str, ...]:
         return FRONTAL_2D
     if signal.startswith(("pelvis_roll", "shoulder_roll")):
         return ANY_VIEW
+    if signal == "ankle_spread_pct":
+        return ("side", "oblique")
     return SAGITTAL_2D
 
 
