@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .signals import RELATIVE_TO_START, SIGNALS, Body, speed_source
+from .signals import RELATIVE_TO_START, SIGNALS, VISIBILITY_FLOOR, Body, speed_source
 from .skeleton import INDEX
 from .spec import ExerciseSpec
 from .types import PoseFrame
@@ -45,7 +45,7 @@ def trunk_length_px(frame: PoseFrame, body: Body) -> float:
     for a, b in _SCALE_SEGMENTS:
         ia, ib = INDEX[a], INDEX[b]
         metres = float(np.linalg.norm(w[ia] - w[ib]))
-        if min(pose.image[ia, 3], pose.image[ib, 3]) >= 0.5 and metres >= MIN_SEGMENT_M:
+        if min(pose.image[ia, 3], pose.image[ib, 3]) >= VISIBILITY_FLOOR and metres >= MIN_SEGMENT_M:
             scales.append(float(np.linalg.norm(px[ia] - px[ib])) / metres)
     side = body.near_side
     trunk_m = float(np.linalg.norm(w[INDEX[f"{side}_shoulder"]] - w[INDEX[f"{side}_hip"]]))

@@ -7,6 +7,7 @@ see the README there) say that they do it on footage the project was not tuned o
 import gzip
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +70,7 @@ def test_views_field_is_validated():
 
 
 def _knee_to_chest(views):
-    spec = load_exercise("knee_to_chest")
-    return spec.__class__(**{**spec.__dict__, "views": views})
+    return replace(load_exercise("knee_to_chest"), views=views)
 
 
 def test_oblique_view_is_refused_with_a_placement_message_when_not_declared():
