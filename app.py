@@ -221,7 +221,7 @@ def polite(action: str):
     try:
         yield
     except (StoreError, UploadError, SpecError, VideoError, TraceError, BackendError) as exc:
-        st.error(f"Could not {action}. {exc}")
+        st.error(f"Could not {action}. {escape_markdown(exc)}")  # errors quote names and files
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback on screen
         log.exception("could not %s", action)
         st.error(f"Could not {action} because of an unexpected problem. The details are in the app's log.")
@@ -261,7 +261,7 @@ def create_patient(store: Store, key: str) -> None:
 def exercise_picker(key: str) -> ExerciseSpec | None:
     specs, problems = get_exercises()
     for problem in problems:
-        st.warning(f"An exercise definition could not be read and is not offered: {problem}")
+        st.warning(f"An exercise definition could not be read and is not offered: {escape_markdown(problem)}")
     if not specs:
         st.error("No exercise definitions were found.")
         return None
@@ -275,7 +275,8 @@ def pain_picker(label: str, key: str) -> int | None:
 
 
 def box(text: str, kind: str) -> str:
-    return f'<div class="fc-box fc-{kind}">{html.escape(text)}</div>'
+    # kind may come from a rule's severity, i.e. from a file: escaped like the text.
+    return f'<div class="fc-box fc-{html.escape(kind, quote=True)}">{html.escape(text)}</div>'
 
 
 # -- page: patient -------------------------------------------------------------------------------
@@ -706,7 +707,7 @@ def review_page(store: Store) -> None:
         return
     sessions = store.list_sessions(patient.id)
     if not sessions:
-        st.info(f"{patient.name} has no sessions yet.")
+        st.info(f"{escape_markdown(patient.name)} has no sessions yet.")
         return
     st.dataframe(review.dash_missing(review.sessions_table(sessions)), hide_index=True)
     by_id = {s.id: s for s in sessions}
@@ -769,7 +770,7 @@ def session_detail(store: Store, session_id: int, patient: PatientRow | None, ke
             st.markdown("#### Video")
             st.video(str(video), start_time=review.video_start(moment.t_s) if moment else 0)
         else:
-            st.caption(f"The kept video {video} is no longer on this computer.")
+            st.caption(f"The kept video {escape_markdown(video)} is no longer on this computer.")
 
     st.markdown("#### Export")
     c1, c2, c3 = st.columns(3)
@@ -787,7 +788,7 @@ def angle_chart(store: Store, row, result: SessionResult, moment: review.Moment 
     try:
         spec = load_exercise(row.exercise)
     except SpecError:
-        st.info(f"The exercise definition “{row.exercise}” is no longer installed, so the chart cannot be drawn.")
+        st.info(f"The exercise definition “{escape_markdown(row.exercise)}” is no longer installed, so the chart cannot be drawn.")
         return
     series = angle_series(str(store.data_dir), row.id, row.exercise, row.updated_at.isoformat())
     if series is None:
@@ -854,7 +855,7 @@ def progress_page(store: Store) -> None:
         return
     table = review.progress_table(store.progress(patient.id), store.list_sessions(patient.id))
     if table.empty:
-        st.info(f"{patient.name} has no sessions yet.")
+        st.info(f"{escape_markdown(patient.name)} has no sessions yet.")
     else:
         # One exercise per chart: a bridge's range and a bird dog's are different angles.
         exercises = table["Exercise"].value_counts().index.tolist()  # the most practised first

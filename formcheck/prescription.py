@@ -34,6 +34,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import limits
+from .limits import Range, range_problem
 from .spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 
 MAX_PRESCRIPTION_BYTES = 64 * 1024
@@ -108,7 +110,8 @@ def parse_prescription(text: str, where: str = "prescription") -> Prescription:
     if len(items) > MAX_EXERCISES:
         raise PrescriptionError(f"{where}: more than {MAX_EXERCISES} exercises")
     exercises = tuple(_parse_item(item, f"{where}: exercise {i + 1}") for i, item in enumerate(items))
-    per_week = _int(data.get("sessions_per_week", DEFAULT_SESSIONS_PER_WEEK), f"{where}: sessions_per_week", 1, 21)
+    per_week = _int(data.get("sessions_per_week", DEFAULT_SESSIONS_PER_WEEK), f"{where}: sessions_per_week",
+                    limits.SESSIONS_PER_WEEK)
     notes = data.get("notes", "")
     if not isinstance(notes, str):
         raise PrescriptionError(f"{where}: notes must be text")
@@ -125,21 +128,21 @@ def _parse_item(item: object, where: str) -> PrescribedExercise:
     name = item.get("name")
     if name not in list_exercises():
         raise PrescriptionError(f"{where}: unknown exercise {name!r}; expected one of {', '.join(list_exercises())}")
-    limits = item.get("limits", {})
-    if not isinstance(limits, dict) or not all(isinstance(v, dict) for v in limits.values()):
+    rule_limits = item.get("limits", {})
+    if not isinstance(rule_limits, dict) or not all(isinstance(v, dict) for v in rule_limits.values()):
         raise PrescriptionError(f"{where} ({name}): limits must be tables like [exercise.limits.spinal_flexion]")
     acknowledged = item.get("acknowledged_phase", False)
     if not isinstance(acknowledged, bool):
         raise PrescriptionError(f"{where} ({name}): acknowledged_phase must be true or false")
     prescribed = PrescribedExercise(
         name=name,
-        sets=_int(item.get("sets", 1), f"{where} ({name}): sets", 1, 10),
-        reps=_int(item.get("reps", 10), f"{where} ({name}): reps", 1, 100),
-        hold_s=_opt_number(item.get("hold_s"), f"{where} ({name}): hold_s", 0, 600),
-        rest_s=_opt_number(item.get("rest_s", 60.0), f"{where} ({name}): rest_s", 0, 900),
-        tempo_s=_opt_number(item.get("tempo_s"), f"{where} ({name}): tempo_s", 0.5, 60),
-        target_deg=_opt_number(item.get("target_deg"), f"{where} ({name}): target_deg", -360, 360),
-        limits={str(code): dict(values) for code, values in limits.items()},
+        sets=_int(item.get("sets", 1), f"{where} ({name}): sets", limits.SETS),
+        reps=_int(item.get("reps", 10), f"{where} ({name}): reps", limits.REPS),
+        hold_s=_opt_number(item.get("hold_s"), f"{where} ({name}): hold_s", limits.HOLD_S),
+        rest_s=_opt_number(item.get("rest_s", 60.0), f"{where} ({name}): rest_s", limits.REST_S),
+        tempo_s=_opt_number(item.get("tempo_s"), f"{where} ({name}): tempo_s", limits.TEMPO_S),
+        target_deg=_opt_number(item.get("target_deg"), f"{where} ({name}): target_deg", limits.ANGLE_DEG),
+        limits={str(code): dict(values) for code, values in rule_limits.items()},
         acknowledged_phase=acknowledged,
     )
     try:
@@ -149,17 +152,19 @@ def _parse_item(item: object, where: str) -> PrescribedExercise:
     return prescribed
 
 
-def _int(value: object, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise PrescriptionError(f"{where} must be a whole number from {low} to {high}, got {value!r}")
+def _int(value: object, where: str, allowed: Range) -> int:
+    problem = range_problem(value, allowed, whole=True)
+    if problem:
+        raise PrescriptionError(f"{where} {problem}")
     return value
 
 
-def _opt_number(value: object, where: str, low: float, high: float) -> float | None:
+def _opt_number(value: object, where: str, allowed: Range) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise PrescriptionError(f"{where} must be a number from {low} to {high}, got {value!r}")
+    problem = range_problem(value, allowed)
+    if problem:
+        raise PrescriptionError(f"{where} {problem}")
     return float(value)
 
 

@@ -29,7 +29,7 @@ def load_prescription(store: Store, patient_id: int) -> Prescription | None:
     try:
         return parse_prescription(text)
     except PrescriptionError as exc:  # an exercise file changed since it was saved
-        st.warning(f"The stored prescription no longer validates: {exc}")
+        st.warning(f"The stored prescription no longer validates: {escape_markdown(exc)}")
         return None
 
 
@@ -79,7 +79,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
     notes = st.text_area("Notes for the patient", value=current.notes if current else "", key=f"rx-notes-{patient.id}")
     draft, error = _from_table(edited, int(per_week), notes, edited_limits)
     if error:
-        st.error(error)
+        st.error(escape_markdown(error))
     elif draft is not None:
         for item in draft.exercises:
             caution = phase_caution(item, patient.surgery_date, today)
@@ -91,7 +91,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
             st.success("Prescription saved.")
             current = draft  # export it at once, without another click
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
 
     col_export, col_import = st.columns(2)
     if current is not None:
@@ -107,7 +107,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
         except UnicodeDecodeError:
             st.error("That file is not a text (TOML) prescription.")
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
 
     if current is not None:
         _adherence_chart(store, patient, current)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
+from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: app.py and the UI import it here
 from formcheck.types import SessionResult
 
 REPS_CSV_COLUMNS = (
@@ -78,14 +79,8 @@ def write_outputs(result: SessionResult, out_dir: str | Path) -> dict[str, Path]
 
 # -- file names ---------------------------------------------------------------------------------
 
-_MAX_FILENAME_CHARS = 80
+MAX_FILENAME_CHARS = 80
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-
-
-def escape_markdown(text: str) -> str:
-    """User text (a name, a note, a file name) for an element that renders Markdown, shown exactly as
-    typed: every Markdown character escaped, so it never becomes a link, an image or HTML."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def safe_filename(text: str) -> str:
@@ -95,11 +90,11 @@ def safe_filename(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text)
     name = re.sub(r"\.{2,}", ".", name)
     # No leading dot (hidden file) or dash (read as an option), no trailing dot (Windows drops it).
-    name = name[:_MAX_FILENAME_CHARS].strip("._-")
+    name = name[:MAX_FILENAME_CHARS].strip("._-")
     if not name:
         return "untitled"
     if name.split(".")[0].upper() in _WINDOWS_RESERVED:
-        name = f"_{name}"[:_MAX_FILENAME_CHARS]
+        name = f"_{name}"[:MAX_FILENAME_CHARS]
     return name
 
 

@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 
 from .backends.replay import replay, validate_trace
 from .pipeline import Pipeline
-from .report import safe_filename
+from .report import MAX_FILENAME_CHARS, safe_filename
 from .spec import ExerciseSpec
 from .store import PatientRow, ProgressRow, SessionRow, SymptomCheckRow
 from .types import Flag, Rep, SessionResult
@@ -396,10 +396,11 @@ def progress_figure(table: pd.DataFrame) -> go.Figure:
 
 def export_name(patient: PatientRow | None, session: SessionRow, extension: str) -> str:
     """A safe download name: ``<patient>_<date>_<exercise>_session<id>.<ext>``."""
-    who = patient.name if patient else "patient"
-    stem = safe_filename(f"{who}_{session.started_at.astimezone().date().isoformat()}_{session.exercise}"
-                         f"_session{session.id}")
-    return f"{stem}.{extension.lstrip('.')}"
+    # The date and session id come first in the budget: a long name is cut, not them, so two
+    # sessions of one patient never export to the same name.
+    tail = safe_filename(f"{session.started_at.astimezone().date().isoformat()}_{session.exercise}_session{session.id}")
+    who = safe_filename(patient.name if patient else "patient")[: max(1, MAX_FILENAME_CHARS - len(tail) - 1)]
+    return f"{who.rstrip('._-') or 'patient'}_{tail}.{extension.lstrip('.')}"
 
 
 def report_meta(session: SessionRow, patient: PatientRow | None) -> dict:

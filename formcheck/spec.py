@@ -10,6 +10,7 @@ A bad file raises ``SpecError`` naming the file and the field, never a bare KeyE
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -20,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from . import limits
+from .limits import SEVERITIES, Range, range_problem
 from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names, speed_source
 from .skeleton import SIDES
 from .views import VIEW_CLASSES
@@ -28,11 +31,11 @@ VIEWS = ("side", "front", "any")  # the camera set-up the patient is told to use
 # The views an exercise can be measured in (see views.py); the default follows ``view``.
 DEFAULT_VIEWS = {"side": ("side",), "front": ("front", "back"), "any": VIEW_CLASSES}
 POSTURES = ("supine", "prone", "quadruped", "kneeling", "standing", "side_lying", "seated")
-SEVERITIES = ("info", "warning", "danger")
 RULE_PHASES = ("any", "rep", "top")
 REP_KINDS = ("reps", "hold", "steps")
 LANDMARK_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index", "ear")
 MAX_SPEC_BYTES = 64 * 1024
+_CODE = re.compile(r"[a-z][a-z0-9_]*")  # rule codes name CSS classes, TOML keys and CSV cells
 
 
 class SpecError(ValueError):
@@ -128,6 +131,10 @@ class ExerciseSpec:
         unknown = set(changes) - allowed
         if unknown:
             raise SpecError(f"{self.name}: cannot change rep fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+        for key, value in changes.items():
+            problem = range_problem(value, limits.HOLD_S if key == "target_hold_s" else limits.ANGLE_DEG)
+            if problem:
+                raise SpecError(f"{self.name}: {key} {problem}")
         rep = replace(self.rep, **{k: float(v) for k, v in changes.items()})
         if rep.top_deg == rep.rest_deg or (rep.top_deg > rep.rest_deg) != self.rep.rising:
             raise SpecError(f"{self.name}: the target must stay on the movement's side of the rest zone")
@@ -143,11 +150,29 @@ class ExerciseSpec:
             unknown = set(change) - {"above", "below", "min_duration_s", "severity"}
             if unknown:
                 raise SpecError(f"{self.name}: override of rule {rule.code!r} has unknown fields {sorted(unknown)}")
-            rules.append(replace(rule, **{k: (float(v) if k != "severity" else v) for k, v in change.items()}))
+            rules.append(replace(rule, **{k: _override(self.name, rule, k, v) for k, v in change.items()}))
         unknown_codes = set(limits) - {r.code for r in self.rules}
         if unknown_codes:
             raise SpecError(f"{self.name}: no rule named {sorted(unknown_codes)}; rules are {[r.code for r in self.rules]}")
         return replace(self, rules=tuple(rules))
+
+
+def threshold_range(signal: str) -> Range:
+    """The clinical range of a rule's ``above``/``below`` on ``signal``: a speed or an angle."""
+    return limits.SPEED_DEG_S if speed_source(signal) else limits.ANGLE_DEG
+
+
+def _override(exercise: str, rule: Rule, key: str, value: object) -> float | str:
+    """One prescribed change to a rule, checked like the definition's own value."""
+    where = f"{exercise}: limits.{rule.code}.{key}"
+    if key == "severity":
+        if value not in SEVERITIES:
+            raise SpecError(f"{where} is {value!r}; expected one of {', '.join(SEVERITIES)}")
+        return value
+    problem = range_problem(value, limits.DEBOUNCE_S if key == "min_duration_s" else threshold_range(rule.signal))
+    if problem:
+        raise SpecError(f"{where} {problem}")
+    return float(value)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -200,17 +225,19 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
     for side in sides:
         if side not in SIDES:
             raise SpecError(f"{where}: rep.sides: {side!r} is not one of {SIDES}")
+    rep_signal = _signal(where, "rep.signal", _require(where, "rep.signal", rep_data.get("signal"), str), sides)
     rep = RepSpec(
-        signal=_signal(where, "rep.signal", _require(where, "rep.signal", rep_data.get("signal"), str), sides),
-        rest_deg=_number(where, "rep.rest_deg", rep_data.get("rest_deg")),
-        top_deg=_number(where, "rep.top_deg", rep_data.get("top_deg")),
-        min_duration_s=_number(where, "rep.min_duration_s", rep_data.get("min_duration_s", 0.8), low=0),
-        min_rom_deg=_number(where, "rep.min_rom_deg", rep_data.get("min_rom_deg", 5.0), low=0),
-        min_rest_s=_number(where, "rep.min_rest_s", rep_data.get("min_rest_s", 0.4), low=0),
-        target_hold_s=_number(where, "rep.target_hold_s", rep_data.get("target_hold_s", 0.0), low=0),
+        signal=rep_signal,
+        rest_deg=_number(where, "rep.rest_deg", rep_data.get("rest_deg"), threshold_range(rep_signal)),
+        top_deg=_number(where, "rep.top_deg", rep_data.get("top_deg"), threshold_range(rep_signal)),
+        min_duration_s=_number(where, "rep.min_duration_s", rep_data.get("min_duration_s", 0.8), limits.DEBOUNCE_S),
+        min_rom_deg=_number(where, "rep.min_rom_deg", rep_data.get("min_rom_deg", 5.0), limits.ROM_DEG),
+        min_rest_s=_number(where, "rep.min_rest_s", rep_data.get("min_rest_s", 0.4), limits.DEBOUNCE_S),
+        target_hold_s=_number(where, "rep.target_hold_s", rep_data.get("target_hold_s", 0.0), limits.HOLD_S),
         sides=sides,
-        baseline_window_s=_number(where, "rep.baseline_window_s", rep_data.get("baseline_window_s", 0.0), low=0),
-        min_snr=_number(where, "rep.min_snr", rep_data.get("min_snr", 0.0), low=0),
+        baseline_window_s=_number(where, "rep.baseline_window_s", rep_data.get("baseline_window_s", 0.0),
+                                  limits.DEBOUNCE_S),
+        min_snr=_number(where, "rep.min_snr", rep_data.get("min_snr", 0.0), limits.SNR),
         kind=_choice(where, "rep.kind", rep_data.get("kind", "reps"), REP_KINDS),
     )
     if rep.top_deg == rep.rest_deg:
@@ -222,14 +249,19 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         key = f"rules[{i}]"
         rule_data = _require(where, key, rule_data, dict)
         _only_keys(where, key + ".", rule_data, {f for f in Rule.__dataclass_fields__})
+        signal = _signal(where, f"{key}.signal", _require(where, f"{key}.signal", rule_data.get("signal"), str), ())
+        code = _require(where, f"{key}.code", rule_data.get("code"), str)
+        if not _CODE.fullmatch(code):
+            raise SpecError(f"{where}: field {key}.code must be lower-case letters, digits and _, got {code!r}")
         rule = Rule(
-            code=_require(where, f"{key}.code", rule_data.get("code"), str),
-            signal=_signal(where, f"{key}.signal", _require(where, f"{key}.signal", rule_data.get("signal"), str), ()),
+            code=code,
+            signal=signal,
             message=_require(where, f"{key}.message", rule_data.get("message"), str),
             severity=_choice(where, f"{key}.severity", rule_data.get("severity", "warning"), SEVERITIES),
-            above=_number(where, f"{key}.above", rule_data.get("above", math.nan)),
-            below=_number(where, f"{key}.below", rule_data.get("below", math.nan)),
-            min_duration_s=_number(where, f"{key}.min_duration_s", rule_data.get("min_duration_s", 0.3), low=0),
+            above=_optional_threshold(where, f"{key}.above", rule_data.get("above"), signal),
+            below=_optional_threshold(where, f"{key}.below", rule_data.get("below"), signal),
+            min_duration_s=_number(where, f"{key}.min_duration_s", rule_data.get("min_duration_s", 0.3),
+                                   limits.DEBOUNCE_S),
             during=_choice(where, f"{key}.during", rule_data.get("during", "any"), RULE_PHASES),
             title=str(rule_data.get("title", "")),
         )
@@ -254,7 +286,7 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         weeks = _opt(where, "usual_weeks", weeks, list)
         if len(weeks) != 2:
             raise SpecError(f"{where}: usual_weeks must be [first week, last week], got {weeks}")
-        weeks = tuple(_number(where, "usual_weeks", w, low=0) for w in weeks)
+        weeks = tuple(_number(where, "usual_weeks", w, limits.WEEKS) for w in weeks)
         if weeks[0] > weeks[1]:
             raise SpecError(f"{where}: usual_weeks: the first week comes after the last")
     view = _choice(where, "view", data.get("view", "side"), VIEWS)
@@ -309,14 +341,19 @@ def _opt(where: _Where, key: str, value, kind):
     return value
 
 
-def _number(where: _Where, key: str, value, low: float | None = None) -> float:
+def _number(where: _Where, key: str, value, allowed: Range) -> float:
+    """A finite number inside its clinical range (limits.py), or a SpecError naming the field."""
     if value is None:
         raise SpecError(f"{where}: missing field {key}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"{where}: field {key} must be a number, got {value!r}")
-    if low is not None and value < low:
-        raise SpecError(f"{where}: field {key} must be >= {low}, got {value}")
+    problem = range_problem(value, allowed)
+    if problem:
+        raise SpecError(f"{where}: field {key} {problem}")
     return float(value)
+
+
+def _optional_threshold(where: _Where, key: str, value, signal: str) -> float:
+    """A rule's ``above``/``below``: NaN when absent (no limit that way), else a checked number."""
+    return math.nan if value is None else _number(where, key, value, threshold_range(signal))
 
 
 def _choice(where: _Where, key: str, value, choices) -> str:

@@ -1,0 +1,258 @@
+"""Issue 10: health data handled like health data.
+
+Each test here failed before the fix it names and passes after it. Where the input space is
+large (prescription and exercise TOML, trace JSON) the test is property-based: whatever a file
+holds, formcheck either refuses it with its own error naming the field, or accepts values that
+are finite, inside their clinical range (formcheck/limits.py) and one of their allowed values.
+"""
+from __future__ import annotations
+
+import json
+import math
+import string
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from formcheck import limits
+from formcheck.plaintext import escape_markdown, printable
+from formcheck.prescription import PrescriptionError, parse_prescription, to_toml
+from formcheck.spec import SEVERITIES, SpecError, exercises_dir, load_exercise, parse_spec, threshold_range
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# -- a small TOML writer for generated documents (values TOML can hold, including nan and inf) ----
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+
+
+def toml_document(tables: dict) -> str:
+    lines = []
+    for key, value in tables.items():
+        if key == "exercise":
+            continue
+        lines.append(f"{json.dumps(key)} = {toml_value(value)}")
+    for item in tables.get("exercise", []):
+        lines.append("[[exercise]]")
+        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+scalars = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(),
+    st.text(max_size=12), st.sampled_from(["nan", "inf", "abc", 'danger"><img src=x onerror=alert(1)>', ""]),
+)
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**4, 10**4),
+                    st.sampled_from([math.nan, math.inf, -math.inf, -0.5, 0, 15, 360.5, 1e308]))
+RULES = {name: [r.code for r in load_exercise(name).rules] for name in ("glute_bridge", "bird_dog", "cat_cow")}
+
+
+@st.composite
+def prescription_documents(draw) -> dict:
+    name = draw(st.sampled_from(sorted(RULES)))
+    item: dict = {"name": name}
+    for key in draw(st.sets(st.sampled_from(["sets", "reps", "hold_s", "rest_s", "tempo_s", "target_deg"]))):
+        item[key] = draw(st.one_of(numbers, scalars))
+    codes = draw(st.lists(st.sampled_from(RULES[name] + ["no_such_rule"]), max_size=2, unique=True))
+    if codes:
+        item["limits"] = {
+            code: draw(st.dictionaries(st.sampled_from(["above", "below", "min_duration_s", "severity"]),
+                                       st.one_of(numbers, scalars, st.sampled_from(SEVERITIES)), max_size=3))
+            for code in codes
+        }
+    doc: dict = {"exercise": [item]}
+    if draw(st.booleans()):
+        doc["sessions_per_week"] = draw(st.one_of(numbers, scalars))
+    return doc
+
+
+def assert_in_range(value, allowed: limits.Range) -> None:
+    assert isinstance(value, (int, float)) and math.isfinite(value) and allowed.low <= value <= allowed.high, value
+
+
+# -- 1. prescriptions and exercise definitions ---------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prescription_documents())
+def test_any_prescription_is_refused_with_a_named_field_or_holds_only_clinical_values(doc):
+    text = toml_document(doc)
+    try:
+        prescription = parse_prescription(text)
+    except PrescriptionError as exc:
+        assert "exercise 1" in str(exc) or "sessions_per_week" in str(exc) or "TOML" in str(exc)
+        return
+    assert_in_range(prescription.sessions_per_week, limits.SESSIONS_PER_WEEK)
+    for item in prescription.exercises:
+        spec = item.spec()
+        for rule in spec.rules:
+            assert rule.severity in SEVERITIES
+            assert_in_range(rule.min_duration_s, limits.DEBOUNCE_S)
+            for bound in (rule.above, rule.below):
+                assert math.isnan(bound) or bound in threshold_range(rule.signal)
+            assert not (math.isnan(rule.above) and math.isnan(rule.below))
+        for key, allowed in (("hold_s", limits.HOLD_S), ("rest_s", limits.REST_S), ("tempo_s", limits.TEMPO_S),
+                             ("target_deg", limits.ANGLE_DEG)):
+            if getattr(item, key) is not None:
+                assert_in_range(getattr(item, key), allowed)
+    assert parse_prescription(to_toml(prescription)) == prescription  # what is exported imports the same
+
+
+@pytest.mark.parametrize("line, field", [
+    ("above = nan", "spinal_flexion.above"),
+    ("above = inf", "spinal_flexion.above"),
+    ("above = -inf", "spinal_flexion.above"),
+    ('above = "abc"', "spinal_flexion.above"),
+    ("above = 1e9", "spinal_flexion.above"),
+    ("min_duration_s = -1", "spinal_flexion.min_duration_s"),
+    ("min_duration_s = nan", "spinal_flexion.min_duration_s"),
+    ('severity = \'danger"><img src=x onerror=alert(1)>\'', "spinal_flexion.severity"),
+    ('severity = "critical"', "spinal_flexion.severity"),
+])
+def test_a_limit_that_would_switch_a_rule_off_or_inject_html_is_refused_naming_the_field(line, field):
+    text = f'[[exercise]]\nname = "glute_bridge"\n[exercise.limits.spinal_flexion]\n{line}\n'
+    with pytest.raises(PrescriptionError, match=field.replace(".", r"\.")):
+        parse_prescription(text)
+
+
+@pytest.mark.parametrize("line", ["hold_s = nan", "rest_s = inf", "target_deg = nan", "tempo_s = -inf"])
+def test_prescribed_targets_must_be_finite(line):
+    with pytest.raises(PrescriptionError, match=line.split(" ")[0]):
+        parse_prescription(f'[[exercise]]\nname = "glute_bridge"\n{line}\n')
+
+
+def _definition(name: str) -> dict:
+    return tomllib.loads((exercises_dir() / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+SPEC_FIELDS = [("rep", "rest_deg"), ("rep", "top_deg"), ("rep", "min_duration_s"), ("rep", "min_rest_s"),
+               ("rep", "min_rom_deg"), ("rep", "target_hold_s"), ("rep", "baseline_window_s"), ("rep", "min_snr"),
+               ("rules", "above"), ("rules", "below"), ("rules", "min_duration_s"), ("rules", "severity"),
+               ("rules", "during"), ("rules", "code"), ("", "usual_weeks"), ("", "view")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["glute_bridge", "bird_dog", "childs_pose", "cat_cow"]), st.sampled_from(SPEC_FIELDS),
+       st.one_of(numbers, scalars, st.lists(numbers, max_size=3)))
+def test_any_exercise_definition_value_is_refused_naming_the_field_or_is_clinical(name, where, value):
+    data = _definition(name)
+    table, key = where
+    target = data if not table else data[table] if table == "rep" else (data.get("rules") or [{}])[0]
+    target[key] = value
+    try:
+        spec = parse_spec(data, name=name, source=f"{name}.toml")
+    except SpecError as exc:
+        assert key in str(exc) or "rep.top_deg" in str(exc) or "needs 'above' or 'below'" in str(exc), str(exc)
+        return
+    rep = spec.rep
+    for number, allowed in ((rep.rest_deg, limits.ANGLE_DEG), (rep.top_deg, limits.ANGLE_DEG),
+                            (rep.min_duration_s, limits.DEBOUNCE_S), (rep.min_rest_s, limits.DEBOUNCE_S),
+                            (rep.min_rom_deg, limits.ROM_DEG), (rep.target_hold_s, limits.HOLD_S),
+                            (rep.baseline_window_s, limits.DEBOUNCE_S), (rep.min_snr, limits.SNR)):
+        assert_in_range(number, allowed)
+    for rule in spec.rules:
+        assert rule.severity in SEVERITIES and rule.code.replace("_", "").isalnum()
+        assert_in_range(rule.min_duration_s, limits.DEBOUNCE_S)
+        assert all(math.isnan(b) or b in threshold_range(rule.signal) for b in (rule.above, rule.below))
+    for week in spec.usual_weeks or ():
+        assert_in_range(week, limits.WEEKS)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_an_exercise_threshold_of_nan_or_inf_is_refused(value):
+    data = _definition("glute_bridge")
+    data["rules"][0]["above"] = value
+    with pytest.raises(SpecError, match=r"rules\[0\]\.above"):
+        parse_spec(data, name="glute_bridge")
+
+
+def test_the_live_cue_box_escapes_its_kind():
+    source = (Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8")
+    namespace: dict = {}
+    start = source.index("def box(")
+    exec("import html\n" + source[start: source.index("\n\n\n", start)], namespace)  # noqa: S102 - our own code
+    html_out = namespace["box"]("Stop", 'danger"><img src=x onerror=alert(1)>')
+    assert "<img" not in html_out and '"><' not in html_out
+
+
+# -- 7. user text as text ---------------------------------------------------------------------------------
+
+_PUNCT = set(string.punctuation)
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _PUNCT:
+            out.append(text[i + 1])
+            i += 2
+        else:
+            assert text[i] not in _PUNCT, f"unescaped {text[i]!r} in {text!r}"
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+@given(st.text())
+def test_escape_markdown_leaves_no_markdown_syntax_and_keeps_every_character(text):
+    shown = escape_markdown(text)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    assert shown.split("\n") == [escape_markdown(line) for line in lines]  # a note keeps its lines
+    assert [_unescape(line) for line in shown.split("\n")] == [printable(line) for line in lines]
+
+
+def test_an_image_link_in_a_note_is_not_an_image():
+    shown = escape_markdown("Call me ![x](https://tracker.example/p.png) <img src=x> :red[stop]")
+    assert r"\!\[x\]\(https\:\/\/tracker\.example\/p\.png\)" in shown  # shown as typed, not fetched
+    assert r"\<img src\=x\>" in shown and r"\:red\[stop\]" in shown
+
+
+@given(st.text())
+def test_printable_never_lets_a_control_character_through(text):
+    assert not any(c in printable(text) for c in "\n\r\x1b\x00\u202e\u2028")
+
+
+def test_export_names_keep_date_and_session_id_for_a_long_patient_name():
+    from formcheck.review import export_name
+    from formcheck.store import PatientRow, SessionRow
+
+    patient = PatientRow(id=1, name="Maria " + "Longname-" * 20, surgery_date=None, notes="", created_at=datetime.now(timezone.utc))
+    started = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
+    names = set()
+    for session_id in (7, 8):
+        row = SessionRow(**{**_session_fields(), "id": session_id, "started_at": started})
+        name = export_name(patient, row, "csv")
+        assert len(name) <= 84 and name.endswith(f"_session{session_id}.csv") and "2026-11-03" in name, name
+        assert name.startswith("Maria_Longname")
+        names.add(name)
+    assert len(names) == 2
+
+
+def _session_fields() -> dict:
+    from dataclasses import fields
+
+    from formcheck.store import SessionRow
+
+    now = datetime.now(timezone.utc)
+    defaults = {"patient_id": 1, "exercise": "glute_bridge", "exercise_title": "Glute bridge", "spec_version": "1",
+                "source": "upload", "status": "recorded", "started_at": now, "updated_at": now, "ended_at": now}
+    return {f.name: defaults.get(f.name) for f in fields(SessionRow)}
