@@ -9,9 +9,10 @@ writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored from t
 it carries, no model needed: each session with its own exercise (or ``--exercise`` when given),
 with a prescription's targets and limits where ``--prescription`` names that exercise, into
 OUT/<bundle stem>/<session uid>/. That is how a clinic re-scores stored sessions after a
-definition or a prescription changes. Reruns are cheap: an input whose OUT/<stem>/summary.json exists and is newer than the
-input is skipped. A file that cannot be analysed is reported and the others go on (a truncated
-video counts as failed, yet its folder holds the results of its readable part, so a rerun skips
+definition or a prescription changes. Reruns are cheap: an input whose OUT/<stem>/ holds a
+complete run (a summary.json newer than the input, listing outputs that are all there at their
+sizes: ``outputs.is_complete``) is skipped; any other folder is analysed again. A file that
+cannot be analysed is reported and the others go on (a truncated video counts as failed, yet its folder holds the results of its readable part, so a rerun skips
 it: decoding it again would stop at the same place). At the end a table (file, status, reps,
 partial, flags, seconds, error) is printed and written to OUT/batch_summary.csv; the exit status
 is 0 when nothing failed, 2 otherwise.
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .outputs import COMMIT_MARKER, is_complete
 from .pipeline import AnalyzeOptions, analyze
 from .spec import ExerciseSpec, SpecError, load_exercise
 from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
@@ -112,9 +114,9 @@ def find_inputs(folder: Path) -> list[Path]:
 
 
 def is_done(input_path: Path, out_dir: Path) -> bool:
-    """True when out_dir holds a summary.json written after the input last changed."""
-    summary = out_dir / "summary.json"
-    return summary.is_file() and summary.stat().st_mtime > input_path.stat().st_mtime
+    """True when out_dir holds a complete run (outputs.is_complete) committed after the input last changed."""
+    summary = out_dir / COMMIT_MARKER
+    return is_complete(out_dir) and summary.stat().st_mtime > input_path.stat().st_mtime
 
 
 def plan(inputs: Iterable[Path | Item], out: Path, spec: ExerciseSpec | None,

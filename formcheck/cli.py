@@ -47,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         from .backends import BackendError
         from .backends.replay import TraceError
         from .bundle import BundleError
+        from .outputs import OutputError
         from .spec import SpecError
         from .store import StoreError
         from .video import VideoError
 
         if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, BundleError, StoreError,
-                            OSError)):
+                            OutputError, OSError)):
             print(f"formcheck: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 ``Pipeline`` turns frames (live or from a file) or recorded poses into FrameResults and, at the
 end, a SessionResult. ``analyze`` runs it over a video file or a landmark trace and writes the
-outputs (summary.json, reps.csv, frames.csv, annotated.mp4).
+outputs (annotated.mp4, frames.csv, reps.csv, trace.json, then summary.json) through
+``outputs.OutputFolder``: all at once or not at all.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from . import report
 from .backends import PoseBackend, make_backend
 from .backends.replay import TraceRecorder, load_trace, replay
 from .engine import ExerciseEngine
+from .outputs import OutputFolder
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
@@ -100,9 +102,19 @@ def is_trace(path: str | Path) -> bool:
 
 def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
             options: AnalyzeOptions = AnalyzeOptions(), progress: Progress | None = None) -> SessionResult:
-    """Analyse a video file or a landmark trace and write the outputs into out_dir."""
+    """Analyse a video file or a landmark trace and write the outputs into out_dir.
+
+    The outputs appear all at once, summary.json last, or not at all (outputs.OutputFolder):
+    a failed run leaves an earlier run's outputs as they were, and no partial file.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with OutputFolder(out, input_path) as outputs:
+        return _analyze(input_path, spec, outputs, options, progress)
+
+
+def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, options: AnalyzeOptions,
+             progress: Progress | None) -> SessionResult:
+    out = outputs.folder
     if is_trace(input_path):
         data = load_trace(input_path)
         pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace, spool_trace_in=out)
@@ -117,10 +129,12 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
         frames = _detect_frames(input_path, pipeline, overlap=options.overlap)
         total, fps = info.frame_count, info.fps or 30.0
 
-    writer = VideoOut(out / "annotated.mp4", fps) if options.write_video and not is_trace(input_path) else None
+    writer = None
     truncated: TruncatedVideoError | None = None
     try:
-        with open(out / "frames.csv", "w", newline="", encoding="utf-8") as frames_file:
+        if options.write_video and not is_trace(input_path):
+            writer = VideoOut(outputs.stage("annotated.mp4"), fps)
+        with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
                 result = pipeline.process_pose_frame(pose_frame)
@@ -142,13 +156,13 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
     if not is_trace(input_path):
         width, height = fitted_size(info.width, info.height, options.max_side_px)
         result.provenance["analysed_size"] = f"{width}x{height} px (recorded {info.width}x{info.height})"
-    if truncated is None:
-        report.write_outputs(result, out)
-    if isinstance(pipeline.recorder, TraceFile):
-        pipeline.recorder.write(out / "trace.json")
     if truncated is not None:
         result.warnings.append(str(truncated))
-        report.write_outputs(result, out)
+    outputs.write_text("reps.csv", report.reps_csv(result))
+    if isinstance(pipeline.recorder, TraceFile):
+        pipeline.recorder.write(outputs.stage("trace.json"))
+    outputs.commit(lambda sizes: report.summary_json(result, outputs=sizes) + "\n")
+    if truncated is not None:
         raise TruncatedVideoError(f"{truncated}; the results for the readable part are in {out}")
     return result
 
@@ -231,7 +245,7 @@ class VideoOut:
         import av
 
         self.path = path
-        self._container = av.open(str(path), mode="w")
+        self._container = av.open(str(path), mode="w", format="mp4")  # the path may be a temporary name
         self._stream = self._container.add_stream("libx264", rate=int(round(fps)) or 30)
         self._stream.pix_fmt = "yuv420p"
         self._stream.options = {"preset": "veryfast", "crf": "28"}

@@ -60,21 +60,28 @@ def reps_csv(result: SessionResult) -> str:
     return out.getvalue()
 
 
-def summary_json(result: SessionResult, indent: int | None = 2) -> str:
-    """``result.to_dict()`` as JSON; anything not JSON-native in the provenance (a Path) as text."""
-    return json.dumps(result.to_dict(), indent=indent, default=str, ensure_ascii=False)
+def summary_json(result: SessionResult, indent: int | None = 2, outputs: Mapping[str, int] | None = None) -> str:
+    """``result.to_dict()`` as JSON; anything not JSON-native in the provenance (a Path) as text.
+
+    ``outputs``: {file name: size in bytes} of the files written beside summary.json, listed
+    under "outputs" so a reader can tell a complete output folder from a broken one.
+    """
+    data = result.to_dict()
+    if outputs is not None:
+        data["outputs"] = dict(outputs)
+    return json.dumps(data, indent=indent, default=str, ensure_ascii=False)
 
 
 def write_outputs(result: SessionResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``summary.json`` and ``reps.csv`` into ``out_dir`` (created if needed); return their paths."""
+    """Write ``reps.csv`` then ``summary.json`` into ``out_dir`` (created if needed), each under
+    a temporary name renamed into place (see outputs.OutputFolder); return their paths."""
+    from .outputs import OutputFolder
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"summary": out_dir / "summary.json", "reps": out_dir / "reps.csv"}
-    paths["summary"].write_text(summary_json(result) + "\n", encoding="utf-8")
-    # newline="" keeps the CSV's own line endings on Windows too.
-    with open(paths["reps"], "w", encoding="utf-8", newline="") as f:
-        f.write(reps_csv(result))
-    return paths
+    with OutputFolder(out_dir) as folder:
+        folder.write_text("reps.csv", reps_csv(result))
+        folder.commit(lambda sizes: summary_json(result, outputs=sizes) + "\n")
+    return {"summary": out_dir / "summary.json", "reps": out_dir / "reps.csv"}
 
 
 # -- file names ---------------------------------------------------------------------------------

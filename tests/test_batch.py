@@ -116,6 +116,10 @@ def test_is_done_needs_a_summary_newer_than_the_input(tmp_path):
     (out / "summary.json").write_text("{}")
     t = source.stat().st_mtime
     os.utime(out / "summary.json", (t + 5, t + 5))
+    assert not is_done(source, out)  # a summary that lists no outputs was not written by a complete run
+    (out / "reps.csv").write_text("index\n")
+    (out / "summary.json").write_text('{"outputs": {"reps.csv": 6}}')
+    os.utime(out / "summary.json", (t + 5, t + 5))
     assert is_done(source, out)
     os.utime(source, (t + 10, t + 10))  # the recording was replaced after its analysis
     assert not is_done(source, out)
@@ -152,7 +156,7 @@ def test_a_real_video_through_the_local_process_pool(tmp_path):
     assert (row["status"], row["reps"], row["partial"], row["flags"]) == ("ok", "2", "0", "0")
     assert float(row["seconds"]) > 0
     written = {p.name for p in (out / "bird_dog").iterdir()}
-    assert written == {"summary.json", "reps.csv", "frames.csv", "trace.json", "annotated.mp4"}
+    assert written - {".formcheck.lock"} == {"summary.json", "reps.csv", "frames.csv", "trace.json", "annotated.mp4"}
     assert json.loads((out / "bird_dog" / "summary.json").read_text())["frames"] == 427
 
 

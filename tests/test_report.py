@@ -89,7 +89,9 @@ def test_write_outputs_writes_summary_and_reps_into_a_new_folder(tmp_path):
     result = make_result()
     paths = write_outputs(result, tmp_path / "out" / "session-1")
     assert paths == {"summary": tmp_path / "out/session-1/summary.json", "reps": tmp_path / "out/session-1/reps.csv"}
-    assert json.loads(paths["summary"].read_text(encoding="utf-8")) == json.loads(summary_json(result))
+    written = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    assert written.pop("outputs") == {"reps.csv": paths["reps"].stat().st_size}  # the commit marker lists them
+    assert written == json.loads(summary_json(result))
     assert paths["reps"].read_bytes().decode("utf-8") == reps_csv(result)
 
 

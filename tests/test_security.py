@@ -256,3 +256,134 @@ def _session_fields() -> dict:
     defaults = {"patient_id": 1, "exercise": "glute_bridge", "exercise_title": "Glute bridge", "spec_version": "1",
                 "source": "upload", "status": "recorded", "started_at": now, "updated_at": now, "ended_at": now}
     return {f.name: defaults.get(f.name) for f in fields(SessionRow)}
+
+
+# -- 2 and 3. outputs: never over the input, all at once or not at all, one run at a time, private ----
+
+from formcheck import cli  # noqa: E402
+from formcheck.outputs import OUTPUT_NAMES, FolderLock, OutputError, is_complete  # noqa: E402
+from formcheck.pipeline import AnalyzeOptions, analyze  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TRACE = FIXTURES / "traces" / "glute_bridge_side_1rep.json"
+VIDEO = FIXTURES / "video" / "bird_dog_360.mp4"
+GLUTE = load_exercise("glute_bridge")
+
+
+def run_cli(capsys, *args) -> tuple[int, str]:
+    code = cli.main([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+def outputs_in(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.name != ".formcheck.lock"}
+
+
+@pytest.mark.parametrize("name", ["trace.json", "annotated.mp4", "frames.csv"])
+def test_analyze_refuses_to_write_over_its_own_input(tmp_path, capsys, name):
+    out = tmp_path / "out"
+    out.mkdir()
+    source = TRACE if name.endswith(".json") else VIDEO
+    recording = out / name
+    recording.write_bytes(source.read_bytes())
+    code, err = run_cli(capsys, "analyze", recording, "-e", "glute_bridge", "-o", out, "--no-video")
+    assert code == 2 and err.count("\n") == 1 and "write over" in err, err
+    assert recording.read_bytes() == source.read_bytes()  # the patient's recording is untouched
+    assert outputs_in(out) == {name}
+
+
+def test_a_hard_link_to_an_output_name_is_the_input_too(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    original = tmp_path / "session.json"
+    original.write_bytes(TRACE.read_bytes())
+    (out / "trace.json").hardlink_to(original)
+    with pytest.raises(OutputError, match="write over"):
+        analyze(original, GLUTE, out, AnalyzeOptions(write_video=False))
+    assert original.read_bytes() == TRACE.read_bytes()
+
+
+def test_outputs_are_renamed_into_place_with_the_summary_last_and_listed_in_it(tmp_path, monkeypatch):
+    import os
+
+    renamed = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (renamed.append(Path(b).name), real_replace(a, b)))
+    analyze(TRACE, GLUTE, tmp_path, AnalyzeOptions(write_video=False))
+    assert renamed[-1] == "summary.json" and set(renamed) == {"frames.csv", "reps.csv", "trace.json", "summary.json"}
+    listed = json.loads((tmp_path / "summary.json").read_text())["outputs"]
+    assert listed == {n: (tmp_path / n).stat().st_size for n in ("frames.csv", "reps.csv", "trace.json")}
+    assert is_complete(tmp_path) and not list(tmp_path.glob(".*.part"))
+
+
+def test_a_run_that_fails_half_way_leaves_no_partial_file_and_the_earlier_outputs_as_they_were(tmp_path):
+    analyze(TRACE, GLUTE, tmp_path, AnalyzeOptions(write_video=False))
+    before = {n: (tmp_path / n).read_bytes() for n in outputs_in(tmp_path)}
+
+    def disk_full(done: int, total: int) -> None:
+        if done == 20:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        analyze(TRACE, GLUTE, tmp_path, AnalyzeOptions(write_video=False), progress=disk_full)
+    assert {n: (tmp_path / n).read_bytes() for n in outputs_in(tmp_path)} == before
+    assert is_complete(tmp_path)
+
+
+def test_a_failed_first_run_leaves_an_empty_folder(tmp_path):
+    broken = tmp_path / "broken.json"
+    data = json.loads(TRACE.read_text())
+    data["frames"][30]["t"] = -1  # time goes backwards half way: found only while replaying
+    broken.write_text(json.dumps(data))
+    code = cli.main(["analyze", str(broken), "-e", "glute_bridge", "-o", str(tmp_path / "out")])
+    assert code == 2
+    assert outputs_in(tmp_path / "out") == set()
+
+
+def test_batch_redoes_a_folder_whose_trace_was_cut_while_its_summary_is_valid(tmp_path, capsys):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "s1.json").write_bytes(TRACE.read_bytes())
+    args = ["batch", str(inputs), "-e", "glute_bridge", "-o", str(out), "--workers", "1"]
+    assert cli.main(args) == 0
+    trace = out / "s1" / "trace.json"
+    trace.write_bytes(trace.read_bytes()[:1000])  # the disk filled up while an older formcheck wrote it
+    capsys.readouterr()
+    assert cli.main(args) == 0
+    assert "s1.json: ok" in capsys.readouterr().err  # analysed again, not "skipped"
+    assert is_complete(out / "s1") and json.loads(trace.read_text())["frames"]
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_with_one_line(tmp_path, capsys):
+    with FolderLock(tmp_path, "run"):  # another run holds the folder
+        code, err = run_cli(capsys, "analyze", TRACE, "-e", "glute_bridge", "-o", tmp_path)
+    assert code == 2 and err.count("\n") == 1 and "another formcheck run" in err, err
+    assert outputs_in(tmp_path) == set()
+    code, err = run_cli(capsys, "analyze", TRACE, "-e", "glute_bridge", "-o", tmp_path)  # free again
+    assert code == 0, err
+
+
+def test_two_processes_into_one_folder_never_interleave(tmp_path):
+    import subprocess
+
+    command = [sys.executable, "-m", "formcheck.cli", "analyze", str(FIXTURES / "traces" / "bird_dog_synthetic_2ext.json"),
+               "-e", "bird_dog", "-o", str(tmp_path)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(r.wait(timeout=300), r.stderr.read()) for r in runs]
+    assert sorted(code for code, _ in results) in ([0, 0], [0, 2])  # one after the other, or one refused
+    assert all("another formcheck run" in err for code, err in results if code == 2)
+    assert is_complete(tmp_path)
+    assert b"\0" not in (tmp_path / "frames.csv").read_bytes()
+
+
+def test_outputs_are_private_whatever_the_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        analyze(VIDEO, load_exercise("bird_dog"), tmp_path, AnalyzeOptions(max_side_px=320))
+    finally:
+        os.umask(old)
+    for name in OUTPUT_NAMES:
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
