@@ -76,7 +76,7 @@ MAX_DURATION_S = 2 * 60 * 60
 # slow motion clips are a few seconds long).
 MAX_FRAMES = MAX_DURATION_S * 60
 MAX_FPS = 1000.0  # a frame rate above this is not a recording
-# Traces: about 2 KB a frame with world landmarks and back outlines, so 512 MB holds more than
-# MAX_FRAMES; the JSON nests five deep (document, frames, frame, landmarks, landmark).
+# Traces: about 1-2 KB a frame with world landmarks and back outlines, so 512 MB holds more than
+# MAX_FRAMES. A trace's JSON nests five deep (document, frames, frame, landmarks, landmark);
+# nesting beyond Python's recursion limit (about a thousand) is refused as not a trace.
 MAX_TRACE_BYTES = 512 * 1024 * 1024
-MAX_TRACE_DEPTH = 16

@@ -18,6 +18,8 @@ from typing import Generic, Iterable, Iterator, TypeVar
 import cv2
 import numpy as np
 
+from .limits import MAX_DURATION_S, MAX_FPS, MAX_FRAMES, MAX_VIDEO_SIDE_PX
+
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
 # Frames are analysed with their longer side at most this many pixels. The pose model sees a
@@ -43,7 +45,25 @@ class VideoInfo:
     frame_count: int  # as the container claims; may be 0 or wrong for some files
 
 
+# The first bytes of picture formats FFmpeg would read as a one-frame "video" whatever the file's
+# name: a photo renamed .mp4 is refused by what it is, not by its suffix.
+_PICTURE_SIGNATURES = (
+    (b"\xff\xd8\xff", "a JPEG picture"), (b"\x89PNG\r\n\x1a\n", "a PNG picture"), (b"GIF87a", "a GIF picture"),
+    (b"GIF89a", "a GIF picture"), (b"BM", "a BMP picture"), (b"II*\x00", "a TIFF picture"),
+    (b"MM\x00*", "a TIFF picture"),
+)
+
+
+def picture_kind(head: bytes) -> str | None:
+    """What picture format ``head`` (a file's first bytes) starts, or None for anything else."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP picture"
+    return next((kind for signature, kind in _PICTURE_SIGNATURES if head.startswith(signature)), None)
+
+
 def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+    """Open a video for reading, refusing before any decoding what is not one or is beyond the
+    input limits (limits.py): too many pixels, too long, too many frames."""
     path = Path(path)
     if not path.exists():
         raise VideoError(f"{path}: no such file")
@@ -51,22 +71,44 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         raise VideoError(f"{path}: not a file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes)")
+    with open(path, "rb") as f:
+        picture = picture_kind(f.read(16))
+    if picture:
+        raise VideoError(f"{path}: {picture}, not a video; record the exercise as a video")
     cap = cv2.VideoCapture(str(path))
     # Phone clips carry their rotation as metadata; this OpenCV build ignores it unless asked,
     # which would show a portrait recording on its side and measure every angle off by 90 degrees.
     cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     if not cap.isOpened():
         raise VideoError(f"{path}: not a video OpenCV can read (unknown format or damaged file)")
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
     info = VideoInfo(
         width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
         height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-        fps=float(cap.get(cv2.CAP_PROP_FPS) or 0.0),
-        frame_count=max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0),
+        fps=fps if np.isfinite(fps) and 0 < fps <= MAX_FPS else 0.0,  # else unknown: times come from frames
+        frame_count=int(count) if np.isfinite(count) and 0 < count < 2**62 else 0,
     )
-    if info.width <= 0 or info.height <= 0:
+    problem = video_limit_problem(info)
+    if problem:
         cap.release()
-        raise VideoError(f"{path}: the video has no picture (zero size)")
+        raise VideoError(f"{path}: {problem}")
     return cap, info
+
+
+def video_limit_problem(info: VideoInfo) -> str | None:
+    """Why a video with these properties is refused before decoding, or None."""
+    if info.width <= 0 or info.height <= 0:
+        return "the video has no picture (zero size)"
+    if max(info.width, info.height) > MAX_VIDEO_SIDE_PX:
+        return (f"the picture is {info.width} x {info.height} pixels; formcheck reads videos up to "
+                f"{MAX_VIDEO_SIDE_PX} pixels on the longer side (4K): record at a lower resolution")
+    if info.frame_count > MAX_FRAMES:
+        return f"the video has {info.frame_count} frames; formcheck reads at most {MAX_FRAMES}: trim it to the exercise"
+    if info.fps > 0 and info.frame_count / info.fps > MAX_DURATION_S:
+        return (f"the video lasts {info.frame_count / info.fps / 60:.0f} minutes; formcheck reads at most "
+                f"{MAX_DURATION_S // 60} minutes: trim it to the exercise")
+    return None
 
 
 def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
@@ -85,12 +127,17 @@ def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
                 # Some containers report no or repeated times: fall back to the nominal rate.
                 t_ms = last_t + fallback_dt_ms if last_t >= 0 else 0.0
             last_t = t_ms
+            if index >= MAX_FRAMES or t_ms > 1000.0 * MAX_DURATION_S:  # the container did not say how long
+                raise VideoError(f"{path}: the video is longer than formcheck reads ({MAX_DURATION_S // 60} "
+                                 f"minutes or {MAX_FRAMES} frames): trim it to the exercise")
             yield index, t_ms, frame
             index += 1
     finally:
         cap.release()
     if index == 0:
         raise VideoError(f"{path}: no frame could be decoded (the video is empty, truncated or damaged)")
+    if index == 1:
+        raise VideoError(f"{path}: a single picture, not a video; record the exercise as a video")
     if info.frame_count > 0 and index < TRUNCATED_FRACTION * info.frame_count:
         raise TruncatedVideoError(f"{path}: the video is truncated or damaged: only {index} of its "
                                   f"{info.frame_count} frames could be decoded")

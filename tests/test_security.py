@@ -387,3 +387,138 @@ def test_outputs_are_private_whatever_the_umask(tmp_path):
         os.umask(old)
     for name in OUTPUT_NAMES:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+# -- 5. bounded inputs: refused before the work starts, one line, exit 2 ------------------------------
+
+from formcheck.backends.replay import TraceError, load_trace, replay  # noqa: E402
+from formcheck.video import VideoInfo, video_limit_problem  # noqa: E402
+
+
+def assert_refused(capsys, path: Path, out: Path, words: str) -> None:
+    code, err = run_cli(capsys, "analyze", path, "-e", "glute_bridge", "-o", out, "--no-video")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("formcheck: error:"), err
+    assert words in err, err
+    assert not out.exists() or outputs_in(out) == set()
+
+
+@pytest.mark.parametrize("key", ["width", "height", "fps"])
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", '"abc"', "-1", "0", "1e300", "true", "[]"])
+def test_a_trace_header_that_is_not_a_finite_positive_number_is_refused(tmp_path, capsys, key, value):
+    data = json.loads(TRACE.read_text())
+    data[key] = "@@"
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data).replace('"@@"', value))
+    assert_refused(capsys, path, tmp_path / "out", f"'{key}'")
+
+
+def test_a_trace_nested_two_hundred_thousand_deep_is_refused_with_exit_2(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    assert_refused(capsys, path, tmp_path / "out", "nested too deeply")
+
+
+def test_a_million_frame_trace_is_refused_before_replaying_it(tmp_path, capsys):
+    import time
+
+    frames = ",".join(f'{{"t":{i / 30:.4f}}}' for i in range(1_000_000))
+    path = tmp_path / "long.json"
+    path.write_text(f'{{"format":"formcheck-trace/v1","width":640,"height":480,"fps":30,"frames":[{frames}]}}')
+    started = time.perf_counter()
+    assert_refused(capsys, path, tmp_path / "out", "at most")
+    assert time.perf_counter() - started < 15  # parsing only (about 2 s idle); replaying took 27 s
+
+
+def test_a_trace_longer_than_the_limit_is_refused(tmp_path, capsys):
+    data = json.loads(TRACE.read_text())
+    data["frames"][-1]["t"] = limits.MAX_DURATION_S + 1
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    assert_refused(capsys, path, tmp_path / "out", "minutes")
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True, allow_infinity=True), st.integers(),
+              st.text(max_size=5)),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@st.composite
+def traces(draw) -> dict:
+    """Traces near the format (so the checks past the header are reached too), with arbitrary holes."""
+    frame = st.fixed_dictionaries({"t": st.one_of(st.floats(0, 100), json_values)},
+                                  optional={"i": json_values, "image": st.one_of(json_values, st.just([[0.5, 0.5, 0.0, 1.0]] * 33)),
+                                            "world": json_values, "back": json_values})
+    data = draw(st.fixed_dictionaries(
+        {"format": st.sampled_from(["formcheck-trace/v1", "mediapipe-pose-33/v1", "other"])},
+        optional={"width": st.one_of(st.integers(-5, 5000), json_values), "height": st.one_of(st.integers(-5, 5000), json_values),
+                  "fps": json_values, "frames": st.lists(frame, max_size=6)}))
+    return data
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.one_of(traces(), json_values))
+def test_any_trace_json_is_analysed_or_refused_as_a_trace_error_leaving_no_partial_output(tmp_path, data):
+    import shutil
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        analyze(path, GLUTE, out, AnalyzeOptions(write_video=False))
+    except TraceError:
+        assert outputs_in(out) == set() if out.exists() else True
+        return
+    assert is_complete(out)
+
+
+def make_video(path: Path, width: int, height: int, frames: int) -> Path:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            image = np.full((height, width, 3), (i * 40) % 255, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_video_wider_than_4k_is_refused_before_decoding(tmp_path, capsys):
+    assert_refused(capsys, make_video(tmp_path / "wide.mp4", 4160, 64, 3), tmp_path / "out", "4160 x 64 pixels")
+
+
+@pytest.mark.parametrize("fmt, words", [("jpeg", "JPEG picture"), ("png", "PNG picture"), ("gif", "GIF picture")])
+def test_a_picture_renamed_mp4_is_refused(tmp_path, capsys, fmt, words):
+    from PIL import Image
+
+    path = tmp_path / "photo.mp4"
+    Image.new("RGB", (320, 240), (90, 120, 200)).save(path, format=fmt)
+    assert_refused(capsys, path, tmp_path / "out", words)
+
+
+def test_a_one_frame_video_is_a_picture_not_a_video(tmp_path, capsys):
+    assert_refused(capsys, make_video(tmp_path / "one.mp4", 320, 240, 1), tmp_path / "out", "single picture")
+
+
+@pytest.mark.parametrize("info, words", [
+    (VideoInfo(8192, 8192, 30.0, 100), "8192 x 8192"),
+    (VideoInfo(1920, 1080, 30.0, limits.MAX_FRAMES + 1), "frames"),
+    (VideoInfo(1920, 1080, 1.0, 3 * 60 * 60), "minutes"),
+    (VideoInfo(0, 1080, 30.0, 10), "zero size"),
+])
+def test_video_limits_are_checked_from_the_container_before_decoding(info, words):
+    assert words in video_limit_problem(info)
+    assert video_limit_problem(VideoInfo(3840, 2160, 60.0, 60 * 60 * 60)) is None  # an hour of 4K at 60 fps
+
+
+def test_every_real_trace_is_within_the_limits():
+    for path in sorted((FIXTURES / "traces").glob("*.json")):
+        assert sum(1 for _ in replay(load_trace(path))) > 0

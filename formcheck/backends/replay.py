@@ -18,11 +18,11 @@ from typing import Iterator
 
 import numpy as np
 
+from ..limits import MAX_DURATION_S, MAX_FPS, MAX_FRAMES, MAX_TRACE_BYTES, MAX_VIDEO_SIDE_PX, Range, range_problem
 from ..types import N_LANDMARKS, Pose, PoseFrame
 
 READ_FORMATS = ("mediapipe-pose-33/v1", "formcheck-trace/v1")
 WRITE_FORMAT = "formcheck-trace/v1"
-MAX_TRACE_BYTES = 512 * 1024 * 1024
 
 
 class TraceError(ValueError):
@@ -39,19 +39,39 @@ def load_trace(path: str | Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TraceError(f"{path}: not a JSON landmark trace ({exc})") from None
+    except RecursionError:  # JSON nested thousands deep: no trace nests more than five
+        raise TraceError(f"{path}: not a landmark trace (its JSON is nested too deeply)") from None
     return validate_trace(data, str(path))
 
 
+_PICTURE_PX = Range(1, MAX_VIDEO_SIDE_PX, "pixels")
+_FPS = Range(0.001, MAX_FPS, "frames per second")
+
+
 def validate_trace(data: object, where: str = "trace") -> dict:
+    """The trace's header and size checked against the input limits (limits.py) before any
+    frame is replayed; each frame's own fields are checked as it is replayed."""
     if not isinstance(data, dict) or data.get("format") not in READ_FORMATS:
         fmt = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise TraceError(f"{where}: unsupported trace format {fmt!r}; expected one of {', '.join(READ_FORMATS)}")
     for key in ("width", "height"):
-        if not isinstance(data.get(key), (int, float)) or data[key] <= 0:
-            raise TraceError(f"{where}: field {key!r} must be a positive number")
+        problem = range_problem(data.get(key), _PICTURE_PX)
+        if problem:
+            raise TraceError(f"{where}: field {key!r} {problem}")
+    if data.get("fps") is not None:
+        problem = range_problem(data["fps"], _FPS)
+        if problem:
+            raise TraceError(f"{where}: field 'fps' {problem}")
     frames = data.get("frames")
     if not isinstance(frames, list) or not frames:
         raise TraceError(f"{where}: 'frames' must be a non-empty list")
+    if len(frames) > MAX_FRAMES:
+        raise TraceError(f"{where}: {len(frames)} frames; formcheck reads at most {MAX_FRAMES} "
+                         f"({MAX_DURATION_S // 60} minutes at 60 fps)")
+    last = frames[-1].get("t") if isinstance(frames[-1], dict) else None
+    if isinstance(last, (int, float)) and not isinstance(last, bool) and last > MAX_DURATION_S:
+        raise TraceError(f"{where}: the trace lasts {last / 60:.0f} minutes; formcheck reads at most "
+                         f"{MAX_DURATION_S // 60} minutes")
     return data
 
 
@@ -64,7 +84,7 @@ def replay(data: dict) -> Iterator[PoseFrame]:
             t_s = float(frame["t"])
             index = int(frame.get("i", n))
             pose = _pose(frame)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TraceError(f"trace frame {n}: malformed ({exc})") from None
         if not np.isfinite(t_s) or t_s < last_t:
             raise TraceError(f"trace frame {n}: time {t_s} is not after the previous frame's")
@@ -75,14 +95,25 @@ def replay(data: dict) -> Iterator[PoseFrame]:
 def _pose(frame: dict) -> Pose | None:
     if "image" not in frame:
         return None
-    image = np.asarray(frame["image"], float)
+    image = _finite(frame["image"], "image")
     if image.shape != (N_LANDMARKS, 4):
         raise ValueError(f"'image' must be 33 x [x, y, z, visibility], got shape {image.shape}")
-    world = np.asarray(frame["world"], float) if frame.get("world") is not None else None
+    world = _finite(frame["world"], "world") if frame.get("world") is not None else None
     if world is not None and world.shape != (N_LANDMARKS, 3):
         raise ValueError(f"'world' must be 33 x [x, y, z], got shape {world.shape}")
-    back = np.asarray(frame["back"], float) if frame.get("back") is not None else None
+    back = _finite(frame["back"], "back") if frame.get("back") is not None else None
+    if back is not None and back.size == 0:
+        back = back.reshape(0, 2)  # an outline with no points, as the recorder writes one
+    if back is not None and (back.ndim != 2 or back.shape[1] != 2):
+        raise ValueError(f"'back' must be K x [x, y], got shape {back.shape}")
     return Pose(image=image, world=world, back_contour=back)
+
+
+def _finite(values: object, key: str) -> np.ndarray:
+    array = np.asarray(values, float)
+    if not np.isfinite(array).all():
+        raise ValueError(f"'{key}' holds a value that is not a finite number")
+    return array
 
 
 class TraceRecorder:
