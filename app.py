@@ -41,7 +41,7 @@ from formcheck.report import escape_markdown, reps_csv, safe_filename, session_r
 from formcheck.spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 from formcheck.store import PatientRow, Store, StoreError, default_data_dir, open_store
 from formcheck.types import SessionResult
-from formcheck.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, UploadError, analyze_upload
+from formcheck.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, UploadError, analyze_upload, remove_stale_uploads
 from formcheck.video import VideoError
 
 log = logging.getLogger("formcheck.app")
@@ -126,6 +126,7 @@ def get_store(data_dir: str) -> Store:
     """The database, opened once per data folder; sessions a crash left 'live' become 'interrupted'."""
     store = open_store(data_dir)
     store.mark_interrupted_sessions()
+    remove_stale_uploads(store.data_dir)
     return store
 
 

@@ -41,6 +41,7 @@ from typing import Callable, Iterable, Union
 import numpy as np
 
 from .backends import PoseBackend
+from .outputs import make_private_dir, make_private_file
 from .pipeline import Pipeline
 from .render import draw
 from .spec import ExerciseSpec, Rule
@@ -625,7 +626,8 @@ class _VideoWriter:
 
         h, w = frame_bgr.shape[:2]
         if self._container is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
+            make_private_file(self.path)  # the patient's video: owner only, whatever the umask
             self._container = av.open(str(self.path), mode="w")
             self._stream = self._container.add_stream("libx264", rate=30)
             self._stream.width, self._stream.height = w - w % 2, h - h % 2

@@ -35,6 +35,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from formcheck.outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file
 from formcheck.report import summary_json
 from formcheck.types import Flag, Rep, SessionResult
 
@@ -285,11 +286,19 @@ def open_store(data_dir: str | Path | None = None, *, busy_timeout_s: float = DE
     """Open (creating on first use) the data dir and its database, upgraded to the latest schema."""
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # Health data: the folder and the database (with its WAL and SHM files, which SQLite
+        # creates with the database's mode) are the owner's only, whatever the umask, and
+        # folders made by an older formcheck are tightened too.
+        make_private_dir(data_dir)
+        make_private_file(data_dir / DB_FILENAME)
     except OSError as exc:
         raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror or exc}") from exc
     store = Store(data_dir, busy_timeout_s=busy_timeout_s)
     store.migrate()
+    for suffix in ("-wal", "-shm"):
+        companion = data_dir / (DB_FILENAME + suffix)
+        if companion.exists():
+            companion.chmod(PRIVATE_FILE_MODE)
     return store
 
 
@@ -440,6 +449,9 @@ class Store:
         if status not in FINAL_STATUSES:
             raise StoreError(f"A session cannot finish as {status!r}; expected one of {list(FINAL_STATUSES)}.")
         pain_after = _check_pain(pain_after, "Pain after")
+        # Compressed before the write lock is taken: a long session's trace takes seconds, and
+        # autosaves and red-flag checks wait for the lock no longer than the busy timeout.
+        trace_zlib = zlib.compress(trace_json.encode("utf-8")) if trace_json is not None else None
         with self._write() as conn:
             session = _fetch_session(conn, session_id)
             if session["status"] != "live":
@@ -451,11 +463,9 @@ class Store:
                    WHERE id = ?""",
                 (status, pain_after, str(video_path) if video_path is not None else None, notes, session_id),
             )
-            if trace_json is not None:
-                conn.execute(
-                    "INSERT OR REPLACE INTO traces (session_id, trace_zlib) VALUES (?, ?)",
-                    (session_id, zlib.compress(trace_json.encode("utf-8"))),
-                )
+            if trace_zlib is not None:
+                conn.execute("INSERT OR REPLACE INTO traces (session_id, trace_zlib) VALUES (?, ?)",
+                             (session_id, trace_zlib))
 
     def mark_interrupted_sessions(self) -> int:
         """Turn sessions still 'live' into 'interrupted' (reps kept); return how many.

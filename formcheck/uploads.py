@@ -1,7 +1,8 @@
 """Analysing an uploaded recording and storing it as a session (source 'upload').
 
 The upload is written into ``<data dir>/tmp/`` (never the system temp folder: patient video
-stays where the data lives), analysed with ``pipeline.analyze`` and deleted. The annotated
+stays where the data lives; folders 0700, files 0600), analysed with ``pipeline.analyze`` and
+deleted; ``remove_stale_uploads`` clears what a crash left there, at start-up. The annotated
 video is kept, in ``<data dir>/videos/``, only when the user asks for it.
 
 Every problem reaches the caller as ``UploadError`` with a message for the person uploading:
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .backends import BackendError
+from .outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file
 from .pipeline import AnalyzeOptions, analyze
 from .spec import ExerciseSpec
 from .store import Store, StoreError
@@ -25,6 +28,11 @@ from .video import VideoError
 MAX_UPLOAD_MB = 500  # keep in step with server.maxUploadSize in .streamlit/config.toml
 UPLOAD_TYPES = ("mp4", "mov", "webm", "avi")
 VIDEO_DIR = "videos"
+UPLOAD_WORK_DIR = "tmp"
+UPLOAD_PREFIX = "upload-"
+# An upload's folder untouched this long belongs to no running analysis (the longest video read,
+# limits.MAX_DURATION_S, analyses in well under this even on a slow computer): a crash left it.
+STALE_UPLOAD_S = 12 * 60 * 60
 _CHUNK = 1 << 20
 
 
@@ -50,6 +58,27 @@ def check_upload(filename: str, size_bytes: int, max_mb: int = MAX_UPLOAD_MB) ->
     return suffix
 
 
+def remove_stale_uploads(data_dir: Path, now: float | None = None) -> int:
+    """Delete upload folders a crash left in ``<data dir>/tmp/`` (patient video); return how many.
+
+    Called at start-up. A folder counts as stale when nothing in it changed for STALE_UPLOAD_S,
+    so an upload that another app process is analysing right now is left alone.
+    """
+    now = time.time() if now is None else now
+    removed = 0
+    for folder in (data_dir / UPLOAD_WORK_DIR).glob(f"{UPLOAD_PREFIX}*"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # not a folder formcheck made
+        try:
+            newest = max(p.lstat().st_mtime for p in [folder, *folder.rglob("*")])
+        except OSError:
+            continue
+        if now - newest > STALE_UPLOAD_S:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def analyze_upload(
     store: Store,
     patient_id: int,
@@ -64,14 +93,14 @@ def analyze_upload(
 ) -> tuple[int, SessionResult]:
     """Analyse an uploaded recording and store it; return (session id, result)."""
     suffix = check_upload(filename, size_bytes)
-    work = store.data_dir / "tmp"
+    work = store.data_dir / UPLOAD_WORK_DIR
     try:
-        work.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="upload-", dir=work))
+        make_private_dir(work)
+        folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX, dir=work))  # 0700
     except OSError as exc:
         raise UploadError(f"Cannot write into the data folder {work}: {exc.strerror or exc}") from exc
     try:
-        video_in = folder / f"input{suffix}"  # never the user's file name: it could be anything
+        video_in = make_private_file(folder / f"input{suffix}")  # never the user's file name: it could be anything
         with open(video_in, "wb") as out:
             shutil.copyfileobj(data, out, _CHUNK)
         try:
@@ -101,9 +130,9 @@ def _store(store: Store, patient_id: int, spec: ExerciseSpec, result: SessionRes
     kept = None
     try:
         if annotated is not None and annotated.is_file():
-            kept = store.data_dir / VIDEO_DIR / f"upload-{session_id}-{uuid.uuid4().hex[:8]}.mp4"
-            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept = make_private_dir(store.data_dir / VIDEO_DIR) / f"upload-{session_id}-{uuid.uuid4().hex[:8]}.mp4"
             shutil.move(str(annotated), kept)
+            kept.chmod(PRIVATE_FILE_MODE)
         store.finish_session(session_id, result, pain_after=pain_after, status="recorded", video_path=kept,
                              trace_json=trace, notes=f"Uploaded file: {filename}")
     except (OSError, StoreError):

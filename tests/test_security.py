@@ -522,3 +522,124 @@ def test_video_limits_are_checked_from_the_container_before_decoding(info, words
 def test_every_real_trace_is_within_the_limits():
     for path in sorted((FIXTURES / "traces").glob("*.json")):
         assert sum(1 for _ in replay(load_trace(path))) > 0
+
+
+# -- 4. private files; 6. the write lock is not held while compressing ------------------------------------
+
+import os  # noqa: E402
+import stat  # noqa: E402
+import time  # noqa: E402
+
+from formcheck.store import StoreError, open_store  # noqa: E402
+from formcheck.types import SessionResult  # noqa: E402
+from formcheck.uploads import STALE_UPLOAD_S, analyze_upload, remove_stale_uploads  # noqa: E402
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask():
+    old = os.umask(0o022)  # the usual default: files 0644, folders 0755
+    yield
+    os.umask(old)
+
+
+def empty_result() -> SessionResult:
+    return SessionResult(exercise="glute_bridge", exercise_title="Glute bridge", spec_version="1", duration_s=1.0,
+                         frames=30, frames_with_pose=30, reps=[], flags=[], warnings=[], provenance={})
+
+
+def test_the_data_folder_and_database_are_private_whatever_the_umask(tmp_path, loose_umask):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # made by an older formcheck
+    import sqlite3
+
+    store = open_store(data)
+    reader = sqlite3.connect(data / "formcheck.db")  # an open window: the WAL and SHM files stay
+    reader.execute("SELECT count(*) FROM patients").fetchone()
+    patient = store.add_patient("Ana")
+    session = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live")
+    store.save_progress(session, empty_result())
+    assert mode(data) == 0o700
+    for name in ("formcheck.db", "formcheck.db-wal", "formcheck.db-shm"):
+        assert (data / name).exists() and mode(data / name) == 0o600, name
+    reader.close()
+    (data / "formcheck.db").chmod(0o644)  # a database left readable by an older formcheck
+    open_store(data)
+    assert mode(data / "formcheck.db") == 0o600
+
+
+def test_a_kept_live_video_is_private(tmp_path, loose_umask):
+    import numpy as np
+
+    from formcheck.live import _VideoWriter
+
+    writer = _VideoWriter(tmp_path / "data" / "videos" / "session-1.mp4")
+    writer.write(np.zeros((64, 64, 3), np.uint8), 0.0)
+    writer.close()
+    assert mode(writer.path) == 0o600 and mode(writer.path.parent) == 0o700
+
+
+def test_an_upload_and_its_kept_video_are_private(tmp_path, loose_umask, monkeypatch):
+    import formcheck.uploads as uploads
+
+    store = open_store(tmp_path / "data")
+    patient = store.add_patient("Ana")
+    seen = {}
+    real_analyze = uploads.analyze
+
+    def spy(video_in, *args, **kwargs):
+        seen["input"], seen["folder"] = mode(Path(video_in)), mode(Path(video_in).parent)
+        return real_analyze(video_in, *args, **kwargs)
+
+    monkeypatch.setattr(uploads, "analyze", spy)
+    video = make_video(tmp_path / "clip.mp4", 160, 120, 10)
+    with open(video, "rb") as data:
+        session_id, _ = analyze_upload(store, patient, load_exercise("glute_bridge"), data, "clip.mp4",
+                                       video.stat().st_size, keep_video=True)
+    assert seen == {"input": 0o600, "folder": 0o700}
+    kept = Path(store.get_session(session_id).video_path)
+    assert mode(kept) == 0o600 and mode(kept.parent) == 0o700
+    assert list((store.data_dir / "tmp").iterdir()) == []
+
+
+def test_stale_upload_folders_are_removed_at_start_up_and_live_ones_kept(tmp_path):
+    work = tmp_path / "tmp"
+    stale, fresh = work / "upload-crashed", work / "upload-running"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "input.mp4").write_bytes(b"patient video")
+    old = time.time() - STALE_UPLOAD_S - 60
+    for path in (stale / "input.mp4", stale):
+        os.utime(path, (old, old))
+    assert remove_stale_uploads(tmp_path) == 1
+    assert not stale.exists() and (fresh / "input.mp4").exists()
+
+
+def test_the_write_lock_is_free_while_a_long_trace_is_compressed(tmp_path, monkeypatch):
+    import formcheck.store as store_module
+
+    store = open_store(tmp_path / "data")
+    patient = store.add_patient("Ana")
+    session = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live")
+    impatient = open_store(tmp_path / "data", busy_timeout_s=0.0)  # another window's autosave
+    writes = []
+    real_compress = store_module.zlib.compress
+
+    class SlowZlib:
+        error = store_module.zlib.error
+        decompress = staticmethod(store_module.zlib.decompress)
+
+        @staticmethod
+        def compress(data: bytes) -> bytes:
+            writes.append(impatient.add_patient("Written while the trace was compressed"))
+            return real_compress(data)
+
+    monkeypatch.setattr(store_module, "zlib", SlowZlib)
+    try:
+        store.finish_session(session, empty_result(), trace_json='{"frames": []}')
+    except StoreError as exc:
+        pytest.fail(f"the other writer found the database locked: {exc}")
+    assert len(writes) == 1 and store.get_trace(session) == '{"frames": []}'
