@@ -12,8 +12,10 @@ OUT/<bundle stem>/<session uid>/. That is how a clinic re-scores stored sessions
 definition or a prescription changes. Reruns are cheap: an input whose OUT/<stem>/ holds a
 complete run (a summary.json newer than the input, listing outputs that are all there at their
 sizes: ``outputs.is_complete``) is skipped; any other folder is analysed again. A file that
-cannot be analysed is reported and the others go on (a truncated video counts as failed, yet its folder holds the results of its readable part, so a rerun skips
-it: decoding it again would stop at the same place). At the end a table (file, status, reps,
+cannot be analysed is reported and the others go on (a truncated video counts as failed, yet its
+folder holds the results of its readable part, so a rerun skips it: decoding it again would stop
+at the same place). A link leading out of DIR is not followed, and an input whose folder would
+take the place of the summary is refused: both are reported as failed. At the end a table (file, status, reps,
 partial, flags, seconds, error) is printed and written to OUT/batch_summary.csv; the exit status
 is 0 when nothing failed, 2 otherwise.
 
@@ -32,14 +34,16 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .outputs import COMMIT_MARKER, is_complete
+from .outputs import COMMIT_MARKER, FolderLock, OutputError, is_complete
 from .pipeline import AnalyzeOptions, analyze
+from .plaintext import printable
 from .spec import ExerciseSpec, SpecError, load_exercise
 from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
 
@@ -50,6 +54,7 @@ TRACE_SUFFIXES = (".json",)
 BUNDLE_SUFFIXES = (".formcheck",)
 EXTRACTED_DIR = ".bundle-traces"  # OUT/.bundle-traces/<bundle stem>/<uid>.json: what the workers read
 SUMMARY_CSV = "batch_summary.csv"
+BATCH_LOCK = ".formcheck-batch.lock"
 SUMMARY_COLUMNS = ("file", "status", "reps", "partial", "flags", "seconds", "error")
 EXIT_OK, EXIT_SOME_FAILED = 0, 2
 
@@ -113,6 +118,18 @@ def find_inputs(folder: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes)
 
 
+def is_link_outside(path: Path, folder: Path) -> bool:
+    """True when ``path`` is a symbolic link leading out of ``folder`` (a batch reads the folder
+    it is given, not whatever a link inside it points to)."""
+    if not path.is_symlink():
+        return False
+    try:
+        path.resolve(strict=True).relative_to(folder.resolve(strict=True))
+    except (OSError, ValueError):
+        return True
+    return False
+
+
 def is_done(input_path: Path, out_dir: Path) -> bool:
     """True when out_dir holds a complete run (outputs.is_complete) committed after the input last changed."""
     summary = out_dir / COMMIT_MARKER
@@ -129,6 +146,10 @@ def plan(inputs: Iterable[Path | Item], out: Path, spec: ExerciseSpec | None,
     stems: dict[Path, str] = {}
     for entry in inputs:
         item = entry if isinstance(entry, Item) else Item(entry.name, entry, out / entry.stem, spec)
+        if item.out_dir.relative_to(out).parts[0] == SUMMARY_CSV:
+            known.append(Outcome(item.label, "failed", error=f"its output folder would take the place of "
+                                 f"{SUMMARY_CSV}; rename it"))
+            continue
         if item.out_dir in stems:
             known.append(Outcome(item.label, "failed", error=f"same output folder {item.out_dir} as "
                                  f"{stems[item.out_dir]}; rename one of them"))
@@ -277,7 +298,7 @@ def run_ray(jobs: list[Job], workers: int, report: Report, address: str | None =
 
 def summary_table(outcomes: list[Outcome]) -> str:
     """The outcomes as an aligned text table, errors last on each line."""
-    rows = [list(SUMMARY_COLUMNS)] + [o.row() for o in outcomes]
+    rows = [list(SUMMARY_COLUMNS)] + [[printable(cell) for cell in o.row()] for o in outcomes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(SUMMARY_COLUMNS) - 1)]
     numeric = {"reps", "partial", "flags", "seconds"}
     lines = []
@@ -288,10 +309,16 @@ def summary_table(outcomes: list[Outcome]) -> str:
 
 
 def write_summary_csv(outcomes: list[Outcome], path: Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(SUMMARY_COLUMNS)
-        writer.writerows(o.row() for o in outcomes)
+    """The table as CSV, written under a temporary name and renamed into place (never half-written)."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(SUMMARY_COLUMNS)
+            writer.writerows(o.row() for o in outcomes)
+        os.replace(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
 
 
 def counts(outcomes: list[Outcome]) -> str:
@@ -306,8 +333,8 @@ def run_batch(args: argparse.Namespace) -> int:
     """``formcheck batch``: see the module docstring. Returns the exit status."""
     try:
         return _run(args)
-    except BatchError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
+    except (BatchError, OutputError) as exc:
+        print(printable(f"formcheck: error: {exc}"), file=sys.stderr)
         return 2
 
 
@@ -327,13 +354,21 @@ def _run(args: argparse.Namespace) -> int:
     if spec is None and any(p.suffix.lower() not in BUNDLE_SUFFIXES for p in inputs):
         raise BatchError(f"{folder} holds videos or traces: name their exercise with --exercise")
     out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, "batch", BATCH_LOCK):  # a second batch into the same folder is refused
+        return _run_locked(args, folder, out, spec, prescription, inputs)
+
+
+def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: ExerciseSpec | None,
+                prescription: "Prescription | None", inputs: list[Path]) -> int:
     # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
     options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1),
                              max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX))
     entries: list[Path | Item] = []
     refused: list[Outcome] = []
     for path in inputs:
-        if path.suffix.lower() in BUNDLE_SUFFIXES:
+        if is_link_outside(path, folder):
+            refused.append(Outcome(path.name, "failed", error="a link to a file outside the input folder; not followed"))
+        elif path.suffix.lower() in BUNDLE_SUFFIXES:
             items, failed = bundle_items(path, out, spec, prescription)
             entries += items
             refused += failed
@@ -348,7 +383,7 @@ def _run(args: argparse.Namespace) -> int:
     def report(outcome: Outcome) -> None:
         done[0] += 1
         detail = outcome.error or (f"{outcome.reps} reps, {outcome.seconds:.1f} s" if outcome.status == "ok" else "")
-        print(f"[{done[0]}/{total}] {outcome.file}: {outcome.status}" + (f" ({detail})" if detail else ""),
+        print(printable(f"[{done[0]}/{total}] {outcome.file}: {outcome.status}" + (f" ({detail})" if detail else "")),
               file=sys.stderr, flush=True)
 
     for outcome in known:
@@ -360,9 +395,13 @@ def _run(args: argparse.Namespace) -> int:
     else:
         ran = []
     outcomes = sorted(known + ran, key=lambda o: o.file)  # the inputs' order: by name
-    write_summary_csv(outcomes, out / SUMMARY_CSV)
-    print(summary_table(outcomes))
-    print(f"{counts(outcomes)}; summary in {out / SUMMARY_CSV}")
+    print(summary_table(outcomes))  # first: whatever happens to the file, the table is shown
+    try:
+        write_summary_csv(outcomes, out / SUMMARY_CSV)
+    except OSError as exc:
+        print(printable(f"formcheck: error: cannot write {out / SUMMARY_CSV}: {exc.strerror or exc}"), file=sys.stderr)
+        return EXIT_SOME_FAILED
+    print(printable(f"{counts(outcomes)}; summary in {out / SUMMARY_CSV}"))
     return EXIT_SOME_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
 

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from .plaintext import printable
 from .video import ANALYSIS_MAX_SIDE_PX
 
 EXIT_BAD_INPUT = 2
@@ -54,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, BundleError, StoreError,
                             OutputError, OSError)):
-            print(f"formcheck: error: {exc}", file=sys.stderr)
+            print(printable(f"formcheck: error: {exc}"), file=sys.stderr)  # a file name may hold a newline
             return EXIT_BAD_INPUT
-        print(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        print(printable(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it"), file=sys.stderr)
         return 1
 
 
@@ -159,7 +160,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     _check_input(args.input)
     options = AnalyzeOptions(backend=args.backend, model_path=args.model, write_video=not args.no_video,
                              max_side_px=args.max_side)
-    progress = ProgressBar(f"Analysing {Path(args.input).name}")
+    progress = ProgressBar(printable(f"Analysing {Path(args.input).name}"))
     result = analyze(args.input, spec, args.out, options, progress=progress)
     progress.done()
     print(summary_text(result.to_dict(), Path(args.out)))
@@ -176,7 +177,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     _, info = open_video(args.video)
     backend = make_backend(args.backend, model_path=args.model)
     recorder = TraceRecorder(model=backend.description, label=Path(args.video).name, fps=info.fps or 30.0)
-    progress = ProgressBar(f"Tracing {Path(args.video).name}")
+    progress = ProgressBar(printable(f"Tracing {Path(args.video).name}"))
     try:
         for index, t_ms, recorded in read_frames(args.video):
             image = fit_within(recorded, args.max_side)  # as analyze sees it, so replays match
@@ -215,8 +216,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     patient = _pick_patient(store, args.patient)
     since = EVERYTHING if args.all else args.since
     result = export_bundle(store, patient.id, args.out, since=since, include_video=args.with_video)
-    print(f"Wrote {result.path}: {result.patient_name}, {result.sessions} session(s), "
-          f"{result.symptom_checks} red-flag check(s), {result.videos} video(s), {result.size_bytes / 1024:.0f} KB.")
+    print(printable(f"Wrote {result.path}: {result.patient_name}, {result.sessions} session(s), "
+                    f"{result.symptom_checks} red-flag check(s), {result.videos} video(s), "
+                    f"{result.size_bytes / 1024:.0f} KB."))
     return 0
 
 
@@ -242,7 +244,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     _check_input(args.bundle)
     result = import_bundle(open_store(args.data), args.bundle)
-    print(f"Imported {Path(args.bundle).name}: {result.describe()}")
+    print(printable(f"Imported {Path(args.bundle).name}: {result.describe()}"))
     return 0
 
 
@@ -270,7 +272,7 @@ def summary_text(summary: dict, out_dir: Path | None = None) -> str:
         lines.append(f"  warning: {warning}")
     if out_dir is not None:
         lines.append(f"Results in {out_dir}/")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # names and messages come from files
 
 
 class ProgressBar:

@@ -643,3 +643,64 @@ def test_the_write_lock_is_free_while_a_long_trace_is_compressed(tmp_path, monke
     except StoreError as exc:
         pytest.fail(f"the other writer found the database locked: {exc}")
     assert len(writes) == 1 and store.get_trace(session) == '{"frames": []}'
+
+
+# -- 8. batch: names that collide, links that leave the folder, names that break lines ---------------------
+
+import csv  # noqa: E402
+
+
+def batch(inputs: Path, out: Path) -> int:
+    return cli.main(["batch", str(inputs), "-e", "glute_bridge", "-o", str(out), "--workers", "1"])
+
+
+def test_an_input_named_like_the_batch_summary_does_not_block_it(tmp_path, capsys):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "batch_summary.csv.json").write_bytes(TRACE.read_bytes())
+    (inputs / "s1.json").write_bytes(TRACE.read_bytes())
+    assert batch(inputs, out) == 2  # the clash is reported as a failure...
+    table = {row["file"]: row for row in csv.DictReader((out / "batch_summary.csv").open(encoding="utf-8"))}
+    assert table["s1.json"]["status"] == "ok"  # ...and the summary is written, with every file
+    assert "rename it" in table["batch_summary.csv.json"]["error"]
+
+
+def test_links_out_of_the_input_folder_are_not_followed(tmp_path, capsys):
+    inputs, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "private"
+    inputs.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "other_patient.json").write_bytes(TRACE.read_bytes())
+    (inputs / "link.json").symlink_to(elsewhere / "other_patient.json")
+    (inputs / "s1.json").write_bytes(TRACE.read_bytes())
+    (inputs / "inside.json").symlink_to(inputs / "s1.json")  # a link within the folder is fine
+    assert batch(inputs, out) == 2
+    err = capsys.readouterr().err
+    assert "link.json: failed (a link to a file outside the input folder; not followed)" in err
+    assert not (out / "link").exists() and is_complete(out / "inside") and is_complete(out / "s1")
+
+
+def test_newlines_and_escapes_in_file_names_do_not_reach_progress_lines_raw(tmp_path, capsys):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "a\n[9] forged.json: ok\x1b[2K.json").write_bytes(TRACE.read_bytes())
+    assert batch(inputs, out) == 0
+    captured = capsys.readouterr()
+    for line in (captured.err + captured.out).splitlines():
+        assert "\x1b" not in line and not line.startswith("[9] forged")
+    assert "a\\x0a[9] forged.json: ok\\x1b[2K.json: ok" in captured.err
+
+
+def test_a_second_batch_into_the_same_folder_is_refused(tmp_path, capsys):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "s1.json").write_bytes(TRACE.read_bytes())
+    out.mkdir()
+    with FolderLock(out, "batch", ".formcheck-batch.lock"):
+        assert batch(inputs, out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another formcheck batch" in err
+
+
+def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path, capsys):
+    code, err = run_cli(capsys, "analyze", tmp_path / "no\nsuch.mp4", "-e", "glute_bridge", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "no\\x0asuch.mp4" in err
