@@ -34,14 +34,13 @@ import json
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .outputs import COMMIT_MARKER, FolderLock, OutputError, is_complete
+from .outputs import COMMIT_MARKER, FolderLock, OutputError, is_complete, write_atomically
 from .pipeline import AnalyzeOptions, analyze
 from .plaintext import printable
 from .spec import ExerciseSpec, SpecError, load_exercise
@@ -309,16 +308,14 @@ def summary_table(outcomes: list[Outcome]) -> str:
 
 
 def write_summary_csv(outcomes: list[Outcome], path: Path) -> None:
-    """The table as CSV, written under a temporary name and renamed into place (never half-written)."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(SUMMARY_COLUMNS)
-            writer.writerows(o.row() for o in outcomes)
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    """The table as CSV, written whole or not at all (outputs.write_atomically)."""
+
+    def write(f) -> None:
+        writer = csv.writer(f)
+        writer.writerow(SUMMARY_COLUMNS)
+        writer.writerows(o.row() for o in outcomes)
+
+    write_atomically(path, write)
 
 
 def counts(outcomes: list[Outcome]) -> str:

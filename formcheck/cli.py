@@ -170,10 +170,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from .backends import make_backend
     from .backends.replay import TraceRecorder
+    from .outputs import write_atomically
     from .types import PoseFrame
     from .video import fit_within, open_video, read_frames
 
     _check_input(args.video)
+    out = Path(args.out)
+    if out.exists() and os.path.samefile(out, args.video):
+        raise UserError(f"{args.out}: is the video itself; formcheck would write over it")
     _, info = open_video(args.video)
     backend = make_backend(args.backend, model_path=args.model)
     recorder = TraceRecorder(model=backend.description, label=Path(args.video).name, fps=info.fps or 30.0)
@@ -186,10 +190,9 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     finally:
         backend.close()
     progress.done()
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(recorder.to_json(), encoding="utf-8")
-    print(f"Wrote {out}: {len(recorder)} frames, {recorder.frames_with_pose} with a pose.")
+    write_atomically(out, lambda f: f.write(recorder.to_json()))  # whole or not at all, 0600
+    print(printable(f"Wrote {out}: {len(recorder)} frames, {recorder.frames_with_pose} with a pose."))
     return 0
 
 

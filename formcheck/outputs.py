@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 OUTPUT_NAMES = ("annotated.mp4", "frames.csv", "reps.csv", "trace.json", "summary.json")
 COMMIT_MARKER = "summary.json"
@@ -162,16 +162,7 @@ class OutputFolder:
         for name in OUTPUT_NAMES:
             if name not in sizes and name != COMMIT_MARKER:
                 (self.folder / name).unlink(missing_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{COMMIT_MARKER}.", suffix=_PARTIAL_SUFFIX, dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(summary_text(sizes))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, marker)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(marker, lambda f: f.write(summary_text(sizes)))
         _fsync_dir(self.folder)
 
     def _remove_partials(self) -> None:
@@ -179,6 +170,20 @@ class OutputFolder:
             for path in self.folder.glob(f".{name}.*{_PARTIAL_SUFFIX}"):
                 if not _same_file(path, self.input_path):
                     path.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, write: Callable[[IO[str]], object]) -> None:
+    """Write a text file whole or not at all: ``write(f)`` into a private temporary file beside
+    ``path``, fsync, rename over ``path``. A failure leaves ``path`` as it was."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PARTIAL_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
 
 
 def refuse_input_among_outputs(input_path: Path | None, folder: Path) -> None:

@@ -704,3 +704,13 @@ def test_a_second_batch_into_the_same_folder_is_refused(tmp_path, capsys):
 def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path, capsys):
     code, err = run_cli(capsys, "analyze", tmp_path / "no\nsuch.mp4", "-e", "glute_bridge", "-o", tmp_path / "o")
     assert code == 2 and err.count("\n") == 1 and "no\\x0asuch.mp4" in err
+
+
+def test_trace_refuses_to_write_over_its_video_and_writes_a_private_file(tmp_path, capsys, loose_umask):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(VIDEO.read_bytes())
+    code, err = run_cli(capsys, "trace", video, "-o", video)
+    assert code == 2 and "write over" in err and video.read_bytes() == VIDEO.read_bytes()
+    code, err = run_cli(capsys, "trace", make_video(tmp_path / "small.mp4", 160, 120, 5), "-o", tmp_path / "t.json")
+    assert code == 0, err
+    assert mode(tmp_path / "t.json") == 0o600 and load_trace(tmp_path / "t.json")["frames"]
