@@ -70,13 +70,16 @@ def range_problem(value: object, allowed: Range, whole: bool = False) -> str | N
 # Video: 4096 pixels on the longer side covers 4K (3840 x 2160) and DCI 4K phone clips; the pose
 # model sees a 256-pixel crop anyway, and an 8192 x 8192 frame alone is 200 MB decoded.
 MAX_VIDEO_SIDE_PX = 4096
-# A home exercise session lasts minutes; two hours covers a whole program recorded in one go.
-MAX_DURATION_S = 2 * 60 * 60
-# Frames: two hours at 60 fps (phones record at most 60 fps in their usual modes; 120/240 fps
+# A home exercise session lasts minutes; three hours covers a whole program recorded in one go,
+# with room to spare (memory stays flat however long the video: frames are streamed).
+MAX_DURATION_S = 3 * 60 * 60
+# Frames: three hours at 60 fps (phones record at most 60 fps in their usual modes; 120/240 fps
 # slow motion clips are a few seconds long).
 MAX_FRAMES = MAX_DURATION_S * 60
 MAX_FPS = 1000.0  # a frame rate above this is not a recording
-# Traces: about 1-2 KB a frame with world landmarks and back outlines, so 512 MB holds more than
-# MAX_FRAMES. A trace's JSON nests five deep (document, frames, frame, landmarks, landmark);
-# nesting beyond Python's recursion limit (about a thousand) is refused as not a trace.
+# Traces: about 2.2 KB a frame with world landmarks and back outlines (the validation traces),
+# so 512 MB is about two hours at 30 fps: for full traces the size binds before MAX_FRAMES, and
+# parsing that much JSON already takes a few GB of memory. A trace's JSON nests five deep
+# (document, frames, frame, landmarks, landmark); nesting beyond Python's recursion limit
+# (about a thousand) is refused as not a trace.
 MAX_TRACE_BYTES = 512 * 1024 * 1024

@@ -511,7 +511,7 @@ def test_a_one_frame_video_is_a_picture_not_a_video(tmp_path, capsys):
 @pytest.mark.parametrize("info, words", [
     (VideoInfo(8192, 8192, 30.0, 100), "8192 x 8192"),
     (VideoInfo(1920, 1080, 30.0, limits.MAX_FRAMES + 1), "frames"),
-    (VideoInfo(1920, 1080, 1.0, 3 * 60 * 60), "minutes"),
+    (VideoInfo(1920, 1080, 1.0, limits.MAX_DURATION_S + 1), "minutes"),
     (VideoInfo(0, 1080, 30.0, 10), "zero size"),
 ])
 def test_video_limits_are_checked_from_the_container_before_decoding(info, words):
