@@ -7,6 +7,7 @@ the way the upload page does.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import sqlite3
 import sys
@@ -51,7 +52,8 @@ def go_to(at: AppTest, page: str) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' text as the page shows it: Markdown's backslash escapes (user text is escaped) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", "\n".join(str(e.value) for e in elements))
 
 
 def seed_session(data_dir: Path, tmp_path: Path, name: str = "Maria Example") -> tuple[int, int]:
