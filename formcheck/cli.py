@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from .measurement import Measurement
 from .plaintext import printable
 from .video import ANALYSIS_MAX_SIDE_PX
 
@@ -264,6 +265,9 @@ def summary_text(summary: dict, out_dir: Path | None = None) -> str:
              + (f" ({', '.join(f'{s} {n}' for s, n in summary['reps_by_side'].items())})" if summary["reps_by_side"] else "")
              + f", {summary['partial_reps']} partial, {summary['duration_s']:.1f} s,"
              f" pose found in {summary['frames_with_pose']}/{summary['frames']} frames."]
+    measurement = Measurement.from_dict(summary.get("measurement"))
+    if not measurement.measured:
+        lines.append(f"  NOT MEASURED: {measurement.sentence(summary['exercise_title'])}")
     for rep in summary["rep_details"]:
         side = f" {rep['side']}" if rep["side"] else ""
         flags = f"  flags: {', '.join(rep['flags'])}" if rep["flags"] else ""

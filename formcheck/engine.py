@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .measurement import MeasurementEvidence, verdict
 from .reps import RepCounter
 from .shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
-from .signals import (RELATIVE_TO_START, Body, RollEstimator, body_from_frame, speed_source,
-                      trunk_incline_deg)
+from .signals import (OUTLINE_SIGNALS, RELATIVE_TO_START, Body, RollEstimator, body_from_frame, signal_problem,
+                      speed_source, trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -44,11 +45,17 @@ UPRIGHT_POSTURES = ("standing", "seated")
 MAX_LYING_TRUNK_INCLINE_DEG = 50.0
 MIN_UPRIGHT_TRUNK_INCLINE_DEG = 45.0
 MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
-SPIKY_SIGNALS = {"back_bend_deg"}  # outline-based: single-frame jumps when the mask breaks up
+SPIKY_SIGNALS = OUTLINE_SIGNALS  # outline-based: single-frame jumps when the mask breaks up
 NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimate
 BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
 MIN_BASELINE_SAMPLES = 5
 MIN_BASELINE_HISTORY_S = 2.0  # seconds of history before a rest-relative signal is trusted
+# A rolling rest level may lie at most this share of the rest zone further from the top than the
+# level closest to the top it has had: a movement the other way (an arch, for a pelvic tilt) is not
+# the rest to measure from, or relaxing out of it would read as a rep. Half the zone keeps
+# relaxing out of any arch inside the rest zone; a rest that truly drifts further away is then
+# measured from a level a little closer to the top (reps read smaller, never invented).
+REST_AWAY_SHARE = 0.5
 # When the tracking jumps to another person (see shots.py for how that is told from a camera shot
 # change), counting pauses for SWITCH_PAUSE_S so no rep is made of two people's halves.
 SWITCH_PAUSE_S = 1.0
@@ -83,6 +90,8 @@ class ExerciseEngine:
         # 16 bytes a frame: a two-hour session at 30 fps holds about 3.5 MB.
         self._rep_history: dict[str, list[tuple[float, float]]] = {side: [] for side in self.sides}
         self._baseline_history = {side: deque() for side in self.sides}
+        self._rest_level: dict[str, float] = {}  # the rolling rest level now
+        self._rest_closest: dict[str, float] = {}  # the rolling rest level closest to the top so far
         self._start_samples: dict[str, list[float]] = {}
         self.reps: list[Rep] = []
         self.flags: list[Flag] = []
@@ -92,6 +101,8 @@ class ExerciseEngine:
         self.first_ms = math.nan
         self.last_ms = math.nan
         self.view_problems: dict[str, int] = {}
+        self.frames_with_rep_signal = 0  # in view, with a valid rep signal
+        self.rep_signal_problems: dict[tuple[str, str], int] = {}  # why the rep signal was missing in view
         self.frames_out_of_order = 0
         self.person_switches_s: list[float] = []  # when the tracking jumped to another body (seconds)
         self.shot_changes_s: list[float] = []  # when the camera shot changed (cut, dissolve, card; seconds)
@@ -128,13 +139,10 @@ class ExerciseEngine:
             view_message = {**DEFAULT_MESSAGES, **self.spec.messages}["view_changing"]
         if t_ms < self._paused_until_ms:
             view_ok, view_message = False, {**DEFAULT_MESSAGES, **self.spec.messages}["someone_else"]
-        if view_ok:
-            self.frames_in_view += 1
-        else:
-            self.view_problems[view_message] = self.view_problems.get(view_message, 0) + 1
 
         raw = self.views.compute(self.signal_names, body if view_ok else None, t_ms,
                                  at_rest=not any(c.moving for c in self.counters.values()))
+        problem = self._rep_signal_problem(raw, body) if view_ok else None
         smooth = {name: self.filters[name].update(value, t_ms) for name, value in raw.items()}
         smooth.update(self._derived(smooth))
         smooth.update(self._speeds(smooth, t_ms))
@@ -146,7 +154,17 @@ class ExerciseEngine:
             rep = counter.update(t_ms, value, self._noise(side))
             if rep is not None:
                 new_rep = self._record_rep(rep)
-        active = self._update_rules(smooth, t_ms)
+        setting_up = view_ok and self._waiting_for_start(problem)
+        if setting_up or (view_ok and problem is not None):
+            # Not in the exercise's start position yet: nothing here is a rep of it, and its form
+            # rules do not apply to another position. Or the rep signal cannot be read (e.g. an arm
+            # over the lower back): counting pauses, and the patient is told what to change.
+            view_ok, view_message = False, problem[1] if problem is not None else self._start_message()
+        if view_ok:
+            self.frames_in_view += 1
+        else:
+            self.view_problems[view_message] = self.view_problems.get(view_message, 0) + 1
+        active = self._update_rules({} if setting_up else smooth, t_ms)
         phase = self._phase()
         counts = self._counts()
         self._last_result = FrameResult(
@@ -192,6 +210,7 @@ class ExerciseEngine:
             kind=self.spec.rep.kind,
             shot_changes_s=list(self.shot_changes_s),
             views=self.views.summary(),
+            measurement=verdict(self._measurement_evidence(reps)),
             provenance={
                 "exercise_file": self.spec.source_path,
                 "exercise_version": self.spec.version,
@@ -224,6 +243,8 @@ class ExerciseEngine:
             self.roll = RollEstimator(self.spec.floor_contacts)
             for history in (*self._baseline_history.values(), *self._raw_history.values()):
                 history.clear()
+            self._rest_level.clear()
+            self._rest_closest.clear()
             self._start_samples.clear()
             self._reps_before_shot = len(self.reps)
         for f in (*self.filters.values(), *self._speed_filters.values()):
@@ -255,10 +276,13 @@ class ExerciseEngine:
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
         """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
         out = {}
-        # Only a still start counts as the start posture: a camera that joins mid-movement must not
-        # take a rounded back for the patient's neutral one.
-        before_first_rep = (len(self.reps) == self._reps_before_shot  # the first of this camera shot
-                            and not any(c.moving for c in self.counters.values()))
+        # Only a still start counts as the start posture: a camera that joins mid-movement, or a body
+        # not yet in the start position (reps.py: set-up), must not give the patient's neutral back.
+        # (A counter whose own signal is relative to the start cannot say where the start is: there
+        # only a movement under way stops it.)
+        before_first_rep = len(self.reps) == self._reps_before_shot and all(  # the first of this camera shot
+            c.phase == "rest" or (self.rep_signals[side] in RELATIVE_TO_START and not c.moving)
+            for side, c in self.counters.items())
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue
@@ -301,9 +325,61 @@ class ExerciseEngine:
         # Until a few seconds of history exist there is no rest level to measure against.
         if not history or not math.isfinite(value) or t_ms - history[0][0] < 1000.0 * MIN_BASELINE_HISTORY_S:
             return math.nan
+        if self.counters[side].moving and side in self._rest_level:
+            return value - self._rest_level[side]  # a rep returns to the rest it left, however long it is held
         values = [v for _, v in history]
-        rest = min(values) if self.spec.rep.rising else max(values)
-        return value - rest
+        extreme = min(values) if self.spec.rep.rising else max(values)
+        sign = 1.0 if self.spec.rep.rising else -1.0
+        closest = self._rest_closest.get(side, extreme)
+        closest = max(closest, extreme) if self.spec.rep.rising else min(closest, extreme)
+        self._rest_closest[side] = closest
+        away = sign * (closest - extreme)  # > 0: this rest level lies further from the top
+        if away > REST_AWAY_SHARE * abs(self.spec.rep.rest_deg):
+            extreme = closest - sign * REST_AWAY_SHARE * abs(self.spec.rep.rest_deg)
+        self._rest_level[side] = extreme
+        return value - extreme
+
+    def _rep_signal_problem(self, raw: dict[str, float], body: Body | None) -> tuple[str, str] | None:
+        """Why the rep signal is missing on a frame in view, if the signal says (reason, what to
+        change); counts the frames with a valid rep signal and the reasons on the others."""
+        names = sorted(set(self.rep_signals.values()))
+        if any(math.isfinite(raw.get(name, math.nan)) for name in names):
+            self.frames_with_rep_signal += 1
+            return None
+        for name in names:
+            problem = signal_problem(name, body)
+            if problem is not None:
+                self.rep_signal_problems[problem] = self.rep_signal_problems.get(problem, 0) + 1
+                return problem
+        return None
+
+    def _waiting_for_start(self, problem: tuple[str, str] | None) -> bool:
+        """The body has not yet been in the start position, and is seen outside it or the rep signal
+        cannot be read. (Once it has been, a rep interrupted later, e.g. by someone else in view,
+        simply does not count.)"""
+        counters = self.counters.values()
+        return not any(c.settled for c in counters) and (
+            problem is not None or any(c.waiting_for_start for c in counters))
+
+    def _start_message(self) -> str:
+        msg = {**DEFAULT_MESSAGES, **self.spec.messages}
+        return msg["stand_up"] if self.spec.posture in UPRIGHT_POSTURES else msg["lie_down"]
+
+    def _measurement_evidence(self, reps: list[Rep]) -> MeasurementEvidence:
+        counters = self.counters.values()
+        noise = [v for c in counters for v in c.noise_samples]
+        movements = [c.largest_movement_deg for c in counters if math.isfinite(c.largest_movement_deg)]
+        rep = self.spec.rep
+        return MeasurementEvidence(
+            frames=self.frames, frames_with_pose=self.frames_with_pose, frames_in_view=self.frames_in_view,
+            view_problems=dict(self.view_problems), settled=any(c.settled for c in counters),
+            start_message=self._start_message(), signal_frames=self.frames_with_rep_signal,
+            signal_problems=dict(self.rep_signal_problems), reps=len(reps),
+            discarded_for_noise=sum(c.discarded_for_noise for c in counters),
+            largest_movement_deg=max(movements, default=math.nan),
+            noise_deg=float(np.median(noise)) if noise else math.nan,
+            min_snr=rep.min_snr, complete_rep_deg=abs(rep.top_deg - (0.0 if rep.baseline_window_s > 0 else rep.rest_deg)),
+        )
 
     def _noise(self, side: str) -> float:
         return robust_noise_sd(np.array(self._raw_history[side], float))

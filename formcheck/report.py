@@ -135,6 +135,7 @@ def session_report_html(
         ("Duration", f"{_num(result.duration_s, 0)} s"),
         ("Pain before / after (0-10)", f"{_pain(meta.get('pain_before'))} / {_pain(meta.get('pain_after'))}"),
         ("Body found in", pose_share),
+        ("Measurement", _measurement_text(result)),
     ]
     if meta.get("surgery_date"):
         facts.append(("Surgery date", _format_moment(meta["surgery_date"])))
@@ -143,6 +144,8 @@ def session_report_html(
 
     sections = [
         "<h1>Exercise session report</h1>",
+        *([f'<p class="not-measurable">{_e(result.measurement.sentence(result.exercise_title))}</p>']
+          if not result.measurement.measured else []),
         _facts_table(facts),
         "<h2>Repetitions</h2>",
         _reps_table(result),
@@ -162,6 +165,12 @@ def session_report_html(
     ]
     title = f"Exercise session report: {patient_name or result.exercise_title}"
     return _PAGE.format(title=_e(title), css=_CSS, body="\n".join(sections))
+
+
+def _measurement_text(result: SessionResult) -> str:
+    m = result.measurement
+    snr = f" (signal-to-noise {m.signal_to_noise:.0f})" if m.signal_to_noise is not None else ""
+    return ("measured" if m.measured else "not measurable: the counts above say nothing about the exercise") + snr
 
 
 def _facts_table(facts: list[tuple[str, object]]) -> str:
@@ -281,12 +290,13 @@ tr.partial td { color: #555; font-style: italic; }
 tr.sev-danger td { background: #fde2e2; font-weight: 600; }
 tr.sev-warning td { background: #fff3cd; }
 .notes { white-space: pre-wrap; }
+.not-measurable { border: 2px solid #b00; background: #fde2e2; padding: 0.5em 0.8em; font-weight: 600; }
 footer { margin-top: 1.5em; font-size: 8.5pt; color: #444; border-top: 1px solid #999; padding-top: 0.4em; }
 @page { size: A4; margin: 12mm; }
 @media print {
   body { margin: 0; padding: 0; max-width: none; font-size: 9.5pt; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
-  tr.sev-danger td, tr.sev-warning td, thead th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  tr.sev-danger td, tr.sev-warning td, thead th, .not-measurable { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """

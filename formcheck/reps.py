@@ -5,10 +5,18 @@ from the two thresholds: the signal must leave the rest zone to start a rep and 
 it to end one, so jitter around either threshold cannot count twice (the "double pulse at the
 top" of a held rep stays one rep).
 
+Set-up: nothing counts until the signal has been in the rest zone for SETTLE_SAMPLES samples in a
+row, or ``min_rest_s`` if that is shorter (the body settled in the exercise's start position; the engine makes the signal missing while the posture or
+the view is wrong). A movement already under way when the body is first seen, or seen only from a
+position that is not the start position (a child's pose analysed as a glute bridge), is setting up,
+not a rep of this exercise: ``waiting_for_start`` is True meanwhile, so the patient can be told to
+get into the start position. The counter sets up again after losing sight of the body (a missing
+signal) for longer than MAX_GAP_MS, at rest or mid-rep.
+
 What counts:
 - complete rep: seen leaving the rest zone, reaching the top zone, and returning;
-- partial rep: an excursion of at least ``min_rom_deg`` that never reached the top, or that was
-  not seen whole (already under way when the recording began, or cut off by its end);
+- partial rep: an excursion of at least ``min_rom_deg``, started from the rest zone, that never
+  reached the top, or that was cut off by the end of the recording;
 - for a hold (``kind = "hold"``): complete when the position was held at least ``target_hold_s``,
   even if the recording ends during the hold; shorter holds are partial;
 - nothing: excursions shorter than ``min_duration_s``, smaller than ``min_rom_deg`` or, when
@@ -20,6 +28,7 @@ direction (a falling signal is negated) so one machine serves both.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass
 
@@ -27,6 +36,11 @@ from .spec import RepSpec
 from .types import Rep
 
 MAX_GAP_MS = 1500.0  # a rep survives a landmark dropout this long; longer, and it is abandoned
+# Consecutive samples in the rest zone that make the body "in the start position": more than a
+# one- or two-frame landmark glitch, and no more, because real recordings start as little as
+# 0.1 s before the first rep (the shared glute bridge traces). An exercise whose rest is shorter
+# (``min_rest_s``: walking's ankles pass each other in a moment) settles after that long.
+SETTLE_SAMPLES = 3
 
 
 @dataclass
@@ -37,7 +51,6 @@ class _Excursion:
     peak_value: float
     top_ms_total: float = 0.0
     reached_top: bool = False
-    seen_start: bool = True
     cut_off: bool = False  # the recording ended before the movement did
     back_at_rest_ms: float = math.nan  # when the signal re-entered the rest zone (pending end)
     back_at_rest_value: float = math.nan
@@ -50,18 +63,23 @@ class RepCounter:
         self._sign = 1.0 if rep.rising else -1.0
         self._rest = self._sign * rep.rest_deg
         self._top = self._sign * rep.top_deg
-        self.phase = "setup"  # until the signal is first seen in the rest zone
+        self.phase = "setup"  # until the signal has settled in the rest zone
         self._recent: deque[tuple[float, float]] = deque()  # (t_ms, value) in the rest zone, last 2 s
         self._current: _Excursion | None = None
         self._last_t_ms = math.nan
         self._last_valid_ms = math.nan
+        self._settling_samples = 0  # in set-up: consecutive samples in the rest zone
+        self._settling_since_ms = math.nan  # ... since
+        self.waiting_for_start = False  # in set-up, and the body is seen outside the start position
+        self.settled = False  # the body was in the start position at least once
         self.discarded_for_noise = 0
         self.largest_discarded_rom_deg = 0.0
+        self.largest_movement_deg = math.nan  # the largest excursion that ended, counted or not
+        self.noise_samples = array("d")  # the noise estimate given with each valid sample (8 bytes each)
 
     @property
     def moving(self) -> bool:
-        """True while an excursion from the rest zone is being followed (including one already under
-        way when the signal was first seen)."""
+        """True while an excursion from the rest zone is being followed."""
         return self._current is not None
 
     def update(self, t_ms: float, value_deg: float, noise_sd_deg: float = math.nan) -> Rep | None:
@@ -69,26 +87,34 @@ class RepCounter:
         dt_ms = t_ms - self._last_t_ms if math.isfinite(self._last_t_ms) else 0.0
         self._last_t_ms = t_ms
         if not math.isfinite(value_deg):
+            self._settling_samples = 0
             if self._current is not None and t_ms - self._last_valid_ms > MAX_GAP_MS:
                 self._current = None  # lost sight of the body mid-rep: do not guess
                 self.phase = "setup"
             return None
+        if self.phase == "rest" and t_ms - self._last_valid_ms > MAX_GAP_MS:
+            # Back after losing sight of the body: what it does now did not start in view.
+            self.phase, self._settling_samples = "setup", 0
+            self._recent.clear()
         self._last_valid_ms = t_ms
+        if math.isfinite(noise_sd_deg):
+            self.noise_samples.append(noise_sd_deg)
         v = self._sign * value_deg
 
         if self.phase == "setup":
-            if v <= self._rest:
-                self.phase = "rest"
-                self._remember_rest(t_ms, v)
-            elif self._current is None:
-                # Already mid-movement when we first see the body: follow it, but it can only be partial.
-                self._current = _Excursion(t_ms, v, t_ms, v, seen_start=False)
-            if self._current is None:
+            self.waiting_for_start = v > self._rest
+            if self.waiting_for_start:
+                self._settling_samples = 0
+                self._recent.clear()
                 return None
-            if self.phase == "setup":
-                self._track(self._current, t_ms, v, dt_ms)
-                return None
-            return self._finish(t_ms, v, noise_sd_deg)
+            if self._settling_samples == 0:
+                self._settling_since_ms = t_ms
+            self._settling_samples += 1
+            self._remember_rest(t_ms, v)
+            if (self._settling_samples >= SETTLE_SAMPLES
+                    or t_ms - self._settling_since_ms >= 1000.0 * self.spec.min_rest_s):
+                self.phase, self.settled = "rest", True
+            return None
 
         if self.phase == "rest":
             if v <= self._rest:
@@ -122,6 +148,7 @@ class RepCounter:
         self._current = None
         self._recent.clear()
         self.phase = "setup"
+        self._settling_samples = 0
         if exc is not None and math.isfinite(exc.back_at_rest_ms):
             return self._make_rep(exc, exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg)
         return None
@@ -175,7 +202,10 @@ class RepCounter:
     def _make_rep(self, exc: _Excursion, end_ms: float, end_value: float, noise_sd_deg: float) -> Rep | None:
         duration_ms = end_ms - exc.start_ms
         rom = exc.peak_value - min(exc.start_value, end_value)
-        if duration_ms < 1000.0 * self.spec.min_duration_s or rom < self.spec.min_rom_deg:
+        if duration_ms < 1000.0 * self.spec.min_duration_s:
+            return None
+        self.largest_movement_deg = rom if math.isnan(self.largest_movement_deg) else max(self.largest_movement_deg, rom)
+        if rom < self.spec.min_rom_deg:
             return None
         if self.spec.min_snr > 0 and math.isfinite(noise_sd_deg) and rom < self.spec.min_snr * noise_sd_deg:
             self.discarded_for_noise += 1
@@ -194,7 +224,7 @@ class RepCounter:
         )
 
     def _is_complete(self, exc: _Excursion) -> bool:
-        if not (exc.reached_top and exc.seen_start):
+        if not exc.reached_top:
             return False
         if self.spec.kind == "hold":
             # A hold still going when the recording ends was held for as long as we saw it.

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
+from .lumbar import arm_over_lower_back, lumbar_gap_deg
 from .silhouette import contour_bend_deg
 from .skeleton import INDEX, SIDES, other_side
 from .types import PoseFrame
@@ -37,6 +38,7 @@ class Body:
     world: np.ndarray | None  # (33, 3) metres, as MediaPipe gives them
     near_side: str  # the side facing the camera (higher visibility)
     back_bend_deg: float  # bend of the back contour (see silhouette.py), NaN without a mask
+    back_px: np.ndarray | None = None  # the back contour in the same roll-corrected pixels, or None
 
     def p(self, name: str) -> np.ndarray:
         return self.px[INDEX[name]]
@@ -67,10 +69,14 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
     near = "left" if left_vis >= right_vis else "right"
     px = _behind_the_near_limb(px, image, frame, near, roll_deg)
     bend = math.nan
+    back_px = None
     if frame.pose.back_contour is not None:
         knees = image[[INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=0)
         bend = contour_bend_deg(frame.pose.back_contour, frame.width, frame.height, ventral_hint=knees)
-    return Body(px=px, world=frame.pose.world, near_side=near, back_bend_deg=bend)
+        back_px = frame.pose.back_contour * np.array([frame.width, frame.height], float)
+        if roll_deg:
+            back_px = rotate_2d(back_px, -roll_deg, center=(frame.width / 2, frame.height / 2))
+    return Body(px=px, world=frame.pose.world, near_side=near, back_bend_deg=bend, back_px=back_px)
 
 
 # A limb the camera cannot see because it lies right behind the near one (a side view of a leg
@@ -339,6 +345,48 @@ def back_bend_deg(body: Body) -> float:
     return body.back_bend_deg
 
 
+# Lying on the back, the shoulder-hip line rises a few degrees from the shoulder to the hip (the
+# pelvis is thicker than the chest seen from the side: 6-10 degrees on the real recordings), and a
+# posterior tilt lifts the buttocks by a degree or so; a bridge lifts the hips 15 cm or more over a
+# 50 cm trunk, about 17 degrees and up. Beyond this the hips are off the mat: not a tilt.
+MAX_TILT_HIP_LIFT_DEG = 17.0
+# Why the lumbar gap is missing (reason, what to change), for the measurement verdict.
+NO_BACK_OUTLINE = ("the back's outline was not visible (no segmentation mask in this source, or the back was "
+                   "out of view)", "Film from the side with the whole back in view.")
+ARM_OVER_LOWER_BACK = ("the arm lies along the lower back, so the camera cannot see the back's outline where "
+                       "the tilt shows", "Rest your arms on your chest or out to the side, away from your lower "
+                       "back, and film from the side at mat height.")
+HIPS_OFF_THE_MAT = ("the hips were lifted off the mat (a bridge, not a tilt)", "Keep your hips on the mat.")
+NOT_ON_THE_BACK = ("the body was not lying on its back with the knees bent up",
+                   "Lie on your back with your knees bent and your feet flat on the mat.")
+
+
+def lumbar_gap_problem(body: Body) -> tuple[str, str] | None:
+    """Why ``lumbar_gap_deg`` cannot be measured on this pose (reason, what to change), or None."""
+    if body.back_px is None:
+        return NO_BACK_OUTLINE
+    # Lying on the back with the knees bent, the knees point up, above the hips; on all fours or
+    # kneeling they are on the mat, below them, and the outline is the back seen from above.
+    if not body.mid("knee")[1] < body.mid("hip")[1]:
+        return NOT_ON_THE_BACK
+    if hip_lift_deg(body) > MAX_TILT_HIP_LIFT_DEG:
+        return HIPS_OFF_THE_MAT
+    arm = np.array([body.near(part) for part in ("shoulder", "elbow", "wrist")])
+    if arm_over_lower_back(body.back_px, body.mid("hip"), body.mid("shoulder"), arm):
+        return ARM_OVER_LOWER_BACK
+    return None
+
+
+def lumbar_gap_signal_deg(body: Body) -> float:
+    """How far the lower back's outline rises off the mat line, lying on the back (lumbar.py): a
+    posterior pelvic tilt makes it smaller, an arch larger. NaN when it cannot be seen (see
+    ``lumbar_gap_problem``)."""
+    if lumbar_gap_problem(body) is not None:
+        return math.nan
+    inside = (body.mid("hip") + body.mid("shoulder")) / 2
+    return lumbar_gap_deg(body.back_px, inside)
+
+
 SIGNALS: dict[str, Callable[[Body], float]] = {
     "hip_extension_deg": hip_extension_deg,
     "hip_extension_both_sides_deg": hip_extension_both_sides_deg,
@@ -357,7 +405,19 @@ SIGNALS: dict[str, Callable[[Body], float]] = {
     "pelvis_roll_deg": pelvis_roll_deg,
     "shoulder_roll_deg": shoulder_roll_deg,
     "back_bend_deg": back_bend_deg,
+    "lumbar_gap_deg": lumbar_gap_signal_deg,
 }
+# Signals read from the back's outline: the pose model must produce its segmentation mask for them,
+# and the mask's edge breaks up now and then (single-frame spikes).
+OUTLINE_SIGNALS = frozenset({"back_bend_deg", "lumbar_gap_deg"})
+# Why a signal is missing on a pose that is otherwise in view: (reason, what to change) or None.
+SIGNAL_PROBLEMS: dict[str, Callable[[Body], tuple[str, str] | None]] = {"lumbar_gap_deg": lumbar_gap_problem}
+
+
+def signal_problem(name: str, body: Body | None) -> tuple[str, str] | None:
+    """Why the per-pose signal ``name`` is missing on ``body`` (reason, what to change), if it says."""
+    check = SIGNAL_PROBLEMS.get(name)
+    return check(body) if check is not None and body is not None else None
 for _side in SIDES:
     SIGNALS[f"arm_elevation_{_side}_deg"] = _arm_elevation(_side)
     SIGNALS[f"thigh_elevation_{_side}_deg"] = _thigh_elevation(_side)

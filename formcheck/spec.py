@@ -23,7 +23,7 @@ else:  # pragma: no cover - Python 3.10
 
 from . import limits
 from .limits import SEVERITIES, Range, range_problem
-from .signals import RELATIVE_TO_START, SIGNALS, known_signal_names, speed_source
+from .signals import OUTLINE_SIGNALS, RELATIVE_TO_START, SIGNALS, known_signal_names, speed_source
 from .skeleton import SIDES
 from .views import VIEW_CLASSES
 
@@ -118,7 +118,7 @@ class ExerciseSpec:
     def needs_back_outline(self) -> bool:
         """True when a signal comes from the back's outline, so the pose model must produce its
         segmentation mask; the other exercises skip that work (a quarter of the model's time)."""
-        return "back_bend_deg" in self.signal_names()
+        return bool(OUTLINE_SIGNALS & set(self.signal_names()))
 
     def all_signal_names(self) -> list[str]:
         """Every signal the rep and the rules refer to, per-pose, relative or speed."""

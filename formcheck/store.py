@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 
 from formcheck.outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file
 from formcheck.report import summary_json
+from formcheck.measurement import Measurement
 from formcheck.types import Flag, Rep, SessionResult
 
 DB_FILENAME = "formcheck.db"
@@ -521,6 +522,7 @@ class Store:
             warnings=list(summary.get("warnings", [])),
             provenance=dict(summary.get("provenance", {})),
             kind=str(summary.get("kind", "reps")),
+            measurement=Measurement.from_dict(summary.get("measurement")),
         )
 
     def get_trace(self, session_id: int) -> str | None:

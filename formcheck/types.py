@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .measurement import MEASURED, Measurement
+
 N_LANDMARKS = 33
 
 
@@ -150,6 +152,8 @@ class SessionResult:
     # The camera's views (view_gate.ViewGate.summary): seconds per view, the views the exercise can
     # be measured in, seconds measured from 3D landmarks, and the rules not checked in some view.
     views: dict = field(default_factory=dict)
+    # Could this recording measure the exercise at all (measurement.py)? A 0 means "no rep" only when measured.
+    measurement: Measurement = field(default_factory=lambda: Measurement(MEASURED))
 
     @property
     def complete_reps(self) -> list[Rep]:
@@ -193,6 +197,7 @@ class SessionResult:
             "warnings": list(self.warnings),
             "shot_changes_s": [round(t, 3) for t in self.shot_changes_s],
             "views": self.views,
+            "measurement": self.measurement.to_dict(),
             "provenance": self.provenance,
         }
 

@@ -317,3 +317,63 @@ def standing_3d(yaw_deg: float = 0.0) -> Pose:
                     f"{side}_ankle": (0.0, 0.9, z), f"{side}_elbow": (0.0, -0.2, z * 1.3), f"{side}_ear": (-0.05, -0.7, z / 2)})
     pts["nose"] = (-0.12, -0.68, 0.0)
     return pose_3d(pts, yaw_deg)
+
+
+# --- pelvic tilt: lying on the back with the back's outline ---------------------------------
+
+TILT_TRUNK_THICKNESS_PX = 25.0  # the back's outline on the mat lies this far below the trunk line
+
+
+def supine_tilt_pose(lumbar_gap_px: float, arms: str = "chest", lift: float = 0.0,
+                     outline_noise_px: float = 0.0, rng: np.random.Generator | None = None) -> Pose:
+    """Lying on the back, knees bent, with the back's outline (segmentation mask edge) on the mat.
+
+    ``lumbar_gap_px``: how far the lower back's outline rises off the mat at its highest (a smooth
+    bump over the lumbar region, 10-60 % of the way from the hip to the shoulder; about 8 px lying
+    relaxed, 3-4 px with a posterior tilt, more when arching). ``arms``: "chest" (folded on the
+    chest, clear of the back) or "side" (lying on the mat along the trunk, in front of the lower
+    back as the camera sees it). ``lift`` as in supine_pose (a bridge). ``outline_noise_px``: the
+    mask edge's jitter.
+    """
+    base = supine_pose(130.0, lift=lift)
+    image = base.image.copy()
+    scale = np.array([WIDTH, HEIGHT], float)
+    shoulder = image[INDEX["left_shoulder"], :2] * scale
+    hip = image[INDEX["left_hip"], :2] * scale
+    if arms == "chest":
+        elbow, wrist = shoulder + np.array([70.0, -35.0]), shoulder + np.array([110.0, -45.0])
+    elif arms == "side":
+        elbow, wrist = shoulder + np.array([80.0, 12.0]), shoulder + np.array([150.0, 14.0])
+    else:
+        raise ValueError(arms)
+    for side in ("left", "right"):
+        image[INDEX[f"{side}_elbow"], :2] = elbow / scale
+        image[INDEX[f"{side}_wrist"], :2] = wrist / scale
+        for finger in ("pinky", "index", "thumb"):
+            image[INDEX[f"{side}_{finger}"], :2] = wrist / scale
+    # The outline: stations from 10 % to 90 % of the hip-shoulder line, pushed to the dorsal side
+    # (away from the knees), lifted off the mat over the lumbar region.
+    u = np.linspace(0.1, 0.9, 9)
+    along = shoulder - hip
+    dorsal = np.array([along[1], -along[0]]) / np.linalg.norm(along)
+    if dorsal[1] < 0:
+        dorsal = -dorsal  # towards the mat (screen-down when lying flat)
+    bump = np.where((u > 0.1) & (u < 0.6), np.sin(np.pi * (u - 0.1) / 0.5), 0.0)
+    points = hip + u[:, None] * along + (TILT_TRUNK_THICKNESS_PX - lumbar_gap_px * bump)[:, None] * dorsal
+    if outline_noise_px:
+        points = points + (rng or np.random.default_rng(0)).normal(0, outline_noise_px, points.shape)
+    return Pose(image=image, back_contour=points / scale)
+
+
+def tilt_gaps(tilts: int, rest_px: float = 8.0, tilt_px: float = 3.5, fps: float = 30.0, move_s: float = 1.0,
+              hold_s: float = 3.0, rest_s: float = 3.0) -> np.ndarray:
+    """The lumbar gap over time for ``tilts`` tilts (or arches, with tilt_px > rest_px)."""
+    def ramp(a, b):
+        n = max(int(move_s * fps), 1)
+        return a + (b - a) * (1 - np.cos(np.linspace(0, np.pi, n))) / 2
+
+    parts = [np.full(int(rest_s * fps), rest_px)]
+    for _ in range(tilts):
+        parts += [ramp(rest_px, tilt_px), np.full(int(hold_s * fps), tilt_px), ramp(tilt_px, rest_px),
+                  np.full(int(rest_s * fps), rest_px)]
+    return np.concatenate(parts)

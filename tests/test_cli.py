@@ -1,4 +1,5 @@
 """The formcheck command line: results on traces, and one clear line for every kind of bad input."""
+import gzip
 import json
 import subprocess
 import sys
@@ -35,6 +36,20 @@ def test_analyze_trace_writes_outputs(tmp_path, capsys):
     frames_csv = (tmp_path / "frames.csv").read_text().splitlines()
     assert len(frames_csv) == 1 + 298 and "bird_dog_reach_left_deg" in frames_csv[0]
     assert "2 complete rep(s)" in out
+
+
+def test_analyze_says_when_the_recording_cannot_measure_the_exercise(tmp_path, capsys):
+    # The shared supine clip's trace: the near arm lies along the lower back (tests/test_pelvic_tilt.py).
+    trace = tmp_path / "supine.json"
+    trace.write_bytes(gzip.decompress((FIXTURES / "traces" / "pelvic_tilt_supine_360.json.gz").read_bytes()))
+    code, out, err = run_cli(capsys, "analyze", trace, "--exercise", "pelvic_tilt", "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "  NOT MEASURED: This recording cannot measure the pelvic tilt: the arm lies along the lower back" in out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["measurement"]["status"] == "not_measurable" and summary["reps"] == 0
+    code, out, _ = run_cli(capsys, "analyze", BIRD_DOG_TRACE, "--exercise", "bird_dog", "--out", tmp_path / "b")
+    assert "NOT MEASURED" not in out
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["measurement"]["status"] == "measured"
 
 
 def test_exercises_lists_definitions(capsys):

@@ -64,15 +64,16 @@ def test_replaying_our_own_trace_gives_the_same_result(bird_dog, tmp_path):
     assert [f.code for f in replayed.flags] == [f.code for f in session.flags]
 
 
-def test_pelvic_tilt_counts_the_two_tilts(tmp_path):
+def test_pelvic_tilt_with_the_arm_over_the_lower_back_is_refused_not_counted(tmp_path):
+    # [3.7, 6.0, 8.6] and [10.9, 14.0, 18.3] s (likely). The near arm lies along the lower back, so
+    # the back's outline, where the tilt shows, is the arm's and the mat's; the landmarks move a few
+    # pixels. This test used to expect 2 tilts from the shoulder-hip-knee angle's 3 degrees, a
+    # measure that cannot tell an arch relaxing from a tilt: the honest answer is a refusal.
     session = analyze(VIDEO / "pelvic_tilt_supine_360.mp4", load_exercise("pelvic_tilt"), tmp_path,
                       AnalyzeOptions(write_video=False))
-    reps = session.complete_reps
-    # [3.7, 6.0, 8.6] and [10.9, 14.0, 18.3]; 0-2.2 s is set-up and must not count
-    assert len(reps) == 2
-    for rep, (start, end) in zip(reps, [(3.7, 8.6), (10.9, 18.3)]):
-        assert rep.start_s == pytest.approx(start, abs=0.8)
-        assert rep.end_s == pytest.approx(end, abs=1.0)
+    assert session.reps == []
+    assert session.measurement.status == "not_measurable"
+    assert session.measurement.reason.startswith("the arm lies along the lower back")
     assert "hips_lifted" not in [f.code for f in session.flags]
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from formcheck.measurement import NOT_MEASURABLE, Measurement
 from formcheck.report import (
     REPS_CSV_COLUMNS,
     reps_csv,
@@ -157,6 +158,19 @@ def test_the_report_of_an_empty_session_says_so():
     assert "not recorded / not recorded" in page  # no pain scores
     assert "Model: not recorded" in page
     assert "Warnings" not in page
+
+
+def test_the_report_says_plainly_when_the_recording_could_not_measure_the_exercise():
+    refused = Measurement(NOT_MEASURABLE, "the arm lies along the lower back <b>", "Rest your arms on your chest.", 1.5)
+    page = session_report_html(make_result(reps=[], flags=[], measurement=refused))
+    assert ('<p class="not-measurable">This recording cannot measure the glute bridge: the arm lies along the '
+            'lower back &lt;b&gt;. Rest your arms on your chest.</p>') in page
+    assert "Measurement</th><td>not measurable" in page
+    measured = session_report_html(make_result())
+    assert "not-measurable\"" not in measured and "Measurement</th><td>measured" in measured
+    assert json.loads(summary_json(make_result(measurement=refused)))["measurement"] == {
+        "status": "not_measurable", "reason": "the arm lies along the lower back <b>",
+        "advice": "Rest your arms on your chest.", "signal_to_noise": 1.5}
 
 
 # -- safe_filename ------------------------------------------------------------------------------

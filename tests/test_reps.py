@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from formcheck.reps import RepCounter
+from formcheck.reps import SETTLE_SAMPLES, RepCounter
 from formcheck.spec import RepSpec
 
 BRIDGE = RepSpec(signal="hip_extension_deg", rest_deg=150, top_deg=168, min_duration_s=1.0, min_rom_deg=10)
@@ -58,11 +58,40 @@ def test_too_quick_or_too_small_is_not_a_rep():
     assert _feed(RepCounter(small), _cycle(140, 165)) == []                             # 25 deg < 30
 
 
-def test_started_mid_movement_and_cut_off_are_partial():
-    # The recording starts at the top and ends half-way up: neither excursion was seen whole.
+def test_started_mid_movement_is_setting_up_and_cut_off_is_partial():
+    # The recording starts at the top and ends half-way up. The first movement was never seen
+    # starting from the start position: it is setting up, not a rep (not even a partial one). The
+    # second started from rest and was cut off by the end: partial.
     values = np.concatenate([np.full(20, 178), np.linspace(178, 135, 30), np.full(30, 135), np.linspace(135, 180, 45)])
-    reps = _feed(RepCounter(BRIDGE), values)
-    assert [r.complete for r in reps] == [False, False]
+    counter = RepCounter(BRIDGE)
+    reps = _feed(counter, values)
+    assert [r.complete for r in reps] == [False]
+    assert reps[0].start_s == pytest.approx(80 / 30, abs=0.2)
+    assert counter.settled
+
+
+def test_nothing_counts_until_the_body_settles_in_the_start_position():
+    counter = RepCounter(BRIDGE)
+    # A body seen only outside the rest zone (a child's pose analysed as a bridge: hip "extension"
+    # far beyond the top) is waiting for the start position; a long excursion there is no rep.
+    assert _feed(counter, np.full(900, 300.0)) == []
+    assert counter.waiting_for_start and counter.phase == "setup" and not counter.settled
+    # A frame or two in the rest zone (a landmark glitch) does not settle it.
+    glitch = RepCounter(BRIDGE)
+    values = np.concatenate([np.full(30, 300.0), np.full(SETTLE_SAMPLES - 1, 140.0), np.full(60, 300.0)])
+    assert _feed(glitch, values) == [] and not glitch.settled
+    # Settled, then a full rep: counted, and no longer waiting.
+    settled = RepCounter(BRIDGE)
+    reps = _feed(settled, np.concatenate([np.full(30, 300.0), _cycle(140, 180)]))
+    assert [r.complete for r in reps] == [True] and not settled.waiting_for_start
+
+
+def test_a_lost_body_must_settle_again():
+    counter = RepCounter(BRIDGE)
+    values = np.concatenate([_cycle(135, 180), np.full(60, np.nan), np.full(10, 175.0), np.linspace(175, 135, 20),
+                             _cycle(135, 180)])
+    # the body lost for 2 s at rest and found again at the top: that lowering is not a rep
+    assert [r.complete for r in _feed(counter, values)] == [True, True]
 
 
 def test_dropout_mid_rep_is_tolerated_if_short_and_abandoned_if_long():

@@ -236,6 +236,7 @@ def test_finish_session_stores_the_result_pain_video_and_trace(store, patient):
 
     rebuilt = store.get_result(session_id)
     assert (rebuilt.reps, rebuilt.flags, rebuilt.warnings) == (final.reps, final.flags, final.warnings)
+    assert rebuilt.measurement == final.measurement
     assert rebuilt.provenance == {"model": "blazepose-full", "spec_file": "x.toml"}
 
     with pytest.raises(StoreError, match="already complete"):
