@@ -232,7 +232,10 @@ class ExerciseEngine:
             if shot.event == PERSON_SWITCH:
                 rep = counter.abandon(self._noise(side))
             else:
+                broken = counter.moving
                 rep = counter.flush(shot.event_t_ms, self._noise(side))
+                if broken:
+                    counter.continue_after_cut()  # its second half, in the new shot, is partial
             if rep is not None:
                 finished = self._record_rep(rep)
         if shot.event == PERSON_SWITCH:

@@ -11,7 +11,9 @@ the view is wrong). A movement already under way when the body is first seen, or
 position that is not the start position (a child's pose analysed as a glute bridge), is setting up,
 not a rep of this exercise: ``waiting_for_start`` is True meanwhile, so the patient can be told to
 get into the start position. The counter sets up again after losing sight of the body (a missing
-signal) for longer than MAX_GAP_MS, at rest or mid-rep.
+signal) for longer than MAX_GAP_MS, at rest or mid-rep. One exception: after a camera shot change
+broke a rep that was seen starting from rest (``continue_after_cut``), the movement under way in the
+new shot is that rep's second half and is followed, as a partial rep.
 
 What counts:
 - complete rep: seen leaving the rest zone, reaching the top zone, and returning;
@@ -51,6 +53,7 @@ class _Excursion:
     peak_value: float
     top_ms_total: float = 0.0
     reached_top: bool = False
+    seen_start: bool = True  # False: the second half of a rep broken by a camera shot change
     cut_off: bool = False  # the recording ended before the movement did
     back_at_rest_ms: float = math.nan  # when the signal re-entered the rest zone (pending end)
     back_at_rest_value: float = math.nan
@@ -72,6 +75,7 @@ class RepCounter:
         self._settling_since_ms = math.nan  # ... since
         self.waiting_for_start = False  # in set-up, and the body is seen outside the start position
         self.settled = False  # the body was in the start position at least once
+        self._continuing = False  # a shot change broke a rep: follow its second half (partial)
         self.discarded_for_noise = 0
         self.largest_discarded_rom_deg = 0.0
         self.largest_movement_deg = math.nan  # the largest excursion that ended, counted or not
@@ -101,6 +105,10 @@ class RepCounter:
             self.noise_samples.append(noise_sd_deg)
         v = self._sign * value_deg
 
+        if self.phase == "setup" and self._continuing:
+            if self._current is not None or v > self._rest:
+                return self._follow_continuation(t_ms, v, dt_ms, noise_sd_deg)
+            self._continuing = False  # the broken rep was over by the time the new shot settled
         if self.phase == "setup":
             self.waiting_for_start = v > self._rest
             if self.waiting_for_start:
@@ -141,6 +149,27 @@ class RepCounter:
             self.phase = "lowering"
         return None
 
+    def continue_after_cut(self) -> None:
+        """A camera shot change has just ended (``flush``) a rep that was under way: what the new
+        shot shows of it before the body is back at rest is that rep's second half, a partial rep."""
+        self._continuing = True
+
+    def _follow_continuation(self, t_ms: float, v: float, dt_ms: float, noise_sd_deg: float) -> Rep | None:
+        if self._current is None:
+            self._current = _Excursion(t_ms, v, t_ms, v, seen_start=False)
+        if v > self._rest:
+            self._current.back_at_rest_ms = math.nan
+            self._track(self._current, t_ms, v, dt_ms)
+            return None
+        exc = self._current
+        if math.isnan(exc.back_at_rest_ms):
+            exc.back_at_rest_ms, exc.back_at_rest_value = t_ms, v
+        if t_ms - exc.back_at_rest_ms < 1000.0 * self.spec.min_rest_s:
+            return None
+        self._continuing = False
+        self.settled = True
+        return self._finish(exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg, t_ms, v)
+
     def abandon(self, noise_sd_deg: float = math.nan) -> Rep | None:
         """The body being followed is gone (the tracking jumped to someone else): a movement that
         had already come back to rest is finished as it was; one still under way is dropped."""
@@ -149,6 +178,7 @@ class RepCounter:
         self._recent.clear()
         self.phase = "setup"
         self._settling_samples = 0
+        self._continuing = False
         if exc is not None and math.isfinite(exc.back_at_rest_ms):
             return self._make_rep(exc, exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg)
         return None
@@ -224,7 +254,7 @@ class RepCounter:
         )
 
     def _is_complete(self, exc: _Excursion) -> bool:
-        if not exc.reached_top:
+        if not (exc.reached_top and exc.seen_start):
             return False
         if self.spec.kind == "hold":
             # A hold still going when the recording ends was held for as long as we saw it.

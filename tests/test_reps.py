@@ -115,3 +115,29 @@ def test_noise_gate():
     assert _feed(counter, _cycle(0, 3.0), noise=1.5) == []  # 3 deg against 1.5 deg noise: not measurable
     assert counter.discarded_for_noise == 1
     assert len(_feed(RepCounter(tilt), _cycle(0, 3.0), noise=0.3)) == 1
+
+
+def test_after_a_cut_the_second_half_of_a_broken_rep_is_partial_and_nothing_else_is_followed():
+    counter = RepCounter(BRIDGE)
+    first_half = np.concatenate([np.full(15, 135), np.linspace(135, 160, 15)])
+    assert _feed_no_flush(counter, first_half) == [] and counter.moving
+    counter.flush(1000.0 * len(first_half) / 30, math.nan)  # the cut ends the first half (too short)
+    counter.continue_after_cut()
+    second_half = np.concatenate([np.linspace(165, 180, 10), np.full(30, 180), np.linspace(180, 135, 20),
+                                  np.full(20, 135)])
+    reps = _feed_no_flush(counter, second_half, start_s=1.0)
+    assert [r.complete for r in reps] == [False] and reps[0].peak_deg == pytest.approx(180)
+    assert counter.phase == "rest"
+    # Without a broken rep, a movement under way after a cut is setting up, as at the start.
+    fresh = RepCounter(BRIDGE)
+    fresh.flush(0.0)
+    assert _feed_no_flush(fresh, second_half) == []
+
+
+def _feed_no_flush(counter, values, fps=30.0, start_s=0.0):
+    reps = []
+    for i, v in enumerate(values):
+        rep = counter.update(1000.0 * (start_s + i / fps), float(v))
+        if rep:
+            reps.append(rep)
+    return reps
