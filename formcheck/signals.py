@@ -141,8 +141,9 @@ def hip_extension_deg(body: Body) -> float:
 def hip_extension_both_sides_deg(body: Body) -> float:
     """Mean of the left and right hip extension (as hip_extension_deg), or the one that is visible.
 
-    For movements of a few degrees (pelvic tilt) the two sides' independent landmark jitter
-    averages out; the far side is partly inferred by the model, so large angles use the near side.
+    For movements of a few degrees the two sides' independent landmark jitter averages out; the far
+    side is partly inferred by the model, so large angles use the near side. (The pelvic tilt used
+    it before it was measured in the back's outline: lumbar_gap_deg.)
     """
     values = [_signed_hip_extension(body, side) for side in SIDES]
     values = [v for v in values if math.isfinite(v)]
