@@ -7,6 +7,7 @@ the way the upload page does.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 import shutil
 import sqlite3
@@ -674,3 +675,19 @@ def test_the_patient_makes_a_file_for_the_clinic_and_the_overview_lists_red_flag
     assert list(table["Patient"]) == ["Maria Example", "Quiet Quinn"]  # the red flag first
     assert "Fever or chills" in table.iloc[0]["Red flags (last 30 days)"] and table.iloc[1]["Red flags (last 30 days)"] == "–"
     assert "1 patient(s) reported red-flag symptoms" in texts(at.warning)
+
+
+def test_review_says_plainly_when_a_recording_could_not_measure_the_exercise(data_dir, tmp_path):
+    # The shared supine clip's trace analysed as a pelvic tilt: the arm lies along the lower back.
+    store = open_store(data_dir)
+    patient = store.add_patient("Maria Example", "2026-09-01")
+    spec = load_exercise("pelvic_tilt")
+    trace = tmp_path / "supine.json"
+    trace.write_bytes(gzip.decompress((TRACE.parent / "pelvic_tilt_supine_360.json.gz").read_bytes()))
+    result = analyze(trace, spec, tmp_path / "analysis", AnalyzeOptions(write_video=False))
+    session = store.start_session(patient, spec.name, spec.title, spec.version, "upload")
+    store.finish_session(session, result, status="recorded")
+    at = go_to(run_app(), "review")
+    assert not at.exception
+    assert ("This recording cannot measure the pelvic tilt: the arm lies along the lower back"
+            in texts(at.error))
