@@ -593,7 +593,7 @@ def finished_view(state: UiState) -> None:
     else:
         st.success("Your session is saved.")
     if not result.measurement.measured:
-        st.error(result.measurement.sentence(result.exercise_title), icon=":material/videocam_off:")
+        st.error(escape_markdown(result.measurement.sentence(result.exercise_title)), icon=":material/videocam_off:")
     by_side = result.to_dict()["reps_by_side"]
     metrics = [("Repetitions", len(result.complete_reps))]
     if by_side:
@@ -749,7 +749,7 @@ def session_detail(store: Store, session_id: int, patient: PatientRow | None, ke
     st.caption(f"Status: {review.STATUS_WORDS.get(row.status, row.status)} · source: {row.source}"
                + (f" · reps by side: {', '.join(f'{s} {n}' for s, n in sorted(by_side.items()))}" if by_side else ""))
     if not result.measurement.measured:
-        st.error(result.measurement.sentence(result.exercise_title), icon=":material/videocam_off:")
+        st.error(escape_markdown(result.measurement.sentence(result.exercise_title)), icon=":material/videocam_off:")
     for warning in result.warnings:
         st.warning(warning)
 
