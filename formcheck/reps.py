@@ -19,8 +19,10 @@ What counts:
 - complete rep: seen leaving the rest zone, reaching the top zone, and returning;
 - partial rep: an excursion of at least ``min_rom_deg``, started from the rest zone, that never
   reached the top, or that was cut off by the end of the recording;
-- for a hold (``kind = "hold"``): complete when the position was held at least ``target_hold_s``,
-  even if the recording ends during the hold; shorter holds are partial;
+- for a hold (``kind = "hold"``): one hold when the position was reached from rest and left again,
+  however long it lasted (the engine flags one shorter than ``target_hold_s`` as a short hold, as
+  for a rep: the patient did the stretch, not long enough); a hold the recording's end cuts off
+  counts when it had already lasted ``target_hold_s``, else it is partial;
 - nothing: excursions shorter than ``min_duration_s``, smaller than ``min_rom_deg`` or, when
   ``min_snr`` is set, not clearly above the signal's noise.
 
@@ -256,7 +258,7 @@ class RepCounter:
     def _is_complete(self, exc: _Excursion) -> bool:
         if not (exc.reached_top and exc.seen_start):
             return False
-        if self.spec.kind == "hold":
+        if self.spec.kind == "hold" and exc.cut_off:
             # A hold still going when the recording ends was held for as long as we saw it.
             return exc.top_ms_total >= 1000.0 * self.spec.target_hold_s
         return not exc.cut_off

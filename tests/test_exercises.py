@@ -54,10 +54,22 @@ def test_figure_four_is_a_hold_with_time_and_depth():
     assert summary["kind"] == "hold" and summary["holds"] == 2
     assert summary["total_hold_s"] == pytest.approx(2 * 22.0 + 2 * 0.4, abs=1.0)
     assert summary["deepest_deg"] == pytest.approx(110, abs=1.5)
-    # a prescription of 30 s makes the same holds too short
+    # a prescription of 30 s makes the same two holds short: done twice, each flagged, not "partial"
+    # (a partial would tell the patient to go further, when they should stay longer)
     short = run("figure_four", frames_of([supine_two_legs(f, f) for f in flex]),
                 spec=load_exercise("figure_four").with_rep_targets(target_hold_s=30))
-    assert short.to_dict()["holds"] == 0 and len(short.partial_reps) == 2
+    assert short.to_dict()["holds"] == 2 and not short.partial_reps
+    assert [f.code for f in short.flags] == ["short_hold", "short_hold"]
+
+
+def test_a_hold_cut_off_by_the_end_of_the_recording_counts_only_once_it_reached_its_target():
+    rising = ramp_hold(40, 110, 1, hold_s=30.0)
+    ends_at_s = {25.0: (1, 0), 10.0: (0, 1)}  # seconds of recording -> (holds, partial)
+    for end_s, (holds, partial) in ends_at_s.items():
+        frames = frames_of([supine_two_legs(f, f) for f in rising])
+        cut = [f for f in frames if f.t_ms <= 1000.0 * end_s]
+        session = run("figure_four", cut)
+        assert (session.to_dict()["holds"], len(session.partial_reps)) == (holds, partial), end_s
 
 
 def test_wall_squat_reps_and_its_three_flags():
