@@ -132,7 +132,10 @@ class ExerciseEngine:
         view = self.views.update(frame, new_shot=shot.event == SHOT_CHANGE)
         if self.views.changed:
             self.roll = RollEstimator(self.spec.floor_contacts)  # a new camera angle: a new floor line
-        roll = self.roll.update(frame) if floor_line_visible(view) else self.roll.roll_deg
+        # The floor line is read while no movement is under way (setting up included: the rest zone
+        # itself is measured on roll-corrected angles, so the roll cannot wait for it).
+        still = not any(c.moving for c in self.counters.values())
+        roll = self.roll.update(frame, at_start=still) if floor_line_visible(view) else self.roll.roll_deg
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
         if shot.state == TRANSITION:  # (on a card or no pose, the message says what to change)
@@ -279,23 +282,35 @@ class ExerciseEngine:
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
         """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
         out = {}
-        # Only a still start counts as the start posture: a camera that joins mid-movement, or a body
-        # not yet in the start position (reps.py: set-up), must not give the patient's neutral back.
-        # (A counter whose own signal is relative to the start cannot say where the start is: there
-        # only a movement under way stops it.)
-        before_first_rep = len(self.reps) == self._reps_before_shot and all(  # the first of this camera shot
-            c.phase == "rest" or (self.rep_signals[side] in RELATIVE_TO_START and not c.moving)
-            for side, c in self.counters.items())
+        # Before the first complete rep of this camera shot only: a later rest may be a different
+        # posture (cat-cow's rest zone holds the cow). A partial rep does not end it: a camera that
+        # joined mid-movement sees one, and the start posture it then comes back to is still the
+        # start posture.
+        shot_reps = self.reps[self._reps_before_shot:]
+        at_start = self._at_start_posture() and not any(r.complete for r in shot_reps)
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue
             value = smooth[source]
             samples = self._start_samples.setdefault(name, [])
-            if math.isfinite(value) and before_first_rep and len(samples) < BASELINE_SAMPLES:
+            if math.isfinite(value) and at_start and len(samples) < BASELINE_SAMPLES:
                 samples.append(value)
             baseline = float(np.median(samples)) if len(samples) >= MIN_BASELINE_SAMPLES else math.nan
             out[name] = value - baseline
         return out
+
+    def _at_start_posture(self) -> bool:
+        """Every rep counter at rest in the start position: the start posture.
+
+        The start-posture baselines are taken only then. A camera that joins mid-movement (switched
+        on mid-rep, a live stream connecting late) must not take a rounded back for the patient's
+        neutral one.
+        """
+        # Each counter at rest in the start position (reps.py: before that it is setting up). A
+        # counter whose own signal is relative to the start cannot say where the start is until the
+        # baseline exists (cat-cow's): there only a movement under way stops it.
+        return all(c.phase == "rest" or (self.rep_signals[side] in RELATIVE_TO_START and not c.moving)
+                   for side, c in self.counters.items())
 
     def _speeds(self, smooth: dict[str, float], t_ms: float) -> dict[str, float]:
         """Rates of change (degrees per second) of the signals whose speed a rule watches."""

@@ -467,7 +467,12 @@ class RollEstimator:
     """Estimates the camera roll (degrees, counter-clockwise on screen) from floor-contact landmarks.
 
     Takes the median of the first ``n_frames`` good measurements, then holds it: the floor does not
-    move, the patient does.
+    move, the patient does. Only frames in the start position count (``at_start``): the floor
+    contacts are defined as the landmarks on the mat *in the start position*, and some leave it
+    during a rep (a bird dog lifts one hand and the opposite knee; the hidden support limb is then
+    placed badly by the model), so a session that begins mid-movement (a camera switched on
+    mid-rep, a live stream joining late) would otherwise freeze a roll of 20 degrees or more and
+    misread every later angle.
     """
 
     def __init__(self, floor_contacts: tuple[str, str] | None, n_frames: int = 30):
@@ -477,8 +482,8 @@ class RollEstimator:
         self.roll_deg = 0.0
         self.frozen = floor_contacts is None
 
-    def update(self, frame: PoseFrame) -> float:
-        if self.frozen or frame.pose is None:
+    def update(self, frame: PoseFrame, at_start: bool = True) -> float:
+        if self.frozen or frame.pose is None or not at_start:
             return self.roll_deg
         body = body_from_frame(frame)
         assert body is not None and self.floor_contacts is not None

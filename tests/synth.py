@@ -377,3 +377,42 @@ def tilt_gaps(tilts: int, rest_px: float = 8.0, tilt_px: float = 3.5, fps: float
         parts += [ramp(rest_px, tilt_px), np.full(int(hold_s * fps), tilt_px), ramp(tilt_px, rest_px),
                   np.full(int(rest_s * fps), rest_px)]
     return np.concatenate(parts)
+
+
+def quadruped_reach(left_reach_deg: float, right_reach_deg: float, far_visibility: float = 0.3) -> Pose:
+    """On all fours, side view facing screen-left, left side nearest the camera; a bird dog.
+
+    ``left_reach_deg``: elevation (0 = hanging down, 90 = level) of the left arm and the right
+    thigh; ``right_reach_deg``: of the right arm and the left thigh. The far (right) side is
+    hidden behind the body (``far_visibility``), as in a real side view: the model's far-side
+    points are then gated out, so a reach is read from its near limb alone.
+    """
+    shoulder, hip = (220.0, 170.0), (400.0, 170.0)
+    pts: dict[str, tuple[float, float]] = {"shoulder": shoulder, "hip": hip, "ear": (180.0, 150.0)}
+    vis = {}
+    for side, arm_deg, leg_deg in (("left", left_reach_deg, right_reach_deg),
+                                   ("right", right_reach_deg, left_reach_deg)):
+        down_forward = math.radians(arm_deg)  # forward is screen-left
+        pts[f"{side}_elbow"] = (shoulder[0] - 45.0 * math.sin(down_forward), shoulder[1] + 45.0 * math.cos(down_forward))
+        pts[f"{side}_wrist"] = (shoulder[0] - 90.0 * math.sin(down_forward), shoulder[1] + 90.0 * math.cos(down_forward))
+        back = math.radians(leg_deg)  # the thigh swings back (screen-right); the shin stays horizontal
+        knee = (hip[0] + 90.0 * math.sin(back), hip[1] + 90.0 * math.cos(back))
+        pts[f"{side}_knee"], pts[f"{side}_ankle"] = knee, (knee[0] + 90.0, knee[1])
+        for part in ("elbow", "wrist", "knee", "ankle"):
+            vis[f"{side}_{part}"] = 0.99 if side == "left" else far_visibility
+    pose = pose_from_points(pts)
+    for name, v in vis.items():
+        pose.image[INDEX[name], 3] = v
+    return pose
+
+
+def bird_dog_joined_mid_reach(fps: float = 30.0) -> list[PoseFrame]:
+    """A bird-dog session whose camera starts while the left reach is held at 85 degrees: the
+    hold's end, a rest, a whole right rep and a whole left rep (85 degrees each)."""
+    hold, move, rest = int(1.5 * fps), int(1.0 * fps), int(1.5 * fps)
+    ramp = 85.0 * (1 - np.cos(np.linspace(0, np.pi, move))) / 2
+    left = np.concatenate([np.full(hold, 85.0), ramp[::-1], np.zeros(rest + 2 * move + 2 * hold + rest),
+                           ramp, np.full(2 * hold, 85.0), ramp[::-1], np.zeros(rest)])
+    right = np.concatenate([np.zeros(hold + move + rest), ramp, np.full(2 * hold, 85.0), ramp[::-1],
+                            np.zeros(rest + 2 * move + 2 * hold + rest)])
+    return frames_of([quadruped_reach(l, r) for l, r in zip(left, right)], fps)

@@ -10,7 +10,7 @@ from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import ExerciseEngine
 from formcheck.spec import load_exercise
 from formcheck.shots import PERSON_SETTLE_S
-from synth import bridge_angles, frames_from_angles, standing_side
+from synth import bird_dog_joined_mid_reach, bridge_angles, frames_from_angles, standing_side
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 
@@ -188,3 +188,24 @@ def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
         for frame in frames:
             engine.process(frame)
         assert engine.person_switches_s == [] and engine.shot_changes_s == [], name
+
+
+def test_a_session_joined_mid_reach_takes_the_floor_from_the_start_posture_not_the_lifted_hand():
+    # The camera starts during a bird-dog hold: the near hand is up, so the wrist-knee line is
+    # not the floor (it reads about 15 degrees). Taking it as the camera's roll would tilt every
+    # later angle: the right reach, read from the near thigh alone, would peak near 70 or 100.
+    frames = bird_dog_joined_mid_reach()
+    _, session = run("bird_dog", frames)
+    assert abs(session.provenance["camera_roll_deg"]) < 1.0
+    assert [(r.side, r.complete) for r in session.reps] == [("left", False), ("right", True), ("left", True)]
+    assert [r.peak_deg for r in session.reps[1:]] == pytest.approx([85.0, 85.0], abs=2.0)
+
+
+def test_the_camera_roll_is_the_same_at_15_and_30_frames_a_second_when_joined_mid_reach():
+    # The live page analyses fewer frames than the camera gives: the roll (and so every angle) must
+    # not depend on which frames arrive.
+    _, every = run("bird_dog", bird_dog_joined_mid_reach())
+    _, half = run("bird_dog", bird_dog_joined_mid_reach()[::2])
+    assert half.provenance["camera_roll_deg"] == pytest.approx(every.provenance["camera_roll_deg"], abs=0.5)
+    assert [(r.side, r.complete, round(r.peak_deg)) for r in half.reps] == [
+        (r.side, r.complete, round(r.peak_deg)) for r in every.reps]
