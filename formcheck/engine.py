@@ -46,9 +46,18 @@ MAX_LYING_TRUNK_INCLINE_DEG = 50.0
 MIN_UPRIGHT_TRUNK_INCLINE_DEG = 45.0
 MIN_TRUNK_FRACTION = 0.08  # trunk shorter than this share of the frame's long side: too far away
 SPIKY_SIGNALS = OUTLINE_SIGNALS  # outline-based: single-frame jumps when the mask breaks up
-NOISE_WINDOW = 90  # samples (about 3 s at 30 fps) for the running noise estimate
-BASELINE_SAMPLES = 30  # valid samples (about 1 s) that define the start posture
-MIN_BASELINE_SAMPLES = 5
+NOISE_WINDOW_S = 3.0  # seconds of raw samples for the running noise estimate (90 frames at 30 fps)
+# The start posture is the median of its first second of valid samples, usable after 5 frames'
+# worth (at 30 fps). Seconds, not frame counts: a live page analysing 15 frames a second must take
+# the same start posture, as early, as the recording analysed at 30 (each frame counts for its
+# own duration, at most MAX_SAMPLE_S so a pause in the stream does not fill the baseline at once).
+BASELINE_S = 1.0
+MIN_BASELINE_S = 5 / 30.0
+MAX_SAMPLE_S = 0.1
+# After a movement the start posture is taken again only once the body has settled: a rep is
+# over when its signal re-enters the rest zone, while the trunk is still lowering (the back's
+# outline lags the limbs by a few tenths of a second on the shared bird-dog clip).
+SETTLE_S = 0.5
 MIN_BASELINE_HISTORY_S = 2.0  # seconds of history before a rest-relative signal is trusted
 # A rolling rest level may lie at most this share of the rest zone further from the top than the
 # level closest to the top it has had: a movement the other way (an arch, for a pelvic tilt) is not
@@ -77,15 +86,16 @@ class ExerciseEngine:
         self.sides = spec.rep.sides or ("",)
         self.counters = {side: RepCounter(spec.rep, side) for side in self.sides}
         self.rep_signals = {side: spec.rep.signal_for(side) for side in self.sides}
+        self._rep_relative_to_start = any(name in RELATIVE_TO_START for name in self.rep_signals.values())
         self.signal_names = spec.signal_names()
-        self.filters = {name: (Chain((CausalMedian(5), OneEuroFilter())) if name in SPIKY_SIGNALS else OneEuroFilter())
+        self.filters = {name: (Chain((CausalMedian(), OneEuroFilter())) if name in SPIKY_SIGNALS else OneEuroFilter())
                         for name in self.signal_names}
         self._speed_names = [n for n in spec.all_signal_names() if speed_source(n)]
         # Differences of a smoothed angle still jitter; a second, slower filter steadies the speed.
         self._speed_filters = {n: OneEuroFilter(min_cutoff_hz=0.5, beta=0.0) for n in self._speed_names}
         self._previous: dict[str, tuple[float, float]] = {}
         self.rules = [_RuleState(rule) for rule in spec.rules]
-        self._raw_history = {side: deque(maxlen=NOISE_WINDOW) for side in self.sides}
+        self._raw_history = {side: deque() for side in self.sides}  # (t_ms, raw value), last NOISE_WINDOW_S
         # (t_s, value) of each side's rep signal, for the per-rep opposite extreme at the end.
         # 16 bytes a frame: a two-hour session at 30 fps holds about 3.5 MB.
         self._rep_history: dict[str, list[tuple[float, float]]] = {side: [] for side in self.sides}
@@ -93,6 +103,9 @@ class ExerciseEngine:
         self._rest_level: dict[str, float] = {}  # the rolling rest level now
         self._rest_closest: dict[str, float] = {}  # the rolling rest level closest to the top so far
         self._start_samples: dict[str, list[float]] = {}
+        self._start_seconds: dict[str, float] = {}  # how much time the start samples cover
+        self._frame_s = 1 / 30.0  # the current frame's duration (since the previous frame), capped
+        self._last_moving_ms = -math.inf  # the last frame on which a rep counter followed a movement
         self.reps: list[Rep] = []
         self.flags: list[Flag] = []
         self.frames = 0
@@ -121,6 +134,8 @@ class ExerciseEngine:
             self.frames_out_of_order += 1
             return replace(self._last_result, index=frame.index, new_rep=None)
         self.frames += 1
+        if math.isfinite(self.last_ms):
+            self._frame_s = min((t_ms - self.last_ms) / 1000.0, MAX_SAMPLE_S)
         self.first_ms = t_ms if math.isnan(self.first_ms) else self.first_ms
         self.last_ms = t_ms
         if frame.pose is not None:
@@ -132,10 +147,8 @@ class ExerciseEngine:
         view = self.views.update(frame, new_shot=shot.event == SHOT_CHANGE)
         if self.views.changed:
             self.roll = RollEstimator(self.spec.floor_contacts)  # a new camera angle: a new floor line
-        # The floor line is read while no movement is under way (setting up included: the rest zone
-        # itself is measured on roll-corrected angles, so the roll cannot wait for it).
-        still = not any(c.moving for c in self.counters.values())
-        roll = self.roll.update(frame, at_start=still) if floor_line_visible(view) else self.roll.roll_deg
+        roll = (self.roll.update(frame, at_start=self._at_start_posture()) if floor_line_visible(view)
+                else self.roll.roll_deg)
         body = body_from_frame(frame, roll)
         view_ok, view_message = self._check_view(body, frame)
         if shot.state == TRANSITION:  # (on a card or no pose, the message says what to change)
@@ -157,6 +170,8 @@ class ExerciseEngine:
             rep = counter.update(t_ms, value, self._noise(side))
             if rep is not None:
                 new_rep = self._record_rep(rep)
+        if any(c.moving for c in self.counters.values()):
+            self._last_moving_ms = t_ms
         setting_up = view_ok and self._waiting_for_start(problem)
         if setting_up or (view_ok and problem is not None):
             # Not in the exercise's start position yet: nothing here is a rep of it, and its form
@@ -252,6 +267,7 @@ class ExerciseEngine:
             self._rest_level.clear()
             self._rest_closest.clear()
             self._start_samples.clear()
+            self._start_seconds.clear()
             self._reps_before_shot = len(self.reps)
         for f in (*self.filters.values(), *self._speed_filters.values()):
             f.reset()
@@ -282,35 +298,45 @@ class ExerciseEngine:
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
         """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
         out = {}
-        # Before the first complete rep of this camera shot only: a later rest may be a different
-        # posture (cat-cow's rest zone holds the cow). A partial rep does not end it: a camera that
-        # joined mid-movement sees one, and the start posture it then comes back to is still the
-        # start posture.
+        # The start posture is the rest before the first complete rep of this camera shot (a later
+        # rest may be another posture). A partial rep does not end it: the rest the patient comes
+        # back to after a short first attempt is still the start posture. But when the rep
+        # signal is itself measured from the start posture (cat-cow's flexion) its rest zone says
+        # nothing about the posture (it holds the cow), so only the samples before any movement
+        # count, as soon as the body is in view.
         shot_reps = self.reps[self._reps_before_shot:]
-        at_start = self._at_start_posture() and not any(r.complete for r in shot_reps)
+        if self._rep_relative_to_start:
+            at_start = not shot_reps and not any(c.moving for c in self.counters.values())
+        else:
+            at_start = self._at_start_posture() and not any(r.complete for r in shot_reps)
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue
             value = smooth[source]
             samples = self._start_samples.setdefault(name, [])
-            if math.isfinite(value) and at_start and len(samples) < BASELINE_SAMPLES:
+            if math.isfinite(value) and at_start and self._start_seconds.get(name, 0.0) < BASELINE_S - 1e-9:
                 samples.append(value)
-            baseline = float(np.median(samples)) if len(samples) >= MIN_BASELINE_SAMPLES else math.nan
+                self._start_seconds[name] = self._start_seconds.get(name, 0.0) + self._frame_s
+            baseline = float(np.median(samples)) if self._baseline_ready(name) else math.nan
             out[name] = value - baseline
         return out
 
-    def _at_start_posture(self) -> bool:
-        """Every rep counter at rest in the start position: the start posture.
+    def _baseline_ready(self, name: str) -> bool:
+        """Enough of the start posture was seen to measure ``name`` (a RELATIVE_TO_START signal)."""
+        return self._start_seconds.get(name, 0.0) >= MIN_BASELINE_S - 1e-9
 
-        The start-posture baselines are taken only then. A camera that joins mid-movement (switched
-        on mid-rep, a live stream connecting late) must not take a rounded back for the patient's
-        neutral one.
+    def _at_start_posture(self) -> bool:
+        """Every rep counter has seen its signal in the rest zone (reps.py: before that it is setting
+        up), follows no movement, and the body has settled since the last one.
+
+        The roll and the start-posture baselines are taken only then. A camera that joins
+        mid-movement (switched on mid-rep, a live stream connecting late) must not take a rounded
+        back for the patient's neutral one, nor a lifted hand for the floor; and nothing is taken
+        before the counters have seen the body (the first frame of a session joined mid-reach is
+        not the start posture either), nor until the body has settled after a movement.
         """
-        # Each counter at rest in the start position (reps.py: before that it is setting up). A
-        # counter whose own signal is relative to the start cannot say where the start is until the
-        # baseline exists (cat-cow's): there only a movement under way stops it.
-        return all(c.phase == "rest" or (self.rep_signals[side] in RELATIVE_TO_START and not c.moving)
-                   for side, c in self.counters.items())
+        return (all(c.phase == "rest" for c in self.counters.values())
+                and self.last_ms - self._last_moving_ms >= 1000.0 * SETTLE_S)
 
     def _speeds(self, smooth: dict[str, float], t_ms: float) -> dict[str, float]:
         """Rates of change (degrees per second) of the signals whose speed a rule watches."""
@@ -329,7 +355,10 @@ class ExerciseEngine:
     def _rep_value(self, side: str, smooth: dict[str, float], raw: dict[str, float], t_ms: float) -> float:
         name = self.rep_signals[side]
         value = smooth.get(name, math.nan)
-        self._raw_history[side].append(raw.get(name, math.nan))
+        raw_history = self._raw_history[side]
+        raw_history.append((t_ms, raw.get(name, math.nan)))
+        while t_ms - raw_history[0][0] >= 1000.0 * NOISE_WINDOW_S:
+            raw_history.popleft()
         window_s = self.spec.rep.baseline_window_s
         if window_s <= 0:
             return value
@@ -400,7 +429,7 @@ class ExerciseEngine:
         )
 
     def _noise(self, side: str) -> float:
-        return robust_noise_sd(np.array(self._raw_history[side], float))
+        return robust_noise_sd(np.array([v for _, v in self._raw_history[side]], float))
 
     def _record_rep(self, rep: Rep) -> Rep:
         same_kind = [r for r in self.reps if r.complete == rep.complete]
@@ -513,8 +542,7 @@ class ExerciseEngine:
                 f"This camera view cannot measure the {self.spec.title.lower()} reliably: "
                 f"{sum(c.discarded_for_noise for c in noisy)} movement(s) of up to {largest:.1f} degrees "
                 f"were within the measurement noise ({noise:.1f} degrees) and were not counted.")
-        spinal = len(self._start_samples.get("spinal_flexion_deg", []))
-        if "spinal_flexion_deg" in [r.signal for r in self.spec.rules] and spinal < MIN_BASELINE_SAMPLES:
+        if "spinal_flexion_deg" in [r.signal for r in self.spec.rules] and not self._baseline_ready("spinal_flexion_deg"):
             warnings.append("Spinal flexion was not measured: the back's outline was not visible "
                             "(no segmentation mask in this source, or the back was out of view).")
         return warnings

@@ -59,16 +59,22 @@ class OneEuroFilter:
         return self._x
 
 
+# Five frames at 30 fps: a spike of one or two frames is outvoted. A time, not a frame count, so a
+# live page analysing 15 frames a second smooths (and lags) like a 30 fps recording.
+MEDIAN_WINDOW_MS = 5 * 1000.0 / 30.0
+
+
 @dataclass
 class CausalMedian:
-    """Median of the last ``window`` values (NaN ignored): removes single-frame spikes.
+    """Median of the values of the last ``window_ms`` milliseconds (NaN ignored): removes
+    single-frame spikes.
 
     The back's outline jumps for a frame when the segmentation mask breaks up; a One Euro filter,
-    built to follow fast movement, would pass the jump on. Costs (window - 1) / 2 frames of lag.
+    built to follow fast movement, would pass the jump on. Costs about window_ms / 2 of lag.
     """
 
-    window: int = 5
-    _values: list = field(default_factory=list, init=False)
+    window_ms: float = MEDIAN_WINDOW_MS
+    _values: list = field(default_factory=list, init=False)  # (t_ms, value), oldest first
 
     def reset(self) -> None:
         self._values.clear()
@@ -76,9 +82,10 @@ class CausalMedian:
     def update(self, value: float, t_ms: float) -> float:
         if not math.isfinite(value):
             return math.nan
-        self._values.append(value)
-        del self._values[: -self.window]
-        return float(np.median(self._values))
+        self._values.append((t_ms, value))
+        while t_ms - self._values[0][0] >= self.window_ms:
+            del self._values[0]
+        return float(np.median([v for _, v in self._values]))
 
 
 @dataclass

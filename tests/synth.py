@@ -416,3 +416,28 @@ def bird_dog_joined_mid_reach(fps: float = 30.0) -> list[PoseFrame]:
     right = np.concatenate([np.zeros(hold + move + rest), ramp, np.full(2 * hold, 85.0), ramp[::-1],
                             np.zeros(rest + 2 * move + 2 * hold + rest)])
     return frames_of([quadruped_reach(l, r) for l, r in zip(left, right)], fps)
+
+
+def with_flat_back(pose: Pose) -> Pose:
+    """The pose with a straight back outline from hip to shoulder (no flexion), 8 px on the back's
+    side of the shoulder-hip line (away from the knees), as a segmentation mask would give."""
+    image = pose.image
+    scale = np.array([WIDTH, HEIGHT], float)
+    hip, shoulder, knee = (image[INDEX[f"left_{p}"], :2] * scale for p in ("hip", "shoulder", "knee"))
+    along = (shoulder - hip) / np.linalg.norm(shoulder - hip)
+    normal = np.array([-along[1], along[0]])
+    if np.dot(knee - hip, normal) > 0:
+        normal = -normal
+    points = hip + np.linspace(0.0, 1.0, 9)[:, None] * (shoulder - hip) + 8.0 * normal
+    return Pose(image=image, world=pose.world, back_contour=points / scale)
+
+
+def bridge_after_lying_down_with_straight_legs(reps: int = 2, fps: float = 30.0) -> list[PoseFrame]:
+    """A live glute-bridge session as a patient starts it: lying down with the legs straight (hip
+    angle 180, the bridge's "top"), then bending the knees into the start position (135), then
+    ``reps`` bridges; the back stays flat throughout."""
+    n = int(1.5 * fps)
+    bend = 180.0 + (135.0 - 180.0) * (1 - np.cos(np.linspace(0, np.pi, int(1.0 * fps)))) / 2
+    angles = np.concatenate([np.full(n, 180.0), bend, bridge_angles(reps, fps)])
+    return [PoseFrame(i, 1000.0 * i / fps, WIDTH, HEIGHT, with_flat_back(supine_pose(float(a))))
+            for i, a in enumerate(angles)]

@@ -10,7 +10,8 @@ from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import ExerciseEngine
 from formcheck.spec import load_exercise
 from formcheck.shots import PERSON_SETTLE_S
-from synth import bird_dog_joined_mid_reach, bridge_angles, frames_from_angles, standing_side
+from synth import (bird_dog_joined_mid_reach, bridge_after_lying_down_with_straight_legs, bridge_angles,
+                   frames_from_angles, standing_side)
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 
@@ -209,3 +210,14 @@ def test_the_camera_roll_is_the_same_at_15_and_30_frames_a_second_when_joined_mi
     assert half.provenance["camera_roll_deg"] == pytest.approx(every.provenance["camera_roll_deg"], abs=0.5)
     assert [(r.side, r.complete, round(r.peak_deg)) for r in half.reps] == [
         (r.side, r.complete, round(r.peak_deg)) for r in every.reps]
+
+
+def test_spinal_flexion_is_measured_when_the_session_starts_with_a_movement_before_the_start_posture():
+    # Lying down with straight legs and then bending the knees reads as a partial bridge seen
+    # mid-way; the rest that follows is the start posture all the same, so the back is measured.
+    results, session = run("glute_bridge", bridge_after_lying_down_with_straight_legs(reps=2))
+    assert [r.complete for r in session.reps] == [False, True, True]
+    assert not any("Spinal flexion was not measured" in w for w in session.warnings)
+    measured = [r.signals["spinal_flexion_deg"] for r in results if math.isfinite(r.signals["spinal_flexion_deg"])]
+    assert measured and max(abs(v) for v in measured) < 1.0  # a flat back stays flat
+    assert "spinal_flexion" not in {f.code for f in session.flags}

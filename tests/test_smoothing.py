@@ -47,3 +47,19 @@ def test_robust_noise_sd_ignores_the_movement():
     noisy = slow + rng.normal(0, 0.5, 300)
     assert robust_noise_sd(noisy) == pytest.approx(0.5, rel=0.3)
     assert math.isnan(robust_noise_sd(np.array([1.0, np.nan])))
+
+
+def test_causal_median_covers_the_same_time_at_any_frame_rate():
+    # A two-frame spike of a 30 fps stream is outvoted; the same spike seen at 15 fps is one frame,
+    # and the window (a time, not a frame count) still spans the same 133 ms of neighbours.
+    from formcheck.smoothing import CausalMedian
+
+    for fps in (15.0, 30.0, 60.0):
+        spike_frames = max(1, round(2 * fps / 30.0))
+        values = [0.0] * int(fps) + [40.0] * spike_frames + [0.0] * int(fps)
+        median = CausalMedian()
+        out = [median.update(v, 1000.0 * i / fps) for i, v in enumerate(values)]
+        assert max(out) == 0.0, fps
+    # the window holds the values of the last MEDIAN_WINDOW_MS (5 frames at 30 fps)
+    median = CausalMedian()
+    assert [median.update(v, t) for v, t in ((1.0, 0.0), (2.0, 33.3), (9.0, 66.7))] == [1.0, 1.5, 2.0]
