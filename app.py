@@ -526,6 +526,8 @@ def live_panel(live: LiveSession, sound: bool) -> None:
     st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
                 unsafe_allow_html=True)
     st.markdown(cue_html(snap), unsafe_allow_html=True)
+    if snap.not_measured:
+        st.warning(snap.not_measured)
     if snap.last_rep is not None:
         r = snap.last_rep
         what = "Last rep" if r.complete else "Last try (not counted)"

@@ -41,6 +41,7 @@ from typing import Callable, Iterable, Union
 import numpy as np
 
 from .backends import PoseBackend
+from .measurable import OutlineWatch
 from .outputs import make_private_dir, make_private_file
 from .pipeline import Pipeline
 from .render import draw
@@ -97,6 +98,9 @@ class LiveSnapshot:
     finished: bool
     status: str  # "waiting" | "live" | the final status ("complete", "interrupted")
     problem: str  # what went wrong last (autosave, pose model), in words, or ""
+    # A check this camera view cannot make (the back's outline unseen), in words for the patient,
+    # or "": shown before the set so the view can be changed (see measurable.py).
+    not_measured: str = ""
 
 
 class LiveSession:
@@ -168,6 +172,7 @@ class LiveSession:
         self._process_ms: deque[float] = deque(maxlen=30)
         self._cues = CueHolder(spec.rules)
         self._last_rep: LastRep | None = None
+        self._outline = OutlineWatch.for_spec(spec)
 
     # -- the camera thread ------------------------------------------------------------------------
 
@@ -219,6 +224,7 @@ class LiveSession:
             self._last_frame_at = arrived
             self._last_activity = arrived
             self._process_ms.append(1000.0 * (now - arrived))
+            self._outline.update(result)
             if result.new_rep is not None:
                 self._last_rep = self._describe_rep(result.new_rep, result.reps)
         if self._last_save is None or now - self._last_save >= self.autosave_every_s:
@@ -367,6 +373,7 @@ class LiveSession:
                 finished=self._result is not None,
                 status=self._status,
                 problem=self._problem,
+                not_measured=self._outline.message,
             )
 
     def touch(self) -> None:
