@@ -85,11 +85,7 @@ def live(playwright, camera: dict, exercise_title: str, clip_s: float, data_dir)
             with screenshots_if_failed("parity", {"page": page}):
                 open_app(page, url)
                 create_patient(page, "Parity")
-                answer_safety_check(page)
-                proceed = page.get_by_role("button", name="Continue")
-                if proceed.count() and not page.locator(".st-key-pain_before").count():
-                    proceed.first.click()
-                    wait_for_app_idle(page)
+                answer_safety_check(page)  # presses its Continue
                 choose_pain(page, "pain_before", 2)
                 select_option(page, "Exercise", exercise_title)
                 page.get_by_role("button", name="Start session").click()

@@ -9,6 +9,7 @@ from formcheck.measurable import DECIDE_AFTER_S, MESSAGES, OutlineWatch, outline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from synth import bridge_angles, supine_pose, with_flat_back
+from test_live_parity import ScriptedBackend
 
 
 def test_the_decision_waits_for_the_body_in_view_then_names_what_is_missing():
@@ -25,30 +26,15 @@ def test_only_exercises_with_a_back_outline_check_are_watched():
     assert OutlineWatch.for_spec(load_exercise("pelvic_tilt")).message == ""
 
 
-class ScriptedBackend:
-    """Gives the poses of a synthetic stream in order, whatever the frame shows."""
-
-    name = "scripted"
-    description = "scripted synthetic poses"
-
-    def __init__(self, poses):
-        self.poses = list(poses)
-
-    def detect(self, frame_bgr, t_ms):
-        return self.poses.pop(0) if self.poses else None
-
-    def close(self):
-        pass
-
-
 def live_bridge(tmp_path, poses):
     store = open_store(tmp_path / "data")
     patient = store.add_patient("Test Patient", "2026-09-01")
-    live = LiveSession(load_exercise("glute_bridge"), ScriptedBackend(poses), store, patient)
+    times = [1000.0 * i / 30.0 for i in range(len(poses))]
+    live = LiveSession(load_exercise("glute_bridge"), ScriptedBackend(zip(times, poses)), store, patient)
     frame = np.zeros((360, 640, 3), np.uint8)
     messages = []
-    for i in range(len(poses)):
-        live.on_frame(frame, 1000.0 * i / 30.0)
+    for t in times:
+        live.on_frame(frame, t)
         messages.append(live.snapshot().not_measured)
     live.stop(pain_after=0)
     return live, messages
