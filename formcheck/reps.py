@@ -78,6 +78,7 @@ class RepCounter:
         self.waiting_for_start = False  # in set-up, and the body is seen outside the start position
         self.settled = False  # the body was in the start position at least once
         self._continuing = False  # a shot change broke a rep: follow its second half (partial)
+        self._previous_v = math.nan  # the previous sample (rising direction), NaN if it had none
         self.discarded_for_noise = 0
         self.largest_discarded_rom_deg = 0.0
         self.largest_movement_deg = math.nan  # the largest excursion that ended, counted or not
@@ -92,6 +93,7 @@ class RepCounter:
         """Feed one sample; returns a Rep (complete or partial) on the frame it ends, else None."""
         dt_ms = t_ms - self._last_t_ms if math.isfinite(self._last_t_ms) else 0.0
         self._last_t_ms = t_ms
+        self._previous_v, previous_v = self._sign * value_deg, self._previous_v
         if not math.isfinite(value_deg):
             self._settling_samples = 0
             if self._current is not None and t_ms - self._last_valid_ms > MAX_GAP_MS:
@@ -109,7 +111,7 @@ class RepCounter:
 
         if self.phase == "setup" and self._continuing:
             if self._current is not None or v > self._rest:
-                return self._follow_continuation(t_ms, v, dt_ms, noise_sd_deg)
+                return self._follow_continuation(t_ms, v, dt_ms, noise_sd_deg, previous_v)
             self._continuing = False  # the broken rep was over by the time the new shot settled
         if self.phase == "setup":
             self.waiting_for_start = v > self._rest
@@ -144,7 +146,7 @@ class RepCounter:
                 return self._finish(exc.back_at_rest_ms, exc.back_at_rest_value, noise_sd_deg, t_ms, v)
             return None
         exc.back_at_rest_ms = math.nan
-        self._track(exc, t_ms, v, dt_ms)
+        self._track(exc, t_ms, v, dt_ms, previous_v)
         if v >= self._top:
             self.phase = "top"
         elif self._current.reached_top:
@@ -156,12 +158,13 @@ class RepCounter:
         shot shows of it before the body is back at rest is that rep's second half, a partial rep."""
         self._continuing = True
 
-    def _follow_continuation(self, t_ms: float, v: float, dt_ms: float, noise_sd_deg: float) -> Rep | None:
+    def _follow_continuation(self, t_ms: float, v: float, dt_ms: float, noise_sd_deg: float,
+                             previous_v: float) -> Rep | None:
         if self._current is None:
             self._current = _Excursion(t_ms, v, t_ms, v, seen_start=False)
         if v > self._rest:
             self._current.back_at_rest_ms = math.nan
-            self._track(self._current, t_ms, v, dt_ms)
+            self._track(self._current, t_ms, v, dt_ms, previous_v)
             return None
         exc = self._current
         if math.isnan(exc.back_at_rest_ms):
@@ -212,12 +215,12 @@ class RepCounter:
                 return t, low
         return self._recent[-1][0], low
 
-    def _track(self, exc: _Excursion, t_ms: float, v: float, dt_ms: float) -> None:
+    def _track(self, exc: _Excursion, t_ms: float, v: float, dt_ms: float, previous_v: float) -> None:
         if v > exc.peak_value:
             exc.peak_ms, exc.peak_value = t_ms, v
         if v >= self._top:
             exc.reached_top = True
-            exc.top_ms_total += dt_ms
+        exc.top_ms_total += dt_ms * _share_at_or_above(previous_v, v, self._top)
 
     def _finish(self, end_ms: float, end_v: float, noise_sd_deg: float, now_ms: float | None = None,
                 now_v: float | None = None) -> Rep | None:
@@ -262,3 +265,14 @@ class RepCounter:
             # A hold still going when the recording ends was held for as long as we saw it.
             return exc.top_ms_total >= 1000.0 * self.spec.target_hold_s
         return not exc.cut_off
+
+
+def _share_at_or_above(previous: float, value: float, top: float) -> float:
+    """The share of the time between two samples spent at or above ``top``, the signal taken as
+    linear in between: the hold is then the same at 15 analysed frames a second as at 30 (counting
+    whole intervals would add or drop up to one frame interval at each crossing of the top).
+    Without a previous sample the whole interval counts when ``value`` is at the top."""
+    if not math.isfinite(previous) or (previous >= top) == (value >= top):
+        return 1.0 if value >= top else 0.0
+    above, below = (value, previous) if value >= top else (previous, value)
+    return (above - top) / (above - below)

@@ -141,3 +141,27 @@ def _feed_no_flush(counter, values, fps=30.0, start_s=0.0):
         if rep:
             reps.append(rep)
     return reps
+
+
+@pytest.mark.parametrize("fps, phase_ms", [(30, 0), (15, 0), (15, 40), (10, 0), (10, 55), (7.5, 90)])
+def test_the_hold_is_the_same_whichever_frames_are_analysed(fps, phase_ms):
+    # A live page analyses 10-20 of the camera's 30 frames a second, at no fixed phase. The signal
+    # rises linearly 135 -> 180 over 1 s, holds 1 s, falls over 1 s: it is at or above the top
+    # (168) for 1 + 2 * 12/45 s. Whole frame intervals at the crossings would miss or add up to a
+    # frame interval each time (a 100-133 ms error at 7.5-10 fps); the crossings are interpolated.
+    def signal(t_s):
+        if t_s < 1.0:
+            return 135.0
+        if t_s < 2.0:
+            return 135.0 + 45.0 * (t_s - 1.0)
+        if t_s < 3.0:
+            return 180.0
+        if t_s < 4.0:
+            return 180.0 - 45.0 * (t_s - 3.0)
+        return 135.0
+
+    counter = RepCounter(BRIDGE)
+    times = np.arange(phase_ms, 5500.0, 1000.0 / fps)
+    reps = [r for r in (counter.update(t, signal(t / 1000.0)) for t in times) if r]
+    assert len(reps) == 1 and reps[0].complete
+    assert reps[0].hold_s == pytest.approx(1.0 + 2 * 12 / 45, abs=0.005)
