@@ -422,6 +422,7 @@ class ExerciseEngine:
             view_problems=dict(self.view_problems), settled=any(c.settled for c in counters),
             start_message=self._start_message(), signal_frames=self.frames_with_rep_signal,
             signal_problems=dict(self.rep_signal_problems), reps=len(reps),
+            complete_reps=sum(r.complete for r in reps),
             discarded_for_noise=sum(c.discarded_for_noise for c in counters),
             largest_movement_deg=max(movements, default=math.nan),
             noise_deg=float(np.median(noise)) if noise else math.nan,

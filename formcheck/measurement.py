@@ -12,8 +12,8 @@ Not measurable, in this order:
   rep was counted;
 - the body never settled in the exercise's start position (posture, view and the rep signal's
   rest zone) for a moment, so nothing could count;
-- the signal's movements were within its noise (``min_snr``) and none was counted, or the noise
-  is so large that even a complete rep could not be told from it.
+- the signal's movements were within its noise (``min_snr``) and no complete rep was counted, or
+  the noise is so large that even a complete rep could not be told from it.
 Otherwise: measured (which includes "measured, and no rep was done").
 
 ``signal_to_noise`` is the largest movement of the rep signal seen (counted or not) divided by its
@@ -73,6 +73,7 @@ class MeasurementEvidence:
     signal_frames: int = 0  # frames in view with a valid rep signal
     signal_problems: dict[tuple[str, str], int] = field(default_factory=dict)  # (reason, advice) -> frames
     reps: int = 0  # complete and partial reps counted
+    complete_reps: int = 0
     discarded_for_noise: int = 0
     largest_movement_deg: float = math.nan  # largest excursion of the rep signal, counted or not
     noise_deg: float = math.nan  # typical frame-to-frame noise of the rep signal
@@ -99,11 +100,15 @@ def verdict(e: MeasurementEvidence) -> Measurement:
         if worst is not None and worst != e.start_message and e.frames_in_view < e.frames_with_pose / 2:
             return refuse("the body was not in view as the exercise needs it for most of the recording", worst)
         return refuse("the body was never in the exercise's start position", e.start_message or None)
+    noisy_advice = "Film from the side, closer, with the body well lit and nothing in front of it."
+    if e.min_snr > 0 and e.complete_reps == 0 and snr is not None and snr < e.min_snr and e.reps:
+        # A partial kept against the noise of its last seconds, while even the largest movement is
+        # within the session's typical noise: the two estimates differ, the recording is not measured.
+        return refuse(f"its largest movement was only {snr:.1f} times the measurement noise "
+                      f"({e.min_snr:g} needed)", noisy_advice)
     if e.min_snr > 0 and e.reps == 0:
         if e.discarded_for_noise:
-            return refuse(f"its {e.discarded_for_noise} movement(s) were within the measurement noise",
-                          "Film from the side, closer, with the body well lit and nothing in front of it.")
+            return refuse(f"its {e.discarded_for_noise} movement(s) were within the measurement noise", noisy_advice)
         if math.isfinite(e.noise_deg) and math.isfinite(e.complete_rep_deg) and e.complete_rep_deg < e.min_snr * e.noise_deg:
-            return refuse("the measurement noise is larger than a whole repetition",
-                          "Film from the side, closer, with the body well lit and nothing in front of it.")
+            return refuse("the measurement noise is larger than a whole repetition", noisy_advice)
     return Measurement(MEASURED, None, None, snr)

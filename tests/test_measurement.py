@@ -8,7 +8,7 @@ START = "Get into the start position on the mat to begin."
 
 def evidence(**changes):
     base = dict(frames=300, frames_with_pose=300, frames_in_view=300, settled=True, start_message=START,
-                signal_frames=300, reps=3, largest_movement_deg=8.0, noise_deg=0.5, min_snr=4.0,
+                signal_frames=300, reps=3, complete_reps=3, largest_movement_deg=8.0, noise_deg=0.5, min_snr=4.0,
                 complete_rep_deg=4.0)
     return MeasurementEvidence(**{**base, **changes})
 
@@ -53,3 +53,14 @@ def test_stored_summaries_read_back_and_old_ones_were_measured():
     m = Measurement(NOT_MEASURABLE, "why", "what to do", 2.345)
     assert Measurement.from_dict(m.to_dict()) == Measurement(NOT_MEASURABLE, "why", "what to do", 2.3)
     assert Measurement.from_dict(None).measured and Measurement.from_dict({"status": "?"}).measured
+
+
+def test_a_partial_kept_against_its_last_seconds_noise_is_still_within_the_sessions_noise():
+    # The counter judged the one long excursion against the noise of the recording's last 3 s and
+    # kept it as a partial; by the session's typical noise it is 3.9 times the noise, under the
+    # gate of 4: no complete rep, so the recording did not measure the exercise.
+    within = evidence(reps=1, complete_reps=0, largest_movement_deg=19.5, noise_deg=5.0, min_snr=4.0)
+    m = verdict(within)
+    assert m.status == NOT_MEASURABLE and "3.9 times the measurement noise" in m.reason
+    # A complete rep counted: measured, whatever the largest movement's ratio.
+    assert verdict(evidence(reps=1, complete_reps=1, largest_movement_deg=19.5, noise_deg=5.0, min_snr=4.0)).measured
