@@ -106,6 +106,9 @@ class ExerciseEngine:
         self._start_seconds: dict[str, float] = {}  # how much time the start samples cover
         self._frame_s = 1 / 30.0  # the current frame's duration (since the previous frame), capped
         self._last_moving_ms = -math.inf  # the last frame on which a rep counter followed a movement
+        self._start_rest: dict[str, int] = {}  # the rest period in which the start posture was sampled
+        self._rest_periods = 0
+        self._was_at_rest = False
         self.reps: list[Rep] = []
         self.flags: list[Flag] = []
         self.frames = 0
@@ -120,7 +123,6 @@ class ExerciseEngine:
         self.person_switches_s: list[float] = []  # when the tracking jumped to another body (seconds)
         self.shot_changes_s: list[float] = []  # when the camera shot changed (cut, dissolve, card; seconds)
         self.shots = ShotTracker()
-        self._reps_before_shot = 0  # reps counted before the current shot began (start baselines)
         self._paused_until_ms = -math.inf
         self._last_result: FrameResult | None = None
 
@@ -268,7 +270,7 @@ class ExerciseEngine:
             self._rest_closest.clear()
             self._start_samples.clear()
             self._start_seconds.clear()
-            self._reps_before_shot = len(self.reps)
+            self._start_rest.clear()
         for f in (*self.filters.values(), *self._speed_filters.values()):
             f.reset()
         self._previous.clear()
@@ -298,25 +300,36 @@ class ExerciseEngine:
     def _derived(self, smooth: dict[str, float]) -> dict[str, float]:
         """Signals relative to the start posture (see signals.RELATIVE_TO_START)."""
         out = {}
-        # The start posture is the rest before the first complete rep of this camera shot (a later
-        # rest may be another posture). A partial rep does not end it: the rest the patient comes
-        # back to after a short first attempt is still the start posture. But when the rep
-        # signal is itself measured from the start posture (cat-cow's flexion) its rest zone says
-        # nothing about the posture (it holds the cow), so only the samples before any movement
-        # count, as soon as the body is in view.
-        shot_reps = self.reps[self._reps_before_shot:]
+        # Only a still rest counts as the start posture: a camera that joins mid-movement, or a body
+        # not yet in the start position (reps.py: set-up), must not give the patient's neutral back
+        # (_at_start_posture: every counter at rest and settled). When the rep signal is itself
+        # measured from the start posture (cat-cow's flexion) its rest zone says nothing about the
+        # posture (it holds the cow): there only a movement under way stops it. The samples come
+        # from one rest period: the first in which the back was measurable (before the first rep,
+        # or between reps when it was not measurable before: a title card, a pause after a cut, a
+        # view that joins mid-rep). A period too short for a baseline (a moment between reps) is
+        # forgotten at the next one; a complete baseline is kept (a later rest may be another posture).
         if self._rep_relative_to_start:
-            at_start = not shot_reps and not any(c.moving for c in self.counters.values())
+            at_rest = not any(c.moving for c in self.counters.values())
         else:
-            at_start = self._at_start_posture() and not any(r.complete for r in shot_reps)
+            at_rest = self._at_start_posture()
+        if at_rest and not self._was_at_rest:
+            self._rest_periods += 1
+        self._was_at_rest = at_rest
         for name, source in RELATIVE_TO_START.items():
             if source not in smooth:
                 continue
             value = smooth[source]
             samples = self._start_samples.setdefault(name, [])
-            if math.isfinite(value) and at_start and self._start_seconds.get(name, 0.0) < BASELINE_S - 1e-9:
-                samples.append(value)
-                self._start_seconds[name] = self._start_seconds.get(name, 0.0) + self._frame_s
+            if not self._baseline_ready(name) and self._start_rest.get(name) != self._rest_periods:
+                samples.clear()
+                self._start_seconds[name] = 0.0
+            if math.isfinite(value) and at_rest and self._start_seconds.get(name, 0.0) < BASELINE_S - 1e-9:
+                if not samples:
+                    self._start_rest[name] = self._rest_periods
+                if self._start_rest[name] == self._rest_periods:
+                    samples.append(value)
+                    self._start_seconds[name] = self._start_seconds.get(name, 0.0) + self._frame_s
             baseline = float(np.median(samples)) if self._baseline_ready(name) else math.nan
             out[name] = value - baseline
         return out

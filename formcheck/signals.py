@@ -22,7 +22,7 @@ import numpy as np
 
 from .geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
 from .lumbar import arm_over_lower_back, lumbar_gap_deg
-from .silhouette import contour_bend_deg
+from .silhouette import frame_back_arc
 from .skeleton import INDEX, SIDES, other_side
 from .types import PoseFrame
 
@@ -37,7 +37,7 @@ class Body:
     px: np.ndarray  # (33, 2) pixels after roll correction; NaN where not visible enough
     world: np.ndarray | None  # (33, 3) metres, as MediaPipe gives them
     near_side: str  # the side facing the camera (higher visibility)
-    back_bend_deg: float  # bend of the back contour (see silhouette.py), NaN without a mask
+    back_bend_deg: float  # bend of the back outline (silhouette.back_arc), NaN when not measured
     back_px: np.ndarray | None = None  # the back contour in the same roll-corrected pixels, or None
 
     def p(self, name: str) -> np.ndarray:
@@ -68,11 +68,9 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
     right_vis = image[[INDEX[f"right_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
     near = "left" if left_vis >= right_vis else "right"
     px = _behind_the_near_limb(px, image, frame, near, roll_deg)
-    bend = math.nan
+    bend = frame_back_arc(image, frame.pose.back_contour, frame.width, frame.height).bend_deg
     back_px = None
     if frame.pose.back_contour is not None:
-        knees = image[[INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=0)
-        bend = contour_bend_deg(frame.pose.back_contour, frame.width, frame.height, ventral_hint=knees)
         back_px = frame.pose.back_contour * np.array([frame.width, frame.height], float)
         if roll_deg:
             back_px = rotate_2d(back_px, -roll_deg, center=(frame.width / 2, frame.height / 2))

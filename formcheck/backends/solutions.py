@@ -12,7 +12,7 @@ import sys
 import cv2
 import numpy as np
 
-from ..silhouette import back_contour
+from ..silhouette import back_contour, trunk_ends_px, ventral_normal
 from ..types import Pose
 from . import BackendError
 
@@ -97,13 +97,14 @@ def quiet_native_stderr():
 
 
 def contour_from_mask(mask: np.ndarray, image: np.ndarray) -> np.ndarray | None:
-    """Back contour (normalized points) from a mask and the landmarks of the same frame."""
+    """Back contour (normalized points) from a mask and the landmarks of the same frame; None
+    when the trunk is not visible or the landmarks cannot tell the back from the belly."""
     h, w = mask.shape[:2]
-    scale = np.array([w, h], float)
-    vis = image[:, 3]
-    side = "left" if vis[[11, 23]].sum() >= vis[[12, 24]].sum() else "right"
-    shoulder_i, hip_i = (11, 23) if side == "left" else (12, 24)
-    if min(vis[shoulder_i], vis[hip_i]) < 0.5:
+    ends = trunk_ends_px(image, w, h)
+    if ends is None:
         return None
-    knees = image[[25, 26], :2].mean(axis=0) * scale
-    return back_contour(mask, image[hip_i, :2] * scale, image[shoulder_i, :2] * scale, knees)
+    hip, shoulder = ends
+    ventral = ventral_normal(image, w, h, hip, shoulder)
+    if ventral is None:
+        return None
+    return back_contour(mask, hip, shoulder, ventral)
