@@ -15,7 +15,7 @@ The bend (``back_arc``): the total bend of the circular arc with the outline's e
 and sagitta (``4 * atan(2 * sagitta / chord)``), positive when the back bulges away from the body
 (rounded, flexion), negative when it dips (extension). Before that, points the outline borrowed
 from something else (the head lifted in a cow, a buttock or an arm next to the trunk, a gap in
-the mask) are found as the points off the best smooth curve (a parabola through most of them) and
+the mask) are found as the points off the best smooth curve (a cubic through most of them) and
 dropped; an outline that steps from one object to another, keeps too few points, or lies on the
 belly side is not measured (NaN) rather than guessed.
 
@@ -36,21 +36,26 @@ from itertools import combinations
 import numpy as np
 
 N_STATIONS = 9  # points along the back; odd so that one sits at mid-back
-# An outline point further than this from the best parabola belongs to something else. Share of
-# the chord: the mask's soft edge and clothing move the edge by 2-3 px on a trunk of at least
-# 77 px (engine.MIN_TRUNK_FRACTION of a 960 px frame), about 3 %, and a back's S-shape (lumbar
-# lordosis below a thoracic kyphosis) departs from one parabola by up to about 3 % more (seated
-# cat-cow in the validation set); the borrowed points seen on real footage lie 8-40 % away.
-OUTLIER_FRACTION = 0.06
+# An outline point further than this from the best smooth curve belongs to something else. Share
+# of the chord: the mask's soft edge and clothing move the edge by 2-3 px on a trunk of at least
+# 77 px (engine.MIN_TRUNK_FRACTION of a 960 px frame), about 3-4 %; the borrowed points seen on
+# real footage lie 8-40 % away.
+OUTLIER_FRACTION = 0.04
 # Outline points beyond this share of the hip-shoulder chord lie over the shoulder girdle: the
 # shoulder blade and trapezius move with a raised arm (bird dog) and the neck with a lifted head
-# (cow), not with the spine. Dropping the last station (90 %) cut the mean error of within-
-# recording changes against hand annotation from 19 to 16 degrees (README, spinal flexion).
+# (cow), not with the spine. Dropping the last station (90 %) took the cow's head off the outline
+# (cat_cow_aca's cow read -120 degrees with it) and changed the agreement with hand annotation
+# little (mean error of within-recording changes 19 -> 18 degrees: README, spinal flexion).
 MAX_SPINE_FRACTION = 0.85
+SPINE_SPAN = 0.7  # the stations kept run from 10 % to 80 % of the chord: the bend is of that stretch
 # Of the eight stations left at most two may be borrowed (a buttock or an arm beside the trunk, a
 # gap in the mask); with more, the outline is mostly something else than the back.
 MIN_ARC_POINTS = 6
 MIN_ARC_SPAN = 0.5  # the kept points must cover this share of the shoulder-hip chord
+# The smooth curve the outline's own points must lie on: a cubic follows a back's S-shape (lumbar
+# lordosis below a thoracic kyphosis) that a parabola cannot, so the tolerance need only cover
+# the mask's edge.
+ARC_DEGREE = 3
 # The knees say which side is the belly only when they sit clearly off the trunk's line (share of
 # the chord); the nose only when it points clearly across the trunk (share of its distance to the
 # ears' midpoint: cos 60 degrees).
@@ -183,41 +188,58 @@ def back_arc(contour_px: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, vent
         return BackArc(math.nan, "the outline jumps", int(keep.sum()))
     if np.ptp(u[keep]) < MIN_ARC_SPAN:
         return BackArc(math.nan, "the outline covers too little of the back", int(keep.sum()))
-    return BackArc(_sagitta_bend_deg(pts[keep], normal), "", int(keep.sum()))
+    # A circular arc's bend grows with its length: scaled to the full stretch, a dropped end point
+    # changes nothing (the "ends moving" of the outline as the hips rise or the head lifts).
+    span = float(u[keep].max() - u[keep].min())
+    return BackArc(_sagitta_bend_deg(pts[keep], normal) * SPINE_SPAN / span, "", int(keep.sum()))
 
 
 def _sagitta_bend_deg(points: np.ndarray, dorsal: np.ndarray) -> float:
     """Total bend of the circular arc with the points' end-to-end chord and sagitta (degrees),
-    positive when the points bulge towards ``dorsal``. The mean offset of the interior points is
-    steadier than the single largest one; a circular arc's mean interior offset is about 2/3 of
-    its sagitta."""
+    positive when the points bulge towards ``dorsal``. The sagitta comes from the mean offset of
+    all interior points (steadier than the single largest one), each weighed by where it lies:
+    on an arc of sagitta s a point at fraction x of the chord sits about 4 s x (1 - x) off it."""
     chord = points[-1] - points[0]
     length = float(np.hypot(*chord))
-    normal = np.array([-chord[1], chord[0]]) / length
+    along = chord / length
+    normal = np.array([-along[1], along[0]])
     if np.dot(normal, dorsal) < 0:
         normal = -normal
-    sagitta = 1.5 * float(np.mean((points[1:-1] - points[0]) @ normal))
+    interior = points[1:-1] - points[0]
+    x = np.clip(interior @ along / length, 0.0, 1.0)
+    shape = float(np.mean(4 * x * (1 - x)))
+    if shape < 1e-6:
+        return math.nan
+    sagitta = float(np.mean(interior @ normal)) / shape
     return math.degrees(4 * math.atan2(2 * sagitta, length))
 
 
-def _arc_inliers(u: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """The largest set of outline points within OUTLIER_FRACTION of one parabola (mask, bool).
+def _arc_inliers(u: np.ndarray, offset: np.ndarray, degree: int = ARC_DEGREE) -> np.ndarray:
+    """The largest set of outline points within OUTLIER_FRACTION of one smooth curve (bool mask).
 
-    Every parabola through three of the points is tried (84 for nine points): a greedy fit to all
-    points is pulled off course by a step in the outline and can keep the wrong side of it.
-    Ties go to the smaller sum of squared residuals.
+    Every polynomial through degree + 1 of the points is tried (70 cubics for eight points): a
+    greedy fit to all points is pulled off course by a step in the outline and can keep the wrong
+    side of it. The best set is then refitted by least squares until it no longer changes, so a
+    clean deep arc keeps all its points. Ties go to the smaller sum of squared residuals.
     """
     n = len(u)
     best, best_key = np.zeros(n, bool), (0, 0.0)
-    for i, j, k in combinations(range(n), 3):
-        idx = [i, j, k]
-        if np.ptp(u[idx]) < 1e-6 or len(set(np.round(u[idx], 9))) < 3:
+    for idx in combinations(range(n), degree + 1):
+        idx = list(idx)
+        if len(set(np.round(u[idx], 9))) < degree + 1:
             continue
-        residual = np.abs(offset - np.polyval(np.polyfit(u[idx], offset[idx], 2), u))
+        residual = np.abs(offset - np.polyval(np.polyfit(u[idx], offset[idx], degree), u))
         inliers = residual <= OUTLIER_FRACTION
         key = (int(inliers.sum()), -float(np.sum(residual[inliers] ** 2)))
         if key > best_key:
             best, best_key = inliers, key
+    for _ in range(3):
+        if best.sum() <= degree:
+            break
+        refit = np.abs(offset - np.polyval(np.polyfit(u[best], offset[best], degree), u)) <= OUTLIER_FRACTION
+        if refit.sum() < best.sum() or np.array_equal(refit, best):
+            break
+        best = refit
     return best
 
 
