@@ -217,22 +217,26 @@ def _sagitta_bend_deg(points: np.ndarray, dorsal: np.ndarray) -> float:
 def _arc_inliers(u: np.ndarray, offset: np.ndarray, degree: int = ARC_DEGREE) -> np.ndarray:
     """The largest set of outline points within OUTLIER_FRACTION of one smooth curve (bool mask).
 
-    Every polynomial through degree + 1 of the points is tried (70 cubics for eight points): a
-    greedy fit to all points is pulled off course by a step in the outline and can keep the wrong
-    side of it. The best set is then refitted by least squares until it no longer changes, so a
+    Every polynomial through degree + 1 of the points is tried (70 cubics for eight points, solved
+    at once): a greedy fit to all points is pulled off course by a step in the outline and can keep
+    the wrong side of it. The best set is then refitted by least squares until it no longer changes, so a
     clean deep arc keeps all its points. Ties go to the smaller sum of squared residuals.
     """
     n = len(u)
-    best, best_key = np.zeros(n, bool), (0, 0.0)
-    for idx in combinations(range(n), degree + 1):
-        idx = list(idx)
-        if len(set(np.round(u[idx], 9))) < degree + 1:
-            continue
-        residual = np.abs(offset - np.polyval(np.polyfit(u[idx], offset[idx], degree), u))
-        inliers = residual <= OUTLIER_FRACTION
-        key = (int(inliers.sum()), -float(np.sum(residual[inliers] ** 2)))
-        if key > best_key:
-            best, best_key = inliers, key
+    best = np.zeros(n, bool)
+    combos = np.array(list(combinations(range(n), degree + 1)))
+    powers = np.arange(degree, -1, -1)
+    systems = u[combos][:, :, None] ** powers  # one Vandermonde matrix per choice of points
+    solvable = np.abs(np.linalg.det(systems)) > 1e-12
+    if not solvable.any():
+        return best
+    coefs = np.linalg.solve(systems[solvable], offset[combos[solvable]][:, :, None])[:, :, 0]
+    residual = np.abs(offset[None, :] - coefs @ (u[:, None] ** powers).T)
+    inliers = residual <= OUTLIER_FRACTION
+    counts = inliers.sum(axis=1)
+    spread = np.where(inliers, residual ** 2, 0.0).sum(axis=1)
+    choice = np.lexsort((spread, -counts))[0]  # most inliers, then the smallest squared residuals
+    best = inliers[choice]
     for _ in range(3):
         if best.sum() <= degree:
             break

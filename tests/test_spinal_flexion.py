@@ -125,3 +125,90 @@ def test_a_baseline_missed_before_the_first_rep_is_taken_at_the_next_rest():
     series, _ = _run("glute_bridge_sic", "glute_bridge")
     measured = [t for t, f, _ in series if math.isfinite(f)]
     assert measured and measured[0] < 8.0
+
+
+# --- synthetic: a bridge stream with a back outline of known bend --------------------------------
+
+def _with_back(pose, bend_deg: float, thickness_px: float = 20.0):
+    """The supine pose with its face up and a back outline below the shoulder-hip line that bends
+    bend_deg (positive: rounded, bulging towards the floor)."""
+    from dataclasses import replace as dc_replace
+
+    from tests.synth import HEIGHT, WIDTH
+    image = pose.image.copy()
+    ears = image[[7, 8], :2].mean(axis=0)
+    image[0, :2] = ears + np.array([0.0, -18.0 / HEIGHT])  # the nose above the ears: face up
+    scale = np.array([WIDTH, HEIGHT], float)
+    hip, shoulder = image[23, :2] * scale, image[11, :2] * scale
+    chord = shoulder - hip
+    length = float(np.linalg.norm(chord))
+    down = np.array([-chord[1], chord[0]]) / length
+    if down[1] < 0:
+        down = -down
+    u = np.linspace(0.1, 0.9, 9)
+    sagitta = math.tan(math.radians(bend_deg) / 4) / 2  # share of the chord (4 atan(2 s) = bend)
+    offsets = thickness_px + 4 * sagitta * length * u * (1 - u)
+    points = hip + u[:, None] * chord + offsets[:, None] * down
+    return dc_replace(pose, image=image, back_contour=points / scale)
+
+
+def _bridge_stream(bend_at_top: float, outline_from_s: float = 0.0, bend_at_rest: float = 0.0):
+    from tests.synth import bridge_angles, frames_from_angles
+    angles = bridge_angles(reps=3, rest_s=1.5)
+    frames = frames_from_angles(angles)
+    out = []
+    for frame, angle in zip(frames, angles):
+        bend = bend_at_rest + (bend_at_top - bend_at_rest) * max(0.0, (angle - 135.0) / 45.0)
+        pose = _with_back(frame.pose, bend)
+        if frame.t_ms / 1000.0 < outline_from_s:
+            from dataclasses import replace as dc_replace
+            pose = dc_replace(pose, back_contour=None)
+        out.append(dc_replace_frame(frame, pose))
+    return out
+
+
+def dc_replace_frame(frame, pose):
+    from dataclasses import replace as dc_replace
+    return dc_replace(frame, pose=pose)
+
+
+def _session(frames, exercise="glute_bridge"):
+    engine = ExerciseEngine(load_exercise(exercise))
+    series = [(f.t_ms / 1000.0, engine.process(f)) for f in frames]
+    return series, engine.finish()
+
+
+def test_synthetic_bridge_with_a_straight_back_reads_zero_and_raises_nothing():
+    series, session = _session(_bridge_stream(bend_at_top=0.0))
+    values = [r.signals["spinal_flexion_deg"] for _, r in series if math.isfinite(r.signals["spinal_flexion_deg"])]
+    assert len(values) > 0.9 * len(series)  # measured at the top too: the face tells the back's side
+    assert max(abs(v) for v in values) < 2.0
+    assert "spinal_flexion" not in [f.code for f in session.flags] and len(session.complete_reps) == 3
+
+
+def test_synthetic_bridge_rounding_at_the_top_is_flagged():
+    series, session = _session(_bridge_stream(bend_at_top=40.0))
+    flags = [f for f in session.flags if f.code == "spinal_flexion"]
+    assert len(flags) == 3 and all(f.severity == "danger" for f in flags)
+    tops = [r.signals["spinal_flexion_deg"] for _, r in series if r.phase == "top"]
+    # the bend of the 10-80 % stretch of an arc bending 40 over the whole chord: about 28
+    assert np.nanmax(tops) == pytest.approx(40.0 * 0.7, abs=4)
+
+
+def test_synthetic_baseline_comes_from_the_first_rest_with_an_outline():
+    # No outline until 4 s (the first rep is under way from 1.5 s): the start posture is taken in
+    # the rest after it, and a straight back then reads zero.
+    series, session = _session(_bridge_stream(bend_at_top=0.0, outline_from_s=4.0))
+    measured = [t for t, r in series if math.isfinite(r.signals["spinal_flexion_deg"])]
+    assert measured and 4.0 < measured[0] < 6.5
+    assert not any("Spinal flexion was not measured" in w for w in session.warnings)
+
+
+def test_synthetic_rounded_outline_at_rest_between_bridges_is_not_flagged():
+    # lying on the mat the outline is not the spine: the bridge's rule applies only during a rep
+    # (the last rep ends at 15 s; the outline then reads 40 degrees rounder until the end, 16.5 s)
+    frames = _bridge_stream(bend_at_top=0.0)
+    late = [dc_replace_frame(f, _with_back(f.pose, 40.0 if f.t_ms > 15100 else 0.0)) for f in frames]
+    series, session = _session(late)
+    assert max(r.signals["spinal_flexion_deg"] for t, r in series if t > 15.8) > 20  # measured, and round
+    assert "spinal_flexion" not in [f.code for f in session.flags]
