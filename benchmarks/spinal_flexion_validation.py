@@ -233,6 +233,14 @@ def ranges(dirs: list[Path]) -> list[Range]:
     return rows
 
 
+def _deg(value: float, sign: bool = True) -> str:
+    """Degrees for a table cell: "n/a" when not measured, no "-0"."""
+    if not math.isfinite(value):
+        return "n/a"
+    rounded = round(value) + 0
+    return f"{rounded:+d}" if sign else f"{rounded:d}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", action="append", type=Path, default=[],
@@ -258,14 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for rec, n, _baseline, cat, cow in ordering(dirs):
         ok = "yes" if cat > 0 > cow else "no"
-        print(f"| {rec} | {n} | {cat:+.0f} | {cow:+.0f} | {ok} |")
+        print(f"| {rec} | {n} | {_deg(cat)} | {_deg(cow)} | {ok} |")
 
     print("\n### Range correct reps reach (spinal_flexion_deg while a rep is under way)\n")
     print("| exercise | recording | min | max | 5th-95th percentile | held 0.5 s | rep frames measured | complete reps | spinal-flexion flags |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in ranges(dirs):
-        print(f"| {r.exercise} | {r.recording} | {r.low:+.0f} | {r.high:+.0f} | {r.p5:+.0f} to {r.p95:+.0f} | "
-              f"{r.sustained:+.0f} | {100 * r.measured_share:.0f} % | {r.complete_reps} | {'; '.join(r.flags) or 'none'} |")
+        print(f"| {r.exercise} | {r.recording} | {_deg(r.low)} | {_deg(r.high)} | {_deg(r.p5)} to {_deg(r.p95)} | "
+              f"{_deg(r.sustained)} | {100 * r.measured_share:.0f} % | {r.complete_reps} | {'; '.join(r.flags) or 'none'} |")
     return 0
 
 
