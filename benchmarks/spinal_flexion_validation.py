@@ -105,7 +105,8 @@ def annotation_agreement(path: Path = ANNOTATIONS) -> list[Agreement]:
         rec = item["video"].removesuffix(".mp4")
         counts[rec] = counts.get(rec, 0) + 1
         scale = np.array([item["video_width"], item["video_height"]], float)
-        points = [np.array(item[k], float) / scale * np.array([item["width"], item["height"]]) for k in ("c7", "apex", "sacrum")]
+        size = np.array([item["width"], item["height"]], float)
+        points = [np.array(item[k], float) / scale * size for k in ("c7", "apex", "sacrum")]
         truth = annotated_bend_deg(*points, item["dorsal"])
         arc = frame_back_arc(np.array(item["image"]), np.array(item["back"]), item["width"], item["height"])
         if math.isfinite(arc.bend_deg):
@@ -148,7 +149,8 @@ def raw_bends(data: dict) -> list[tuple[float, float]]:
     for frame in data["frames"]:
         bend = math.nan
         if "image" in frame and "back" in frame:
-            bend = frame_back_arc(np.array(frame["image"]), np.array(frame["back"]), data["width"], data["height"]).bend_deg
+            arc = frame_back_arc(np.array(frame["image"]), np.array(frame["back"]), data["width"], data["height"])
+            bend = arc.bend_deg
         out.append((float(frame["t"]), bend))
     return out
 
@@ -191,7 +193,8 @@ def sustained_max(series: list[tuple[float, float, float, str]], phases: tuple[s
     for i, (t0, _, _, _) in enumerate(series):
         window = [f for t, _, f, phase in series[i:] if t <= t0 + hold_s and phase in phases]
         span = [t for t, _, _, _ in series[i:] if t <= t0 + hold_s]
-        if not window or span[-1] - t0 < hold_s - 0.05 or len(window) < len(span) or not all(map(math.isfinite, window)):
+        whole = bool(window) and span[-1] - t0 >= hold_s - 0.05 and len(window) == len(span)
+        if not whole or not all(map(math.isfinite, window)):
             continue
         best = max(best, min(window)) if math.isfinite(best) else min(window)
     return best
@@ -269,11 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {rec} | {n} | {_deg(cat)} | {_deg(cow)} | {ok} |")
 
     print("\n### Range correct reps reach (spinal_flexion_deg while a rep is under way)\n")
-    print("| exercise | recording | min | max | 5th-95th percentile | held 0.5 s | rep frames measured | complete reps | spinal-flexion flags |")
+    print("| exercise | recording | min | max | 5th-95th percentile | held 0.5 s | rep frames measured | "
+          "complete reps | spinal-flexion flags |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in ranges(dirs):
         print(f"| {r.exercise} | {r.recording} | {_deg(r.low)} | {_deg(r.high)} | {_deg(r.p5)} to {_deg(r.p95)} | "
-              f"{_deg(r.sustained)} | {100 * r.measured_share:.0f} % | {r.complete_reps} | {'; '.join(r.flags) or 'none'} |")
+              f"{_deg(r.sustained)} | {100 * r.measured_share:.0f} % | {r.complete_reps} | "
+              f"{'; '.join(r.flags) or 'none'} |")
     return 0
 
 

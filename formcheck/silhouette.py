@@ -20,8 +20,8 @@ dropped; an outline that steps from one object to another, keeps too few points,
 belly side is not measured (NaN) rather than guessed.
 
 What it sees: only the stretch of the back between the shoulder and hip joints' levels (the
-stations used run from 10 % to 80 % of that chord). The upper thoracic curve above the shoulder joint,
-up to C7, is outside it: see the README's spinal-flexion validation for what that costs.
+stations used run from 10 % to 80 % of that chord). The upper thoracic curve above the shoulder
+joint, up to C7, is outside it: see the README's spinal-flexion validation for what that costs.
 
 Limits: clothing, hair and the mask's soft edge move the outline by a few pixels; the thorax
 is thicker than the waist, so a neutral spine is not a zero bend. The engine therefore reports
