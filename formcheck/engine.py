@@ -18,8 +18,8 @@ import numpy as np
 from .measurement import MeasurementEvidence, verdict
 from .reps import RepCounter
 from .shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
-from .signals import (OUTLINE_SIGNALS, RELATIVE_TO_START, Body, RollEstimator, body_from_frame, signal_problem,
-                      speed_source, trunk_incline_deg)
+from .signals import (OUTLINE_SIGNALS, RELATIVE_TO_START, START_STILL_DEG, Body, RollEstimator, body_from_frame,
+                      signal_problem, speed_source, trunk_incline_deg)
 from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
 from .spec import ExerciseSpec, Rule
 from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
@@ -108,6 +108,7 @@ class ExerciseEngine:
         self._last_moving_ms = -math.inf  # the last frame on which a rep counter followed a movement
         self._start_rest: dict[str, int] = {}  # the rest period in which the start posture was sampled
         self._rest_periods = 0
+        self._start_moved: set[str] = set()  # start postures that ended when the patient began to move
         self._was_at_rest = False
         self.reps: list[Rep] = []
         self.flags: list[Flag] = []
@@ -324,7 +325,13 @@ class ExerciseEngine:
             if not self._baseline_ready(name) and self._start_rest.get(name) != self._rest_periods:
                 samples.clear()
                 self._start_seconds[name] = 0.0
-            if math.isfinite(value) and at_rest and self._start_seconds.get(name, 0.0) < BASELINE_S - 1e-9:
+            if not samples:
+                self._start_moved.discard(name)
+            elif (self._baseline_ready(name) and math.isfinite(value)
+                  and abs(value - np.median(samples)) > START_STILL_DEG.get(source, math.inf)):
+                self._start_moved.add(name)  # the start posture is over: moving already
+            if (math.isfinite(value) and at_rest and self._start_seconds.get(name, 0.0) < BASELINE_S - 1e-9
+                    and name not in self._start_moved):
                 if not samples:
                     self._start_rest[name] = self._rest_periods
                 if self._start_rest[name] == self._rest_periods:

@@ -433,6 +433,11 @@ RELATIVE_TO_START = {
     "spinal_flexion_deg": "back_bend_deg",  # positive = rounding (flexion), negative = arching/sagging
     "trunk_rotation_deg": "pelvis_roll_deg",  # hip line rolled out of its start position
 }
+# How far a start-posture sample may lie from the median of those before it and still be the same
+# still posture (degrees); beyond it the patient has begun to move (rounding into a first cat in the
+# first second) and sampling stops. Three times the outline's largest SD in a still hold (5.8, README
+# "Spinal flexion"). Signals not listed are sampled for the whole first rest.
+START_STILL_DEG = {"back_bend_deg": 17.0}
 
 
 # Any signal's speed is available as "<name>_speed_deg_s" (absolute rate of change of the smoothed

@@ -212,3 +212,17 @@ def test_synthetic_rounded_outline_at_rest_between_bridges_is_not_flagged():
     series, session = _session(late)
     assert max(r.signals["spinal_flexion_deg"] for t, r in series if t > 15.8) > 20  # measured, and round
     assert "spinal_flexion" not in [f.code for f in session.flags]
+
+
+def test_synthetic_start_posture_ends_when_the_back_starts_to_round():
+    """The back rounds from 0.3 s, before the first rep (a first cat within the first second, or a
+    patient curling up before a bridge): the start posture is the still back before it, not the
+    median of a second that includes the rounding."""
+    def bend(t_s: float) -> float:  # straight, then rounding to 40 degrees over 0.3-0.7 s, and kept
+        return 40.0 * min(1.0, max(0.0, (t_s - 0.3) / 0.4))
+
+    rounding = [dc_replace_frame(f, _with_back(f.pose, bend(f.t_ms / 1000.0))) for f in _bridge_stream(0.0)]
+    series, session = _session(rounding)
+    tops = [r.signals["spinal_flexion_deg"] for _, r in series if r.phase == "top"]
+    assert np.nanmax(tops) == pytest.approx(40.0 * 0.7, abs=4)  # measured against the straight start
+    assert len([f for f in session.flags if f.code == "spinal_flexion"]) == 3
