@@ -3,9 +3,9 @@
     formcheck batch DIR [--exercise NAME] [--prescription FILE.toml] --out OUT [--workers N]
                     [--engine local|ray --address ADDR] [--no-video]
 
-Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``) directly inside DIR is
-analysed with the same exercise; OUT/<file stem>/ receives exactly what ``formcheck analyze``
-writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored from the landmark traces
+Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``, ``.json.gz``) directly inside
+DIR is analysed with the same exercise; OUT/<file stem>/ (``a.json.gz`` -> ``a``) receives exactly
+what ``formcheck analyze`` writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored from the landmark traces
 it carries, no model needed: each session with its own exercise (or ``--exercise`` when given),
 with a prescription's targets and limits where ``--prescription`` names that exercise, into
 OUT/<bundle stem>/<session uid>/. That is how a clinic re-scores stored sessions after a
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .backends.replay import TRACE_SUFFIXES, is_trace_name, trace_stem
 from .outputs import COMMIT_MARKER, FolderLock, OutputError, is_complete, write_atomically
 from .pipeline import AnalyzeOptions, analyze
 from .plaintext import printable
@@ -49,7 +50,6 @@ from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
 if TYPE_CHECKING:
     from .prescription import Prescription
 
-TRACE_SUFFIXES = (".json",)
 BUNDLE_SUFFIXES = (".formcheck",)
 EXTRACTED_DIR = ".bundle-traces"  # OUT/.bundle-traces/<bundle stem>/<uid>.json: what the workers read
 SUMMARY_CSV = "batch_summary.csv"
@@ -112,9 +112,10 @@ class Outcome:
 
 def find_inputs(folder: Path) -> list[Path]:
     """Videos, traces and session bundles directly inside ``folder``, by name; hidden files are left out."""
-    suffixes = VIDEO_SUFFIXES + TRACE_SUFFIXES + BUNDLE_SUFFIXES
+    suffixes = VIDEO_SUFFIXES + BUNDLE_SUFFIXES
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes)
+                  if p.is_file() and not p.name.startswith(".")
+                  and (p.suffix.lower() in suffixes or is_trace_name(p)))
 
 
 def is_link_outside(path: Path, folder: Path) -> bool:
@@ -144,7 +145,7 @@ def plan(inputs: Iterable[Path | Item], out: Path, spec: ExerciseSpec | None,
     known: list[Outcome] = []
     stems: dict[Path, str] = {}
     for entry in inputs:
-        item = entry if isinstance(entry, Item) else Item(entry.name, entry, out / entry.stem, spec)
+        item = entry if isinstance(entry, Item) else Item(entry.name, entry, out / trace_stem(entry), spec)
         if item.out_dir.relative_to(out).parts[0] == SUMMARY_CSV:
             known.append(Outcome(item.label, "failed", error=f"its output folder would take the place of "
                                  f"{SUMMARY_CSV}; rename it"))
@@ -346,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
     prescription = _load_prescription(getattr(args, "prescription", None))
     inputs = find_inputs(folder)
     if not inputs:
-        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}), traces (.json) or session bundles "
+        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}), traces ({', '.join(TRACE_SUFFIXES)}) or session bundles "
                          f"(.formcheck) in it")
     if spec is None and any(p.suffix.lower() not in BUNDLE_SUFFIXES for p in inputs):
         raise BatchError(f"{folder} holds videos or traces: name their exercise with --exercise")

@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     analyze = sub.add_parser("analyze", help="analyse a video or a landmark trace")
-    analyze.add_argument("input", help="video file (mp4, mov, webm, avi) or landmark trace (.json)")
+    analyze.add_argument("input", help="video file (mp4, mov, webm, avi) or landmark trace (.json, .json.gz)")
     analyze.add_argument("--exercise", "-e", required=True, help="exercise name (see `formcheck exercises`) or a .toml file")
     analyze.add_argument("--out", "-o", required=True, help="output folder")
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import report
 from .backends import PoseBackend, make_backend
-from .backends.replay import TraceRecorder, load_trace, replay
+from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
 from .engine import ExerciseEngine
 from .outputs import OutputFolder
 from .render import draw
@@ -97,7 +97,8 @@ class AnalyzeOptions:
 
 
 def is_trace(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == ".json"
+    """A landmark trace (``.json`` or gzipped ``.json.gz``) rather than a video."""
+    return is_trace_name(path)
 
 
 def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,

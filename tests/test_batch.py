@@ -102,10 +102,10 @@ def test_an_unknown_exercise_fails_once_before_any_work(folder, tmp_path, capsys
 
 
 def test_find_inputs_takes_videos_and_traces_by_name(tmp_path):
-    for name in ("b.MP4", "a.json", "c.mov", ".hidden.mp4", "notes.txt", "clip.mp4.part"):
+    for name in ("b.MP4", "a.json", "c.mov", "d.json.gz", ".hidden.mp4", "notes.txt", "clip.mp4.part", "e.gz"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub.mp4").mkdir()  # a folder, whatever its name
-    assert [p.name for p in find_inputs(tmp_path)] == ["a.json", "b.MP4", "c.mov"]
+    assert [p.name for p in find_inputs(tmp_path)] == ["a.json", "b.MP4", "c.mov", "d.json.gz"]
 
 
 def test_is_done_needs_a_summary_newer_than_the_input(tmp_path):
@@ -130,6 +130,12 @@ def test_two_inputs_with_the_same_stem_do_not_share_a_folder(tmp_path):
     jobs, known = plan([a, b], tmp_path / "out", load_exercise("bird_dog"), AnalyzeOptions())
     assert [j.input for j in jobs] == [a]
     assert known[0].file == "s1.mp4" and known[0].status == "failed" and "rename" in known[0].error
+
+
+def test_a_gzipped_trace_gets_the_folder_of_its_name_without_json_gz(tmp_path):
+    jobs, known = plan([tmp_path / "clip.json.gz", tmp_path / "clip.json"], tmp_path / "out",
+                       load_exercise("bird_dog"), AnalyzeOptions())
+    assert jobs[0].out_dir == tmp_path / "out" / "clip" and known[0].status == "failed"
 
 
 def test_summary_table_aligns_columns_and_puts_errors_last():

@@ -52,6 +52,15 @@ def test_analyze_says_when_the_recording_cannot_measure_the_exercise(tmp_path, c
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["measurement"]["status"] == "measured"
 
 
+def test_analyze_and_trace_take_gzipped_traces(tmp_path, capsys):
+    packed = tmp_path / "bird_dog.json.gz"
+    packed.write_bytes(gzip.compress(BIRD_DOG_TRACE.read_bytes()))
+    code, out, err = run_cli(capsys, "analyze", packed, "--exercise", "bird_dog", "--out", tmp_path / "out")
+    assert code == 0, err
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["reps"] == 2
+    assert "2 complete rep(s)" in out
+
+
 def test_exercises_lists_definitions(capsys):
     code, out, _ = run_cli(capsys, "exercises")
     assert code == 0 and "glute_bridge" in out and "Bird dog" in out

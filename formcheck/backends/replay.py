@@ -9,10 +9,16 @@ Format (JSON): ``{"format", "model", "label", "fps", "width", "height", "frames"
 "image": [[x, y, z, visibility] x 33], "world": [[x, y, z] x 33], "back": [[x, y] x K]}]}``;
 ``t`` in seconds, ``image`` and ``back`` in normalized image coordinates, ``world`` in metres.
 A frame with no pose has no ``image``.
+
+A trace may be gzipped (``.json.gz``, what the validation corpus ships): it is read directly,
+and the decompressed stream is held to the same size limit as a plain file, so a small file
+that inflates to gigabytes (a gzip bomb) is refused before it fills the memory.
 """
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -23,25 +29,57 @@ from ..types import N_LANDMARKS, Pose, PoseFrame
 
 READ_FORMATS = ("mediapipe-pose-33/v1", "formcheck-trace/v1")
 WRITE_FORMAT = "formcheck-trace/v1"
+TRACE_SUFFIXES = (".json", ".json.gz")
+_CHUNK = 1 << 20
 
 
 class TraceError(ValueError):
     """The trace file is malformed; the message says where."""
 
 
-def load_trace(path: str | Path) -> dict:
+def is_trace_name(path: str | Path) -> bool:
+    """True for a landmark trace's file name: ``.json`` or gzipped ``.json.gz``."""
+    return Path(path).name.lower().endswith(TRACE_SUFFIXES)
+
+
+def trace_stem(path: str | Path) -> str:
+    """The file name without ``.json`` or ``.json.gz``: ``a.json.gz`` -> ``a``."""
+    name = Path(path).name
+    for suffix in sorted(TRACE_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(path).stem
+
+
+def load_trace(path: str | Path, max_bytes: int = MAX_TRACE_BYTES) -> dict:
     path = Path(path)
     if not path.is_file():
         raise TraceError(f"{path}: no such file")
-    if path.stat().st_size > MAX_TRACE_BYTES:
+    if path.stat().st_size > max_bytes:
         raise TraceError(f"{path}: too large for a landmark trace")
+    raw = _read_gzip(path, max_bytes) if path.name.lower().endswith(".gz") else path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TraceError(f"{path}: not a JSON landmark trace ({exc})") from None
     except RecursionError:  # JSON nested thousands deep: no trace nests more than five
         raise TraceError(f"{path}: not a landmark trace (its JSON is nested too deeply)") from None
     return validate_trace(data, str(path))
+
+
+def _read_gzip(path: Path, max_bytes: int) -> bytearray:
+    """The decompressed bytes, read a chunk at a time and refused once past max_bytes."""
+    data = bytearray()
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                if len(data) + len(chunk) > max_bytes:
+                    raise TraceError(f"{path}: decompresses to more than {max_bytes / (1024 * 1024):g} MB, "
+                                     "too large for a landmark trace (a damaged or malicious file?)")
+                data += chunk
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise TraceError(f"{path}: not a readable gzip file ({exc or 'it ends too early'})") from None
+    return data
 
 
 _PICTURE_PX = Range(1, MAX_VIDEO_SIDE_PX, "pixels")
