@@ -6,9 +6,11 @@
     formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
     formcheck export --data DIR [--patient ID] [--since DATE] [--with-video] -o FILE.formcheck
     formcheck import FILE.formcheck --data DIR
+    formcheck validate MANIFEST [--out DIR] [--workers N] [--markdown FILE]
 
-Errors a user can cause (missing or damaged file, unknown exercise, bad trace) print one line on
-stderr and exit with status 2; nothing prints a traceback.
+Errors a user can cause (missing or damaged file, unknown exercise, bad trace, bad manifest) print
+one line on stderr and exit with status 2; nothing prints a traceback. ``validate`` exits with 1
+when a clip its manifest marks "sure" fails (see formcheck/validation.py).
 """
 from __future__ import annotations
 
@@ -52,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         from .outputs import OutputError
         from .spec import SpecError
         from .store import StoreError
+        from .validation import ManifestError
         from .video import VideoError
 
         if isinstance(exc, (UserError, VideoError, TraceError, SpecError, BackendError, BundleError, StoreError,
-                            OutputError, OSError)):
+                            OutputError, ManifestError, OSError)):
             print(printable(f"formcheck: error: {exc}"), file=sys.stderr)  # a file name may hold a newline
             return EXIT_BAD_INPUT
         print(printable(f"formcheck: internal error ({type(exc).__name__}: {exc}); please report it"), file=sys.stderr)
@@ -114,6 +117,17 @@ def _parser() -> argparse.ArgumentParser:
     import_.add_argument("bundle", help="the .formcheck file")
     _data_arg(import_)
     import_.set_defaults(run=_cmd_import)
+
+    validate = sub.add_parser("validate", help="score formcheck against recordings whose truth was counted by eye")
+    validate.add_argument("manifest", help="TOML manifest of recordings and their truth (see README: Validation)")
+    validate.add_argument("--out", "-o", default=None,
+                          help="folder for each clip's analysis (default: a temporary folder, deleted afterwards)")
+    validate.add_argument("--workers", type=int, default=None,
+                          help="clips analysed at once, one process each (default: one per core)")
+    validate.add_argument("--markdown", default=None, metavar="FILE",
+                          help="also write the table and the metrics as markdown (for README.md)")
+    _size_arg(validate)
+    validate.set_defaults(run=_cmd_validate)
     return parser
 
 
@@ -250,6 +264,39 @@ def _cmd_import(args: argparse.Namespace) -> int:
     result = import_bundle(open_store(args.data), args.bundle)
     print(printable(f"Imported {Path(args.bundle).name}: {result.describe()}"))
     return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .pipeline import AnalyzeOptions
+    from .validation import default_workers, load_manifest, markdown_table, metrics, metrics_text, run_validation, text_table
+
+    clips = load_manifest(args.manifest)
+    workers = default_workers(len(clips)) if args.workers is None else args.workers
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    # Overlapping decoding, model and writing uses idle cores; with a clip on every core there are none.
+    options = AnalyzeOptions(write_video=False, write_trace=False, overlap=workers < (os.cpu_count() or 1),
+                             max_side_px=args.max_side)
+    done = [0]
+
+    def progress(score) -> None:
+        done[0] += 1
+        print(f"[{done[0]}/{len(clips)}] {score.truth.name}: {score.verdict}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="formcheck-validate-") as scratch:
+        out = Path(args.out) if args.out else Path(scratch)
+        out.mkdir(parents=True, exist_ok=True)
+        scores = run_validation(clips, out, workers, options, progress)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_table(scores), encoding="utf-8")
+    m = metrics(scores)
+    print(text_table(scores))
+    print()
+    print(metrics_text(m))
+    print(m.line)
+    return 1 if m.sure_failed else 0
 
 
 def _check_input(path: str) -> None:
