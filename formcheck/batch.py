@@ -1,7 +1,7 @@
 """Batch analysis: every recording in a folder, each into its own output folder.
 
     formcheck batch DIR [--exercise NAME] [--prescription FILE.toml] --out OUT [--workers N]
-                    [--engine local|ray --address ADDR] [--no-video]
+                    [--engine local|ray --address ADDR] [--no-video] [--max-side PX] [--max-fps F]
 
 Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``, ``.json.gz``) directly inside
 DIR is analysed with the same exercise; OUT/<file stem>/ (``a.json.gz`` -> ``a``) receives exactly
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .backends.replay import TRACE_SUFFIXES, is_trace_name, trace_stem
+from .framerate import DEFAULT_MAX_FPS
 from .outputs import COMMIT_MARKER, FolderLock, OutputError, is_complete, write_atomically
 from .pipeline import AnalyzeOptions, analyze
 from .plaintext import printable
@@ -360,7 +361,8 @@ def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: Exercis
                 prescription: "Prescription | None", inputs: list[Path]) -> int:
     # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
     options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1),
-                             max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX))
+                             max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX),
+                             max_fps=getattr(args, "max_fps", DEFAULT_MAX_FPS))
     entries: list[Path | Item] = []
     refused: list[Outcome] = []
     for path in inputs:

@@ -1,12 +1,12 @@
 """The ``formcheck`` command line.
 
-    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--max-side PX] [--backend tasks --model F.task]
+    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--max-side PX] [--max-fps F] [--backend tasks --model F.task]
     formcheck trace VIDEO -o trace.json
     formcheck exercises
     formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
     formcheck export --data DIR [--patient ID] [--since DATE] [--with-video] -o FILE.formcheck
     formcheck import FILE.formcheck --data DIR
-    formcheck validate MANIFEST [--out DIR] [--workers N] [--markdown FILE]
+    formcheck validate MANIFEST [--out DIR] [--workers N] [--markdown FILE] [--max-fps F]
 
 Errors a user can cause (missing or damaged file, unknown exercise, bad trace, bad manifest) print
 one line on stderr and exit with status 2; nothing prints a traceback. ``validate`` exits with 1
@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .framerate import DEFAULT_MAX_FPS
 from .measurement import Measurement
 from .plaintext import printable
 from .video import ANALYSIS_MAX_SIDE_PX
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", "-o", required=True, help="output folder")
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
     _size_arg(analyze)
+    _fps_arg(analyze)
     _backend_args(analyze)
     analyze.set_defaults(run=_cmd_analyze)
 
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     batch.add_argument("--no-video", action="store_true")
     _size_arg(batch)
+    _fps_arg(batch)
     batch.set_defaults(run=_cmd_batch)
 
     export = sub.add_parser("export", help="pack a patient's sessions into one .formcheck file for the clinic")
@@ -127,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--markdown", default=None, metavar="FILE",
                           help="also write the table and the metrics as markdown (for README.md)")
     _size_arg(validate)
+    _fps_arg(validate)
     validate.set_defaults(run=_cmd_validate)
     return parser
 
@@ -149,6 +153,22 @@ def _size_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-side", type=_side_px, default=ANALYSIS_MAX_SIDE_PX, metavar="PX",
                         help=f"analyse (and annotate) frames at most PX pixels on their longer side "
                              f"(default {ANALYSIS_MAX_SIDE_PX}; 0 keeps the recorded size)")
+
+
+def _fps_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-fps", type=_max_fps, default=DEFAULT_MAX_FPS, metavar="F",
+                        help=f"analyse at most F frames a second, skipping frames closer in time than 1/F s "
+                             f"(default {DEFAULT_MAX_FPS:g}: a 60 fps clip costs what a 30 fps one does; 0: every frame)")
+
+
+def _max_fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value != 0 and not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (every frame) or a rate from 1 to 1000 frames a second")
+    return value
 
 
 def _side_px(text: str) -> int:
@@ -174,7 +194,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     spec = load_exercise(args.exercise)
     _check_input(args.input)
     options = AnalyzeOptions(backend=args.backend, model_path=args.model, write_video=not args.no_video,
-                             max_side_px=args.max_side)
+                             max_side_px=args.max_side, max_fps=args.max_fps)
     progress = ProgressBar(printable(f"Analysing {Path(args.input).name}"))
     result = analyze(args.input, spec, args.out, options, progress=progress)
     progress.done()
@@ -278,7 +298,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be at least 1, got {workers}")
     # Overlapping decoding, model and writing uses idle cores; with a clip on every core there are none.
     options = AnalyzeOptions(write_video=False, write_trace=False, overlap=workers < (os.cpu_count() or 1),
-                             max_side_px=args.max_side)
+                             max_side_px=args.max_side, max_fps=args.max_fps)
     done = [0]
 
     def progress(score) -> None:

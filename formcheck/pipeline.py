@@ -23,6 +23,7 @@ from . import report
 from .backends import PoseBackend, make_backend
 from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
 from .engine import ExerciseEngine
+from .framerate import DEFAULT_MAX_FPS, FrameRateLimit, limited
 from .outputs import OutputFolder
 from .render import draw
 from .spec import ExerciseSpec
@@ -94,6 +95,8 @@ class AnalyzeOptions:
     overlap: bool = True
     # Longer side of the analysed (and annotated) frames in pixels; 0 keeps the recorded size.
     max_side_px: int = ANALYSIS_MAX_SIDE_PX
+    # At most this many frames a second are analysed (see framerate.py); 0: every frame.
+    max_fps: float = DEFAULT_MAX_FPS
 
 
 def is_trace(path: str | Path) -> bool:
@@ -116,10 +119,12 @@ def analyze(input_path: str | Path, spec: ExerciseSpec, out_dir: str | Path,
 def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, options: AnalyzeOptions,
              progress: Progress | None) -> SessionResult:
     out = outputs.folder
+    rate = FrameRateLimit(options.max_fps)
     if is_trace(input_path):
         data = load_trace(input_path)
         pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace, spool_trace_in=out)
-        frames: Iterator[tuple[PoseFrame, np.ndarray | None]] = ((pf, None) for pf in replay(data))
+        frames: Iterator[tuple[PoseFrame, np.ndarray | None]] = (
+            (pf, None) for pf in limited(replay(data), rate, lambda pf: pf.t_ms))
         total, fps = len(data["frames"]), float(data.get("fps") or 30.0)
     else:
         capture, info = open_video(input_path)  # fail early and clearly on a bad file
@@ -127,14 +132,15 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         backend = make_backend(options.backend, model_path=options.model_path, segmentation=spec.needs_back_outline)
         pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace, spool_trace_in=out,
                             max_side_px=options.max_side_px)
-        frames = _detect_frames(input_path, pipeline, overlap=options.overlap)
+        frames = _detect_frames(input_path, pipeline, rate, overlap=options.overlap)
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = None
     truncated: TruncatedVideoError | None = None
     try:
         if options.write_video and not is_trace(input_path):
-            writer = VideoOut(outputs.stage("annotated.mp4"), fps)
+            # Skipped frames are not drawn: the annotated video runs at the analysed rate.
+            writer = VideoOut(outputs.stage("annotated.mp4"), min(fps, options.max_fps) if options.max_fps > 0 else fps)
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
@@ -142,8 +148,8 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
                 frames_csv.write(result)
                 if writer is not None and image is not None:
                     writer.write(draw(image, result, spec))
-                if progress is not None:
-                    progress(n, total)
+                if progress is not None:  # skipped frames count as done
+                    progress(min(max(n, pose_frame.index + 1), total) if total else n, total)
     except TruncatedVideoError as exc:
         truncated = exc  # keep what was decoded: write it out, then report the damage
     finally:
@@ -154,6 +160,8 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
             pipeline.backend.close()
     result = pipeline.finish()
     result.provenance["input"] = Path(input_path).name
+    result.provenance["recorded_fps"] = round(fps, 2)
+    result.provenance.update(rate.provenance())
     if not is_trace(input_path):
         width, height = fitted_size(info.width, info.height, options.max_side_px)
         result.provenance["analysed_size"] = f"{width}x{height} px (recorded {info.width}x{info.height})"
@@ -168,22 +176,26 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     return result
 
 
-def _detect_frames(path: str | Path, pipeline: Pipeline,
+def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
                    overlap: bool = False) -> Iterator[tuple[PoseFrame, np.ndarray]]:
-    """(PoseFrame, analysed BGR image) for each frame of a video, in order; close() when done.
+    """(PoseFrame, analysed BGR image) for each frame of a video that ``rate`` keeps, in order;
+    close() when done.
 
     overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
     of the caller, who meanwhile writes the outputs of the frames before. The frames, their order
     and the model's inputs are the same, so are the results.
     """
-    detected = _detect(path, pipeline, overlap)
+    detected = _detect(path, pipeline, rate, overlap)
     return ReadAhead(detected, FRAMES_AHEAD, "formcheck-pose") if overlap else detected
 
 
-def _detect(path: str | Path, pipeline: Pipeline, overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
+            overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
     decoded = read_frames(path)
-    # Scaling down belongs to the decoding thread: the pose thread is the one everything waits for.
-    scaled = ((index, t_ms, fit_within(image, pipeline.max_side_px)) for index, t_ms, image in decoded)
+    # Skipping and scaling down belong to the decoding thread: the pose thread is the one
+    # everything waits for. Frames are skipped by their container timestamps (VFR-safe).
+    scaled = ((index, t_ms, fit_within(image, pipeline.max_side_px))
+              for index, t_ms, image in limited(decoded, rate, lambda item: item[1]))
     ahead = ReadAhead(scaled, FRAMES_AHEAD, "formcheck-decode") if overlap else scaled
     with contextlib.closing(decoded), contextlib.closing(ahead):  # the thread stops first
         for index, t_ms, image in ahead:

@@ -294,21 +294,26 @@ def failed_clip(truth: ClipTruth, error: str) -> ClipScore:
 
 def match_by_overlap(found: Sequence[tuple[float, float]],
                      truth: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
-    """Pairs (found index, truth index) of intervals that overlap in time, largest overlap first,
-    each interval in at most one pair. Touching or disjoint intervals are never paired."""
-    candidates = sorted(((min(f[1], t[1]) - max(f[0], t[0]), i, j)
-                         for i, f in enumerate(found) for j, t in enumerate(truth)), reverse=True)
-    used_found: set[int] = set()
-    used_truth: set[int] = set()
-    pairs = []
-    for overlap, i, j in candidates:
-        if overlap <= 0:
-            break
-        if i not in used_found and j not in used_truth:
-            used_found.add(i)
-            used_truth.add(j)
-            pairs.append((i, j))
-    return pairs
+    """Pairs (found index, truth index) of (start, end) intervals that overlap in time.
+
+    Reps happen one after another, so pairs keep the time order (no two pairs cross); among such
+    matchings the one with the most pairs, then the largest total overlap, is chosen (dynamic
+    programming, as in aligning two sequences). Touching or disjoint intervals are never paired.
+    """
+    f_order = sorted(range(len(found)), key=lambda i: found[i])
+    t_order = sorted(range(len(truth)), key=lambda j: truth[j])
+    # best[a][b]: (pairs, total overlap, pairs list) using the first a found and first b truth intervals
+    best = [[(0, 0.0, ())] * (len(t_order) + 1) for _ in range(len(f_order) + 1)]
+    for a in range(1, len(f_order) + 1):
+        for b in range(1, len(t_order) + 1):
+            i, j = f_order[a - 1], t_order[b - 1]
+            options = [best[a - 1][b], best[a][b - 1]]
+            overlap = min(found[i][1], truth[j][1]) - max(found[i][0], truth[j][0])
+            if overlap > 0:
+                pairs, total, chosen = best[a - 1][b - 1]
+                options.append((pairs + 1, total + overlap, chosen + ((i, j),)))
+            best[a][b] = max(options, key=lambda o: (o[0], o[1]))
+    return list(best[-1][-1][2])
 
 
 # -- the whole run (pure) -------------------------------------------------------------------------------
