@@ -15,6 +15,8 @@ README.md ("Validation") documents the manifest; in short, one ``[[clip]]`` tabl
     confidence = "sure"          # sure (a failure fails the run) | likely (reported only)
     cannot_measure_ok = false    # true: "this recording cannot measure it" is an acceptable answer
     sides = { left = 3, right = 3 }  # optional: complete reps per side (reported, not scored)
+    prescription = { target_hold_s = 8 }  # optional: the rep targets a clinician set for this
+                                 # recording (ExerciseSpec.with_rep_targets: target_hold_s, top_deg, rest_deg)
     holds, view, name, file, repo, path, movement, notes, licence: for people (read, not scored)
 
 Scoring (pure functions on summary dicts, so the unit tests need no recordings):
@@ -52,7 +54,7 @@ ALARM_SEVERITIES = ("warning", "danger")
 TIMING_TOLERANCE_S = 0.25
 MAX_MANIFEST_BYTES = 1024 * 1024
 SCORED_FIELDS = {"trace", "video", "exercise", "reps", "reps_ok", "rep_times", "faults", "confidence",
-                 "cannot_measure_ok", "sides"}
+                 "cannot_measure_ok", "sides", "prescription"}
 INFO_FIELDS = {"name", "holds", "view", "file", "repo", "path", "movement", "notes", "licence"}
 
 
@@ -79,6 +81,14 @@ class ClipTruth:
     sides: dict[str, int] | None = None
     holds: tuple[tuple[float, float], ...] = ()
     view: str = ""
+    prescription: dict[str, float] = field(default_factory=dict)  # rep targets (ExerciseSpec.with_rep_targets)
+
+    def spec(self):
+        """The exercise definition the clip is analysed with, its prescription applied."""
+        from .spec import load_exercise
+
+        spec = load_exercise(self.exercise)
+        return spec.with_rep_targets(**self.prescription) if self.prescription else spec
 
     @property
     def acceptable_counts(self) -> tuple[int, ...]:
@@ -142,6 +152,10 @@ def _parse_clip(entry: dict, n: int, manifest: Path) -> ClipTruth:
         load_exercise(exercise)
     except SpecError as exc:
         raise ManifestError(f"{where}: field 'exercise': {exc}") from None
+    prescription = _field(where, "prescription", entry.get("prescription", {}), dict)
+    for key, value in prescription.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ManifestError(f"{where}: field 'prescription.{key}' must be a number, got {value!r}")
 
     reps = _count(where, "reps", entry.get("reps"))
     reps_ok = tuple(_count(where, "reps_ok", v) for v in _list(where, "reps_ok", entry.get("reps_ok", [])))
@@ -158,9 +172,14 @@ def _parse_clip(entry: dict, n: int, manifest: Path) -> ClipTruth:
             raise ManifestError(f"{where}: field 'sides' must be a table of side = count, e.g. {{ left = 3, right = 3 }}")
         sides = {str(side): _count(where, f"sides.{side}", count) for side, count in sides.items()}
     view = _field(where, "view", entry.get("view", ""), str)
-    return ClipTruth(name=name, input=recording, exercise=exercise, reps=reps, reps_ok=reps_ok, rep_times=rep_times,
+    clip = ClipTruth(name=name, input=recording, exercise=exercise, reps=reps, reps_ok=reps_ok, rep_times=rep_times,
                      faults=faults, confidence=confidence, cannot_measure_ok=cannot_measure_ok, sides=sides,
-                     holds=holds, view=view)
+                     holds=holds, view=view, prescription=dict(prescription))
+    try:
+        clip.spec()
+    except SpecError as exc:
+        raise ManifestError(f"{where}: field 'prescription': {exc}") from None
+    return clip
 
 
 def _field(where: str, key: str, value: object, kind: type) -> object:
@@ -470,9 +489,8 @@ def run_validation(clips: Sequence[ClipTruth], out: Path, workers: int, options,
                    progress: Progress | None = None) -> list[ClipScore]:
     """Analyse every clip into out/<name>/ (in ``workers`` processes) and score it; in manifest order."""
     from .batch import Job, analyze_one
-    from .spec import load_exercise
 
-    jobs = [Job(clip.input, out / clip.name, load_exercise(clip.exercise), options) for clip in clips]
+    jobs = [Job(clip.input, out / clip.name, clip.spec(), options) for clip in clips]
     if workers <= 1 or len(jobs) <= 1:
         outcomes = (analyze_one(job) for job in jobs)
         return [_report(_scored(clip, outcome, job), progress) for clip, job, outcome in zip(clips, jobs, outcomes)]

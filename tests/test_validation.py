@@ -143,9 +143,11 @@ GOOD = 'trace = "t.json"\nexercise = "glute_bridge"\nreps = 1\n'
 
 
 def test_a_minimal_manifest_reads_with_paths_relative_to_it(tmp_path):
-    [clip] = load_manifest(write_manifest(tmp_path, "[[clip]]\n" + GOOD + 'sides = { left = 1 }\n'))
+    [clip] = load_manifest(write_manifest(tmp_path, "[[clip]]\n" + GOOD + 'sides = { left = 1 }\n'
+                                                    'prescription = { target_hold_s = 4 }\n'))
     assert clip.name == "t" and clip.input == (tmp_path / "t.json").resolve() and clip.confidence == "sure"
     assert clip.acceptable_counts == (1,) and clip.sides == {"left": 1} and not clip.cannot_measure_ok
+    assert clip.spec().rep.target_hold_s == 4.0
 
 
 @pytest.mark.parametrize("body, message", [
@@ -163,6 +165,8 @@ def test_a_minimal_manifest_reads_with_paths_relative_to_it(tmp_path):
     ("[[clip]]\n" + GOOD + "cannot_measure_ok = 'yes'\n", "field 'cannot_measure_ok' must be a bool"),
     ("[[clip]]\n" + GOOD + "[[clip]]\n" + GOOD, "clip 2: name 't' is also clip 1's"),
     ("[[clip]\n", "not valid TOML"),
+    ("[[clip]]\n" + GOOD + "prescription = { target_hold_s = -1 }\n", "field 'prescription': .*target_hold_s"),
+    ("[[clip]]\n" + GOOD + "prescription = { reps = 3 }\n", "field 'prescription': .*cannot change rep fields"),
 ])
 def test_a_bad_manifest_names_the_file_and_the_field(tmp_path, body, message):
     with pytest.raises(ManifestError, match=message) as caught:
