@@ -88,8 +88,11 @@ def test_4k_60fps_clip_is_analysed(tmp_path):
         frames.append(cv2.resize(frame, (2160, 3840)))
     path = write_clip(tmp_path / "4k60.mp4", frames, fps=60)
     session = analyze(path, load_exercise("bird_dog"), tmp_path / "out", AnalyzeOptions(write_video=False))
-    assert session.frames == 45 and session.frames_with_pose >= 40
+    # At most 30 analysed frames a second (framerate.py): every second frame, 0, 2, ..., 44.
+    assert session.frames == 23 and session.frames_with_pose >= 20
     assert session.duration_s == pytest.approx(44 / 60, abs=0.02)
+    assert session.provenance["analysed_fps"] == pytest.approx(30, abs=0.5)
+    assert session.provenance["frames_skipped"] == 22 and session.provenance["recorded_fps"] == 60
 
 
 def test_not_a_video(tmp_path):
