@@ -204,15 +204,22 @@ def load_exercise(name: str, directory: Path | None = None) -> ExerciseSpec:
 
 def load_spec(path: Path) -> ExerciseSpec:
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: no such exercise definition file")
-    if path.stat().st_size > MAX_SPEC_BYTES:
-        raise SpecError(f"{path}: larger than {MAX_SPEC_BYTES // 1024} KiB; not an exercise definition")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, MAX_SPEC_BYTES, SpecError, "exercise definition")
     return parse_spec(data, name=path.stem, source=str(path))
+
+
+def read_toml(path: Path, max_bytes: int, error: type[Exception], what: str) -> dict:
+    """A small TOML file's contents; a missing, oversized or malformed file raises ``error``
+    with one line naming the file (``what`` says what the file should be)."""
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    if path.stat().st_size > max_bytes:
+        article = "an" if what[0] in "aeiou" else "a"
+        raise error(f"{path}: larger than {max_bytes // 1024} KiB; not {article} {what}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
 
 
 def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:

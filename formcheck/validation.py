@@ -37,16 +37,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 CONFIDENCES = ("sure", "likely")
 ALARM_SEVERITIES = ("warning", "danger")
@@ -97,16 +91,10 @@ class ClipTruth:
 
 def load_manifest(path: str | Path) -> list[ClipTruth]:
     """Read and check a manifest; any problem raises ManifestError with one clear line."""
+    from .spec import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise ManifestError(f"{path}: no such manifest file")
-    if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise ManifestError(f"{path}: larger than {MAX_MANIFEST_BYTES // 1024} KiB; not a validation manifest")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: not valid TOML ({exc})") from None
-    return parse_manifest(data, path)
+    return parse_manifest(read_toml(path, MAX_MANIFEST_BYTES, ManifestError, "validation manifest"), path)
 
 
 def parse_manifest(data: dict, path: Path) -> list[ClipTruth]:

@@ -216,7 +216,7 @@ def test_a_failing_sure_clip_exits_1_and_a_bad_manifest_exits_2(tmp_path, capsys
     code, out, _ = run(capsys, manifest, "--workers", 1)
     assert code == 1 and "FAIL: count 1, truth 4" in out
     code, out, err = run(capsys, tmp_path / "nothing.toml")
-    assert code == 2 and out == "" and err.strip() == f"formcheck: error: {tmp_path / 'nothing.toml'}: no such manifest file"
+    assert code == 2 and out == "" and err.strip() == f"formcheck: error: {tmp_path / 'nothing.toml'}: no such validation manifest file"
 
 
 def test_validate_runs_on_the_whole_in_repo_corpus(tmp_path, capsys):
