@@ -219,6 +219,7 @@ def test_a_failing_sure_clip_exits_1_and_a_bad_manifest_exits_2(tmp_path, capsys
     assert code == 2 and out == "" and err.strip() == f"formcheck: error: {tmp_path / 'nothing.toml'}: no such validation manifest file"
 
 
+@pytest.mark.model  # the six videos go through the bundled MediaPipe model: about 3-4 minutes on 2 cores
 def test_validate_runs_on_the_whole_in_repo_corpus(tmp_path, capsys):
     # The whole corpus (tests/fixtures/validation/corpus.toml: the ten validation traces, the three
     # shared traces, the six real videos) through the process pool. TODO(lead): today several sure
