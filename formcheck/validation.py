@@ -47,6 +47,7 @@ ALARM_SEVERITIES = ("warning", "danger")
 # The labels' stated precision ("rep_times ... +/- 0.25 s"): a timing error within it is agreement.
 TIMING_TOLERANCE_S = 0.25
 MAX_MANIFEST_BYTES = 1024 * 1024
+REASON_CHARS = 60  # a refusal's reason in the table, cut so the table stays readable (summary.json has it whole)
 SCORED_FIELDS = {"trace", "video", "exercise", "reps", "reps_ok", "rep_times", "faults", "confidence",
                  "cannot_measure_ok", "sides", "prescription"}
 INFO_FIELDS = {"name", "holds", "view", "file", "repo", "path", "movement", "notes", "licence"}
@@ -401,8 +402,8 @@ def table_rows(scores: Sequence[ClipScore]) -> list[list[str]]:
         faults = "-" if not s.truth.faults else f"{len(s.faults_found)}/{len(s.truth.faults)}"
         refused = "no"
         if s.refused:
-            refused = ("yes, allowed" if s.truth.cannot_measure_ok else "yes") + (
-                f": {s.refusal_reason}" if s.refusal_reason else "")
+            reason = s.refusal_reason if len(s.refusal_reason) <= REASON_CHARS else s.refusal_reason[:REASON_CHARS - 3] + "..."
+            refused = ("yes, allowed" if s.truth.cannot_measure_ok else "yes") + (f": {reason}" if reason else "")
         rows.append([s.truth.name, Path(s.truth.exercise).stem, truth, counted,
                      "-" if s.counted is None else str(s.partial), timing, faults,
                      _codes_text(s.false_alarms) or "-", refused, s.verdict])

@@ -124,6 +124,7 @@ def test_metrics_over_a_run():
     assert m.line == "clips=5 exact=1 mae=1.33 false_alarms=1 missed_faults=1 refused=1"
     table = text_table(scores)
     assert len(table.splitlines()) == 6 and "FAIL: error: no such file" in table
+    assert "yes, allowed: the pelvis is hidden" in table and "pass (honest refusal)" in table
     md = markdown_table(scores)
     assert md.startswith("| clip | exercise |") and "too_deep" in md and "exact counts: 1/5" in md
 
