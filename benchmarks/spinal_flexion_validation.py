@@ -40,7 +40,8 @@ from formcheck.spec import load_exercise  # noqa: E402
 
 ANNOTATIONS = ROOT / "tests" / "fixtures" / "spine_annotations.json"
 SHARED = ROOT.parent.parent / "shared" / "fixtures"
-TRACE_DIRS = [ROOT / "tests" / "fixtures" / "spine", SHARED / "validation" / "traces", Path("/tmp/spine/traces")]
+TRACE_DIRS = [ROOT / "tests" / "fixtures" / "spine", ROOT / "tests" / "fixtures" / "validation" / "traces",
+              SHARED / "validation" / "traces", Path("/tmp/spine/traces")]
 
 # Still holds (seconds) from the recordings' counted truth (shared fixtures' README and
 # validation/labels.toml): the outline's spread while the person holds still is its noise.

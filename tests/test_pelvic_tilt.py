@@ -1,7 +1,7 @@
 """The supine posterior pelvic tilt, measured in the back's outline (lumbar.py), and the honest
 refusal when a recording cannot measure it; plus "setting up" on the wrong exercise.
 
-Real traces (tests/fixtures/traces, see its README): ``pelvic_tilt_lena`` (a close home recording
+Real traces (tests/fixtures/traces and validation/traces, see the README): ``pelvic_tilt_lena`` (a close home recording
 of 4 rocking tilts, truth in ../shared/fixtures/validation/labels.toml), ``pelvic_tilt_supine_360``
 (the shared supine clip: the near arm lies along the lower back) and ``childs_pose_360``.
 """
@@ -154,7 +154,7 @@ def test_real_close_home_recording_counts_tilts_where_they_were_done():
     # cannot be seen whole; the third and fourth are one excursion here, because the back comes
     # back only part of the way between them (2.4 degrees short of its rest level, against a
     # 2-degree rest zone). Each counted tilt lies on labelled tilts; nothing is counted elsewhere.
-    _, session = run("pelvic_tilt", trace_frames("pelvic_tilt_lena.json.gz"))
+    _, session = run("pelvic_tilt", trace_frames("../validation/traces/pelvic_tilt_lena.json.gz"))
     assert session.measurement.measured and session.measurement.signal_to_noise > 8
     reps = session.complete_reps
     assert 2 <= len(reps) <= 4 and not session.partial_reps
