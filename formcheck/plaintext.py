@@ -32,7 +32,13 @@ def escape_markdown(text: object) -> str:
 def printable(text: object) -> str:
     """``text`` with control and formatting characters (newlines, escapes, bidi overrides)
     shown as ``\\xNN``/``\\uNNNN`` codes, so it cannot break or forge a line of output."""
-    return "".join(c if unicodedata.category(c)[0] != "C" else _code(c) for c in str(text))
+    # Control and format characters (C*), and the Unicode line and paragraph separators (Zl, Zp),
+    # which some terminals and str.splitlines() treat as a new line.
+    return "".join(_code(c) if unicodedata.category(c) in _HIDDEN or unicodedata.category(c)[0] == "C" else c
+                   for c in str(text))
+
+
+_HIDDEN = ("Zl", "Zp")
 
 
 def _code(c: str) -> str:
