@@ -227,12 +227,11 @@ def test_a_failing_sure_clip_exits_1_and_a_bad_manifest_exits_2(tmp_path, capsys
 @pytest.mark.model  # the six videos go through the bundled MediaPipe model: about 3-4 minutes on 2 cores
 def test_validate_runs_on_the_whole_in_repo_corpus(tmp_path, capsys):
     # The whole corpus (tests/fixtures/validation/corpus.toml: the ten validation traces, the three
-    # shared traces, the six real videos) through the process pool. TODO(lead): today several sure
-    # clips fail (see README "Validation"), so this asserts only that the run completes, scores
-    # every clip and prints the metrics line. Once the failure classes of issue 9 are fixed, tighten
-    # it to `assert code == 0` (every sure clip passes) and to the published metrics line.
+    # shared traces, the six real videos) through the process pool: every sure clip passes (its
+    # count, its faults flagged, no false alarm); likely clips are reported, not failed.
     code, out, err = run(capsys, CORPUS, "--out", tmp_path / "out", "--workers", 2)
-    assert code in (0, 1), err
+    assert code == 0, out + err
     clips = len(load_manifest(CORPUS))
     assert "FAIL: error" not in out, out  # every clip was analysed
-    assert out.splitlines()[-1].startswith(f"clips={clips} exact=")
+    last = out.splitlines()[-1]
+    assert last.startswith(f"clips={clips} exact=") and " false_alarms=0 missed_faults=0 " in last, last
