@@ -539,6 +539,8 @@ def live_panel(live: LiveSession, sound: bool) -> None:
         st.markdown(f'<div class="fc-lastrep">{html.escape(text)}</div>', unsafe_allow_html=True)
     if snap.problem:
         st.error(snap.problem)
+    if snap.video_note:
+        st.info(snap.video_note)
     if snap.frames:
         st.caption(f"Camera: {snap.fps:.0f} frames per second analysed · {snap.process_ms:.0f} ms per frame · "
                    f"{snap.seconds:.0f} s · saved automatically")

@@ -57,6 +57,9 @@ STALE_AFTER_S = 60.0  # no frames and no page polls for this long: the tab or ca
 FPS_WINDOW_S = 2.0  # the achieved frame rate is measured over this window
 CLOCK_JUMP_MS = 2000.0  # frame clock and monotonic clock disagree by more: the stream restarted
 VIDEO_DIR = "videos"  # kept videos go to <data dir>/videos/
+# Said once, calmly, when the kept video cannot be written any more: counting is unaffected.
+VIDEO_STOPPED_NOTE = ("The video stopped recording, but your reps are still counted and saved. "
+                      "The part recorded so far is kept.")
 
 BackendOrFactory = Union[PoseBackend, Callable[[], PoseBackend]]
 
@@ -101,6 +104,7 @@ class LiveSnapshot:
     # A check this camera view cannot make (the back's outline unseen), in words for the patient,
     # or "": shown before the set so the view can be changed (see measurable.py).
     not_measured: str = ""
+    video_note: str = ""  # the kept video stopped (VIDEO_STOPPED_NOTE), or ""
 
 
 class LiveSession:
@@ -157,6 +161,7 @@ class LiveSession:
         self._last_frame_at: float | None = None
         self._last_save: float | None = None
         self._problem = ""
+        self._video_note = ""
         self._logged: set[type] = set()
         # timestamps
         self._last_t_ms = -math.inf
@@ -216,7 +221,7 @@ class LiveSession:
         fps = self._measure_fps(now)
         annotated = draw(frame_bgr, shown, self.spec, fps=fps or None)
         if self._video is not None:
-            self._video.write(annotated, t)
+            self._keep_frame(annotated, t)
         with self._lock:
             self._latest = result
             self._last_annotated = annotated
@@ -230,6 +235,23 @@ class LiveSession:
         if self._last_save is None or now - self._last_save >= self.autosave_every_s:
             self._autosave(now)
         return annotated
+
+    def _keep_frame(self, annotated: np.ndarray, t_ms: float) -> None:
+        """Add the frame to the kept video. A video that cannot be written is closed with what it
+        has and not kept any further; it never reads as a failure of the analysis."""
+        try:
+            self._video.write(annotated, t_ms)
+            return
+        except Exception:  # noqa: BLE001 - the video is optional; the counting must go on
+            log.exception("live session %s: the kept video could not be written; it stops here", self.session_id)
+        video, self._video = self._video, None
+        try:
+            video.close()
+        except Exception:  # noqa: BLE001
+            log.exception("live session %s: the stopped video could not be finished", self.session_id)
+            self.video_path = None
+        with self._lock:
+            self._video_note = VIDEO_STOPPED_NOTE
 
     def _begin(self) -> None:
         """First frame: create the session's database row, the backend and the pipeline.
@@ -374,6 +396,7 @@ class LiveSession:
                 status=self._status,
                 problem=self._problem,
                 not_measured=self._outline.message,
+                video_note=self._video_note,
             )
 
     def touch(self) -> None:
@@ -639,6 +662,11 @@ class _VideoWriter:
             self._stream = self._container.add_stream("libx264", rate=30)
             self._stream.width, self._stream.height = w - w % 2, h - h % 2
             self._stream.pix_fmt = "yuv420p"
+            # The encoder must count in milliseconds too: with its default 1/30 s (from rate=30)
+            # PyAV rescales each frame's millisecond pts to 1/30 s, two frames less than 33 ms
+            # apart (a camera faster than 30 fps, or jitter) get the same pts, and libx264
+            # rejects the second with EINVAL (av.error.ArgumentError 22).
+            self._stream.codec_context.time_base = Fraction(1, 1000)
             self._stream.time_base = Fraction(1, 1000)
             self._stream.options = {"preset": "veryfast", "crf": "28"}
         if (h, w) != (self._stream.height, self._stream.width):  # odd sizes; WebRTC may change the resolution
@@ -653,7 +681,9 @@ class _VideoWriter:
     def close(self) -> None:
         if self._container is None:
             return
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
+        container, self._container = self._container, None
+        try:
+            for packet in self._stream.encode():
+                container.mux(packet)
+        finally:
+            container.close()  # the trailer: what was written stays playable

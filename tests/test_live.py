@@ -424,3 +424,53 @@ def test_a_camera_changing_resolution_mid_session_keeps_counting(store, patient)
     result = live.stop()
     assert [r.side for r in result.complete_reps] == ["left", "right"]
     assert live.snapshot().problem == ""
+
+
+def test_kept_video_takes_frames_closer_than_a_30_fps_frame_interval(tmp_path):
+    """WebRTC frames come with jitter and faster than 30 fps; each keeps its own millisecond time.
+
+    Before the encoder counted in milliseconds, the 12th frame here (two frames in one 1/30 s
+    tick) raised av.error.ArgumentError 22 and put a red error on the patient's screen."""
+    from formcheck.live import _VideoWriter
+
+    times_ms = np.cumsum([5, 20, 40, 8, 60, 12, 3, 33, 17, 25] * 6).astype(float)
+    writer = _VideoWriter(tmp_path / "jitter.mp4")
+    for i, t in enumerate(times_ms):
+        writer.write(np.full((171, 321, 3), 4 * i, np.uint8), t)  # odd sizes too: the encoder wants even
+    writer.close()
+    with av.open(str(tmp_path / "jitter.mp4")) as container:
+        frames = list(container.decode(container.streams.video[0]))
+    assert len(frames) == len(times_ms)
+    assert [round(f.time * 1000) for f in frames] == [round(t) for t in times_ms]
+
+
+class BrokenVideoWriter:
+    """A kept video whose encoder fails after ``good`` frames, as a full disk or a codec error does."""
+
+    def __init__(self, good: int):
+        self.good, self.written, self.closed = good, 0, False
+
+    def write(self, frame_bgr, t_ms):
+        if self.written >= self.good:
+            raise av.error.ArgumentError(22, "Invalid argument")
+        self.written += 1
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_failing_video_writer_stops_the_video_calmly_and_counting_goes_on(store, patient):
+    spec = load_exercise("bird_dog")
+    live = LiveSession(spec, NoPoseBackend(), store, patient, keep_video=True)
+    live.on_frame(blank(0), 0.0)
+    broken = BrokenVideoWriter(good=3)
+    live._video = broken  # the session's own writer, swapped for one that fails
+    for i in range(1, 10):
+        live.on_frame(blank(i), 33.0 * i)
+    snap = live.snapshot()
+    assert snap.problem == ""  # never "the camera picture could not be analysed"
+    assert "video stopped recording" in snap.video_note and "still counted" in snap.video_note
+    assert snap.frames == 10  # every frame was still analysed
+    assert broken.written == 3 and broken.closed  # closed once, with what it had; not tried again
+    live.stop()
+    assert store.get_session(live.session_id).status == "complete"
