@@ -26,14 +26,14 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck import bundle, overview, prescription_ui, review, webrtc_relay
+from formcheck import bundle, coaching, overview, prescription_ui, review, safety_gate, webrtc_relay
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
 from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
@@ -110,6 +110,7 @@ CSS = """
 .fc-warning { background: #ffb300; color: #000; }
 .fc-info { background: #0b57a4; color: #fff; }
 .fc-good { background: #1b7f3b; color: #fff; }
+.fc-done { background: #0b57a4; color: #fff; border: 4px solid #1b7f3b; }
 .fc-setup { background: #ffe066; color: #000; border: 3px solid #b38600; }
 .fc-waiting { background: #e6e6e6; color: #222; font-size: 1.5rem; }
 .fc-lastrep { font-size: 1.25rem; margin: 0.3rem 0; }
@@ -192,8 +193,10 @@ class SymptomCheck:
 class UiState:
     """Everything the app remembers for one browser tab (widgets keep their own values)."""
 
-    red_flags: dict = field(default_factory=dict)  # patient id -> symptoms answered "yes": no exercise (until reload)
-    cleared: set = field(default_factory=set)  # patients whose all-"no" answers were sent this round
+    red_flags: dict = field(default_factory=dict)  # patient id -> symptoms answered "yes" in this tab
+    cleared: set = field(default_factory=set)  # patients whose all-"no" answers are taken (this tab or stored today)
+    reporting_new: set = field(default_factory=set)  # patients who asked to report a new symptom today
+    released: set = field(default_factory=set)  # patients whose stop the clinician cleared in this tab
     incomplete_check: set = field(default_factory=set)  # patients who pressed Continue with questions unanswered
     unsaved_checks: dict = field(default_factory=dict)  # patient id -> [SymptomCheck] the database refused
     # Held while a safety check is taken in or saved: two presses can run their callbacks at once.
@@ -202,10 +205,13 @@ class UiState:
     finished: Finished | None = None  # the session just finished, for its summary
     heard_reps: int = 0  # reps and flag starts already announced by a sound
     heard_flags: int = 0
+    set_plan: coaching.SetPlan = field(default_factory=coaching.SetPlan)  # the set under way
+    set_done_at: float | None = None  # when the page first saw the set's target reached (monotonic s)
+    announcer: coaching.Announcer = field(default_factory=coaching.Announcer)  # the spoken lines
+    spoken: tuple[int, str] = (0, "")  # the last spoken line: (id, text)
     uploaded_session_id: int | None = None  # the upload page's last analysed session
     bundle_ready: Path | None = None  # the session file the patient made last, to download
     notice: str = ""  # a reminder shown next to the Finish button
-    plan_target: str = ""  # the prescribed set under way, e.g. "Set 1 of 2: 8 reps"
     runs: int = 0  # full script runs of this tab
     live_drawn_in_run: int = -10  # the last run that drew the camera view
 
@@ -266,7 +272,13 @@ def exercise_picker(key: str) -> ExerciseSpec | None:
     if not specs:
         st.error("No exercise definitions were found.")
         return None
-    name = st.selectbox("Exercise", list(specs), format_func=lambda n: specs[n].title, key=key)
+    # No default: a bridge done under "Bird dog" gets bird-dog cues. The patient (or the
+    # prescription, which skips this picker) says which exercise it is.
+    name = st.selectbox("Exercise", list(specs), format_func=lambda n: specs[n].title, key=key, index=None,
+                        placeholder="Choose the exercise you are doing")
+    if name not in specs:
+        st.caption("Choose an exercise to continue.")
+        return None
     return specs[name]
 
 
@@ -319,30 +331,36 @@ def patient_page(store: Store) -> None:
 
     st.header("4. Your exercise")
     prescription = prescription_ui.load_prescription(store, patient.id)
-    plan_target = ""
+    set_plan = coaching.SetPlan()
     if prescription is not None:
         step = prescription_ui.todays_step(store, patient, prescription)
         prescription_ui.plan_banner(step, prescription)
         if step.done_for_today:
             return
         spec = step.exercise.spec()  # with the clinician's targets and limits
-        unit = "holds" if spec.rep.kind == "hold" else "reps"
-        plan_target = f"Set {step.set_number} of {step.exercise.sets}: {step.exercise.reps} {unit}"
+        set_plan = coaching.SetPlan(reps=step.exercise.reps, rest_s=step.exercise.rest_s,
+                                    more_sets=step.set_number < step.exercise.sets,
+                                    label=f"Set {step.set_number} of {step.exercise.sets}")
         st.subheader(spec.title)
     else:
         spec = exercise_picker(key="exercise")
     if spec is None:
         return
+    if prescription is None:
+        unit = "holds" if spec.rep.kind == "hold" else "repetitions"
+        reps = st.number_input(f"How many {unit} in this set?", min_value=1, max_value=50,
+                               value=coaching.DEFAULT_SET_REPS, key="set_reps")
+        set_plan = coaching.SetPlan(reps=int(reps))
     st.markdown(spec.description)
     st.markdown("**Camera set-up:** " + SETUP_TIPS.get(spec.view, SETUP_TIPS["any"]))
     keep_video = st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
                              value=False, key="keep_video")
     st.button("Start session", type="primary", on_click=start_live,
-              args=(store, spec, patient.id, pain_before, keep_video, plan_target))
+              args=(store, spec, patient.id, pain_before, keep_video, set_plan))
 
 
 def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: int, keep_video: bool,
-               plan_target: str = "") -> None:
+               set_plan: coaching.SetPlan | None = None) -> None:
     """"Start session" callback: the live view replaces the checks on this run."""
     with polite("start the session"):
         warm_up_pose_model()
@@ -351,29 +369,44 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
         get_registry().add(live)
         state = ui()
         state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
-        state.plan_target = plan_target
+        state.set_plan, state.set_done_at = set_plan or coaching.SetPlan(), None
+        state.announcer, state.spoken = coaching.Announcer(), (0, "")
 
 
 def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
-    """The symptoms that mean "do not exercise, contact your doctor". True when all were answered "No".
+    """The symptoms that mean "do not exercise, contact your doctor". True when the patient may go on.
 
     The answers are sent together with "Continue" and recorded (``store.record_symptom_check``),
-    "no" answers too, so the clinician sees every check and which symptoms were reported. A "yes"
-    stops this patient in this tab (until the page is reloaded), whether or not it could be saved.
+    "no" answers too, so the clinician sees every check and which symptoms were reported. The
+    rules of the day are ``formcheck.safety_gate``'s: a "yes" stops this patient for the rest of
+    the day (a reload does not undo it; a clinician can release it); all "no" holds for the day,
+    so the questions are asked once a day, and the patient can report something new at any time.
+    A stop that could not be saved still stops the patient in this tab.
     """
-    keys = [f"{key}-p{patient_id}" for key, _, _ in RED_FLAGS]
-    if patient_id in state.red_flags:
-        symptoms = state.red_flags[patient_id]
-        st.error(STOP_MESSAGE)
-        st.markdown("You answered **yes** to:\n" + "\n".join(
-            f"- {question.rstrip('?')}" for _, code, question in RED_FLAGS if code in symptoms))
-        if not unsaved_check_notice(store, state, patient_id):
-            st.caption("Your answers are kept on this computer for your physiotherapist to see when they review "
-                       "your sessions. They are not sent to anyone, so please contact your doctor yourself.")
-        st.caption("If you pressed Yes by mistake, reload the page to start again.")
+    gate = todays_gate(store, patient_id)
+    pending_stop = any(check.symptoms for check in state.unsaved_checks.get(patient_id, []))
+    if gate is not None and gate.state == safety_gate.STOPPED:
+        stop_view(store, state, patient_id, gate.check.symptoms, gate.check.checked_at)
         return False
-    if [st.session_state.get(k) for k in keys] != ["No"] * len(keys):
-        state.cleared.discard(patient_id)  # asked afresh (after a session, or another page) or not all "no"
+    if pending_stop or (gate is None and patient_id in state.red_flags):
+        stop_view(store, state, patient_id, state.red_flags[patient_id], None)
+        return False
+    state.red_flags.pop(patient_id, None)  # released by the clinician since
+    unsaved_clear = any(not check.symptoms for check in state.unsaved_checks.get(patient_id, []))
+    if not unsaved_clear and gate is not None and gate.state != safety_gate.CLEARED:
+        state.cleared.discard(patient_id)  # a new day, or cleared by a check that was released
+    if patient_id not in state.reporting_new:
+        if gate is not None and gate.state == safety_gate.CLEARED:
+            state.cleared.add(patient_id)
+            st.success(f"Safety check done today at {safety_gate.local_time(gate.check.checked_at)}: "
+                       "no warning signs. If something has changed since, tell us.")
+            st.button("I have a new symptom to report", key=f"rf-new-p{patient_id}", on_click=report_new_symptom,
+                      args=(patient_id,))
+            return True
+        if patient_id in state.cleared:  # all "no" in this tab, not saved (the notice says so)
+            unsaved_check_notice(store, state, patient_id)
+            return True
+    keys = [f"{key}-p{patient_id}" for key, _, _ in RED_FLAGS]
     with st.form(f"red-flags-p{patient_id}", border=False):
         st.markdown("Since your last session, have you had any of the following?")
         for (_, _, question), key in zip(RED_FLAGS, keys):
@@ -381,8 +414,6 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
         st.form_submit_button("Continue", type="primary", key=f"rf-continue-p{patient_id}",
                               on_click=submit_red_flag_check, args=(store, patient_id))
     unsaved_check_notice(store, state, patient_id)
-    if patient_id in state.cleared:
-        return True
     if patient_id in state.incomplete_check:
         st.warning("Please answer every question, then press Continue.")
     else:
@@ -390,26 +421,59 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
     return False
 
 
+def todays_gate(store: Store, patient_id: int) -> safety_gate.Gate | None:
+    """Today's gate from the stored checks; None (and a message) when the database cannot be read."""
+    now = datetime.now(timezone.utc)
+    try:
+        checks = store.list_symptom_checks(patient_id, since=now - timedelta(days=1))
+    except StoreError as exc:
+        st.warning(f"Today's earlier safety checks could not be read ({exc}), so the questions are asked here.")
+        return None
+    return safety_gate.todays_gate(checks, now)
+
+
+def stop_view(store: Store, state: UiState, patient_id: int, symptoms, checked_at: datetime | None) -> None:
+    """The stop message: what was answered "yes", that it holds today, and who can release it."""
+    st.error(STOP_MESSAGE)
+    when = f" (at {safety_gate.local_time(checked_at)})" if checked_at is not None else ""
+    st.markdown(f"You answered **yes**{when} to:\n" + "\n".join(
+        f"- {question.rstrip('?')}" for _, code, question in RED_FLAGS if code in symptoms))
+    if not unsaved_check_notice(store, state, patient_id):
+        st.caption("Your answers are kept on this computer for your physiotherapist to see when they review "
+                   "your sessions. They are not sent to anyone, so please contact your doctor yourself.")
+    st.caption("This stop holds for the rest of today. If you pressed Yes by mistake, ask your physiotherapist: "
+               "they can clear it on their review page.")
+
+
+def report_new_symptom(patient_id: int) -> None:
+    """"I have a new symptom to report": the questions again, and no exercise until they are answered."""
+    state = ui()
+    state.reporting_new.add(patient_id)
+    state.cleared.discard(patient_id)
+    for key, _, _ in RED_FLAGS:
+        st.session_state.pop(f"{key}-p{patient_id}", None)
+
+
 def submit_red_flag_check(store: Store, patient_id: int) -> None:
     """"Continue" callback: record the check; any "yes" stops the session first, even if saving fails.
 
     One set of answers is one check, however often Continue is pressed: a press after the patient
-    was stopped (the form is gone, but a second quick press can still arrive from the page drawn
-    before) or after all-"no" answers were taken, with nothing changed, records nothing. Two
-    quick presses can run this callback at the same time: Streamlit (``runner.fastReruns``) starts
-    the second press's run on a new thread while the first one is still saving, so the check and
-    the save happen under the tab's lock.
+    was stopped or cleared (the form is gone, but a second quick press can still arrive from the
+    page drawn before) records nothing. Two quick presses can run this callback at the same
+    time: Streamlit (``runner.fastReruns``) starts the second press's run on a new thread while
+    the first one is still saving, so the check and the save happen under the tab's lock.
     """
     state = ui()
     answers = [(code, st.session_state.get(f"{key}-p{patient_id}")) for key, code, _ in RED_FLAGS]
     symptoms = tuple(code for code, answer in answers if answer == "Yes")
     with state.checks_lock:
-        if patient_id in state.red_flags or (not symptoms and patient_id in state.cleared):
+        if patient_id in state.red_flags or patient_id in state.cleared:
             return  # taken already: a repeated press
         state.incomplete_check.discard(patient_id)
         if not symptoms and any(answer is None for _, answer in answers):
             state.incomplete_check.add(patient_id)
             return  # a "yes" stops at once; "no" needs every question answered
+        state.reporting_new.discard(patient_id)
         if symptoms:
             state.red_flags[patient_id] = symptoms
         else:
@@ -473,8 +537,10 @@ def live_view(live: LiveSession) -> None:
         )
         st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
     with right:
-        sound = st.toggle("Sounds (a chime for each rep, a buzz for a form warning)", value=False, key="sound")
-        live_panel(live, sound)
+        speak = st.toggle("Speak the count and the advice aloud", value=True, key="speak",
+                          help="Uses this computer's own voice; nothing is sent anywhere.")
+        sound = st.toggle("Tones (a chime for each rep, a buzz for a form warning)", value=False, key="sound")
+        live_panel(live, sound, speak)
 
     st.divider()
     st.subheader("When you have finished")
@@ -515,28 +581,37 @@ def finish_live(live: LiveSession) -> None:
 
 
 @st.fragment(run_every=0.5)
-def live_panel(live: LiveSession, sound: bool) -> None:
-    """Counts, phase, guidance and the current cue, refreshed twice a second."""
+def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
+    """Counts, phase, guidance, the current cue and the set's end, refreshed twice a second."""
+    state = ui()
     live.touch()
     snap = live.snapshot()
-    if ui().plan_target:
-        st.markdown(f'<div class="fc-lastrep">{html.escape(ui().plan_target)} '
-                    f'({snap.reps} done)</div>', unsafe_allow_html=True)
+    now = time.monotonic()
+    plan = state.set_plan
+    if snap.reps >= plan.reps and state.set_done_at is None:
+        state.set_done_at = now
+    progress = coaching.set_progress(snap.reps, plan.reps, state.set_done_at, now, plan.rest_s)
+    set_message = coaching.set_finished_message(progress, plan.more_sets) if progress.finished else ""
+    st.markdown(f'<div class="fc-lastrep">{html.escape(plan.label)}: {html.escape(progress.headline)}</div>',
+                unsafe_allow_html=True)
     st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
     st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
                 unsafe_allow_html=True)
-    st.markdown(cue_html(snap), unsafe_allow_html=True)
+    last = snap.last_rep
+    message = coaching.main_message(
+        frames=snap.frames, last_frame_age_s=snap.last_frame_age_s, cue=snap.cue, cue_severity=snap.cue_severity,
+        view_ok=snap.view_ok, view_message=snap.view_message, set_message=set_message,
+        last_try_advice=last.feedback if last is not None and not last.complete else "",
+        last_try_age_s=snap.seconds - last.end_s if last is not None and math.isfinite(last.end_s) else None)
+    st.markdown(box(message.text, message.kind), unsafe_allow_html=True)
     if snap.not_measured:
         st.warning(snap.not_measured)
-    if snap.last_rep is not None:
-        r = snap.last_rep
-        what = "Last rep" if r.complete else "Last try (not counted)"
-        side = f" ({r.side})" if r.side else ""
-        size = f"range {r.rom_deg:.0f}°, " if math.isfinite(r.rom_deg) else ""
-        text = f"{what}{side}: {size}held {r.hold_s:.1f} s."
-        if r.feedback:
-            text += f" {r.feedback}"
-        st.markdown(f'<div class="fc-lastrep">{html.escape(text)}</div>', unsafe_allow_html=True)
+    if last is not None:
+        what = "Last rep" if last.complete else "Last try (not counted)"
+        side = f" ({last.side})" if last.side else ""
+        size = f"range {last.rom_deg:.0f}°, " if math.isfinite(last.rom_deg) else ""
+        st.markdown(f'<div class="fc-lastrep">{html.escape(f"{what}{side}: {size}held {last.hold_s:.1f} s.")}</div>',
+                    unsafe_allow_html=True)
     if snap.problem:
         st.error(snap.problem)
     if snap.video_note:
@@ -544,8 +619,22 @@ def live_panel(live: LiveSession, sound: bool) -> None:
     if snap.frames:
         st.caption(f"Camera: {snap.fps:.0f} frames per second analysed · {snap.process_ms:.0f} ms per frame · "
                    f"{snap.seconds:.0f} s · saved automatically")
+    if speak:
+        say(snap, progress, now)
     if sound:
         play_sounds(snap)
+
+
+def say(snap: LiveSnapshot, progress: coaching.SetProgress, now: float) -> None:
+    """Speak the new count, cue or the set's end (once each; see coaching.Announcer and speech_html)."""
+    state = ui()
+    line = state.announcer.update(reps=snap.reps, cue_events=snap.flag_events, cue=snap.cue,
+                                  set_finished=progress.finished,
+                                  set_end_line="Set finished. Well done. Stop and rest now.", now_s=now)
+    if line:
+        state.spoken = (state.spoken[0] + 1, line)
+    if state.spoken[0]:
+        st.html(coaching.speech_html(*state.spoken), unsafe_allow_javascript=True)
 
 
 def counter_html(snap: LiveSnapshot, spec: ExerciseSpec) -> str:
@@ -556,18 +645,6 @@ def counter_html(snap: LiveSnapshot, spec: ExerciseSpec) -> str:
         for label, n, css in counters
     )
     return f'<div class="fc-counters">{cells}</div>'
-
-
-def cue_html(snap: LiveSnapshot) -> str:
-    if snap.cue:
-        return box(snap.cue, snap.cue_severity or "warning")
-    if snap.frames == 0:
-        return box("Waiting for the camera picture. If the camera is off, press START under the video.", "waiting")
-    if snap.last_frame_age_s is not None and snap.last_frame_age_s > 3:
-        return box("No picture from the camera. Press START to continue, or finish the session below.", "waiting")
-    if not snap.view_ok and snap.view_message:
-        return box(snap.view_message, "setup")
-    return box("Good. Keep going at your own pace.", "good")
 
 
 def play_sounds(snap: LiveSnapshot) -> None:
@@ -614,7 +691,7 @@ def finished_view(state: UiState) -> None:
     if done.pain_before is not None and done.pain_after is not None and done.pain_after - done.pain_before >= 2:
         st.warning("Your pain went up during the session. Rest, and if it has not settled within a few "
                    "hours, tell your physiotherapist before your next session.")
-    st.button("Start another session", on_click=start_over)
+    st.button("Start the next set" if state.set_plan.more_sets else "Start another session", on_click=start_over)
 
 
 def start_over() -> None:
@@ -732,9 +809,31 @@ def red_flag_reports(store: Store, patient: PatientRow) -> None:
         if alert:
             st.warning(alert, icon=":material/flag:")
         st.caption(review.red_flag_caption(summary))
+        release_panel(store, patient, checks)
         if checks:
             with st.expander(f"All red-flag safety checks ({len(checks)})"):
                 st.dataframe(review.symptom_checks_table(checks), hide_index=True)
+
+
+def release_panel(store: Store, patient: PatientRow, checks) -> None:
+    """A stop that holds today, with the clinician's way to clear it (after speaking with the patient)."""
+    state = ui()
+    if patient.id in state.released:
+        st.success(f"Today's stop is cleared: {patient.name} is asked the safety questions again before exercising.")
+    gate = safety_gate.todays_gate(checks, datetime.now(timezone.utc))
+    if gate.state != safety_gate.STOPPED:
+        return
+    st.warning(f"**{patient.name} was stopped today** ({review.red_flag_stop_line(gate.check)}). The patient's page "
+               "will not offer exercise again today unless you clear the stop.", icon=":material/block:")
+    ok = st.checkbox("I have spoken with the patient and they may exercise today", key=f"rf-release-ok-p{patient.id}")
+    st.button("Clear today's stop", key=f"rf-release-p{patient.id}", disabled=not ok, on_click=release_stop,
+              args=(store, gate.check.id, patient.id))
+
+
+def release_stop(store: Store, check_id: int, patient_id: int) -> None:
+    with polite("clear the stop"):
+        store.release_symptom_stop(check_id)
+        ui().released.add(patient_id)
 
 
 def session_detail(store: Store, session_id: int, patient: PatientRow | None, key: str) -> None:
@@ -787,7 +886,8 @@ def session_detail(store: Store, session_id: int, patient: PatientRow | None, ke
                        mime="text/csv", on_click="ignore", key=f"{key}-csv-{session_id}")
     c2.download_button("Summary (JSON)", summary_json(result), file_name=review.export_name(patient, row, "json"),
                        mime="application/json", on_click="ignore", key=f"{key}-json-{session_id}")
-    report = session_report_html(result, patient.name if patient else None, review.report_meta(row, patient))
+    checks = store.list_symptom_checks(patient.id) if patient is not None else []
+    report = session_report_html(result, patient.name if patient else None, review.report_meta(row, patient, checks))
     c3.download_button("Printable report (HTML)", report, file_name=review.export_name(patient, row, "html"),
                        mime="text/html", on_click="ignore", key=f"{key}-html-{session_id}")
 

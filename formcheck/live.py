@@ -75,6 +75,7 @@ class LastRep:
     rom_deg: float
     hold_s: float
     feedback: str  # "" or the exercise's partial-rep / short-hold message
+    end_s: float = math.nan  # session time the rep ended (compare with LiveSnapshot.seconds)
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,8 @@ class LiveSession:
             feedback = messages.get("partial_rep", "Almost there: go a little further each time, if it is comfortable.")
         elif "short_hold" in rep.flags:
             feedback = messages.get("short_hold", "Hold the top position a little longer.")
-        return LastRep(complete_reps, rep.side, rep.complete, rep.peak_deg, rep.rom_deg, rep.hold_s, feedback)
+        return LastRep(complete_reps, rep.side, rep.complete, rep.peak_deg, rep.rom_deg, rep.hold_s, feedback,
+                       end_s=rep.end_s)
 
     def _autosave(self, now: float) -> None:
         """Save what a finish right now would give (the engine itself is left untouched)."""

@@ -118,7 +118,8 @@ def session_report_html(
     ``session_meta`` may hold (all optional; other keys are ignored, so
     ``dataclasses.asdict(store.get_session(id))`` works): ``started_at`` (datetime or ISO
     text), ``pain_before`` and ``pain_after`` (0-10), ``notes``, ``source``, ``status``,
-    ``surgery_date``. All text is HTML-escaped.
+    ``surgery_date``, ``red_flag_stops`` (lines on the red-flag symptoms reported that day, from
+    ``review.report_meta``). All text is HTML-escaped.
     """
     meta = dict(session_meta or {})
     by_side = result.to_dict()["reps_by_side"]
@@ -147,6 +148,13 @@ def session_report_html(
         *([f'<p class="not-measurable">{_e(result.measurement.sentence(result.exercise_title))}</p>']
           if not result.measurement.measured else []),
         _facts_table(facts),
+    ]
+    if meta.get("red_flag_stops"):
+        items = "".join(f"<li>{_e(line)}</li>" for line in meta["red_flag_stops"])
+        sections += ['<h2 class="red-flag">Red-flag symptoms reported that day</h2>',
+                     '<p class="red-flag">The patient answered "yes" to the safety check; the app told them not '
+                     'to exercise and to contact their doctor.</p>', f'<ul class="red-flag">{items}</ul>']
+    sections += [
         "<h2>Repetitions</h2>",
         _reps_table(result),
         "<h2>Form flags</h2>",
@@ -281,6 +289,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
        color: #111; max-width: 190mm; margin: 1.5em auto; padding: 0 1em; line-height: 1.35; }
 h1 { font-size: 16pt; margin: 0 0 0.6em; }
 h2 { font-size: 12pt; margin: 1.2em 0 0.4em; border-bottom: 1px solid #999; }
+.red-flag { color: #b00020; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; font-size: 10pt; }
 th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; vertical-align: top; }
 thead th { background: #eee; }

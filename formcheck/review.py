@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import safety_gate
 from .backends.replay import replay, validate_trace
 from .pipeline import Pipeline
 from .report import MAX_FILENAME_CHARS, safe_filename
@@ -403,13 +404,26 @@ def export_name(patient: PatientRow | None, session: SessionRow, extension: str)
     return f"{who.rstrip('._-') or 'patient'}_{tail}.{extension.lstrip('.')}"
 
 
-def report_meta(session: SessionRow, patient: PatientRow | None) -> dict:
-    """``session_meta`` for report.session_report_html."""
+def report_meta(session: SessionRow, patient: PatientRow | None,
+                checks: Sequence[SymptomCheckRow] = ()) -> dict:
+    """``session_meta`` for report.session_report_html; ``checks``: the patient's red-flag checks,
+    whose stops on the session's day the report lists (``red_flag_stops``)."""
     meta = asdict(session)
     meta.pop("summary_json", None)
     if patient is not None and patient.surgery_date:
         meta["surgery_date"] = patient.surgery_date
+    stops = safety_gate.stops_on(checks, safety_gate.local_day(session.started_at))
+    if stops:
+        meta["red_flag_stops"] = [red_flag_stop_line(c) for c in stops]
     return meta
+
+
+def red_flag_stop_line(check: SymptomCheckRow) -> str:
+    """One red-flag stop in the clinician's words, e.g. "2026-11-30 09:12: Fever or chills (stop cleared 10:05)"."""
+    line = f"{_local(check.checked_at)}: {'; '.join(check.symptom_labels)}"
+    if check.released_at is not None:
+        line += f" (stop cleared by the clinician at {safety_gate.local_time(check.released_at)})"
+    return line
 
 
 def patient_summary(result: SessionResult) -> list[str]:

@@ -169,6 +169,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "UPDATE symptom_checks SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
         "CREATE UNIQUE INDEX symptom_checks_by_uid ON symptom_checks (uid)",
     ),
+    # 6: a red-flag stop holds for the rest of its day until a clinician releases it
+    ("ALTER TABLE symptom_checks ADD COLUMN released_at TEXT",),  # ISO 8601, UTC; NULL: not released
 ]
 
 
@@ -253,6 +255,7 @@ class SymptomCheckRow:
     symptoms: tuple[str, ...]  # RED_FLAG_SYMPTOMS codes answered "yes", in the checklist's order
     outcome: str  # "stopped" (a "yes": no exercise) | "cleared" (all "no")
     uid: str = ""  # stable id across machines (session bundles)
+    released_at: datetime | None = None  # when a clinician released this stop for the rest of its day (UTC)
 
     @property
     def stopped(self) -> bool:
@@ -633,6 +636,22 @@ class Store:
                 (patient_id, when, json.dumps(list(codes)), outcome, new_uid()),
             )
             return int(cursor.lastrowid)
+
+    def release_symptom_stop(self, check_id: int, *, released_at: datetime | None = None) -> None:
+        """A clinician releases a red-flag stop: the patient may answer the check afresh today.
+
+        A stop otherwise holds for the rest of the day it was reported on (``safety_gate``), so a
+        patient who reloads the page cannot answer "no" straight away. Releasing a check that
+        did not stop anything, or one released already, is refused.
+        """
+        when = _iso(_utc_now() if released_at is None else _check_datetime(released_at, "The release time"))
+        with self._write() as conn:
+            row = conn.execute("SELECT outcome, released_at FROM symptom_checks WHERE id = ?", (check_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"There is no red-flag check {check_id}.")
+            if row["outcome"] != "stopped" or row["released_at"]:
+                raise StoreError(f"The red-flag check {check_id} is not a stop that still holds.")
+            conn.execute("UPDATE symptom_checks SET released_at = ? WHERE id = ?", (when, check_id))
 
     def list_symptom_checks(self, patient_id: int, since: date | datetime | None = None) -> list[SymptomCheckRow]:
         """The patient's red-flag checks, newest first; with ``since``, only those from then on.
@@ -1028,6 +1047,7 @@ def _symptom_check_row(r: sqlite3.Row) -> SymptomCheckRow:
         symptoms=tuple(symptoms),
         outcome=r["outcome"],
         uid=r["uid"] or "",
+        released_at=_datetime(r["released_at"]) if r["released_at"] else None,
     )
 
 

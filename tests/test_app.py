@@ -266,19 +266,58 @@ def test_continue_pressed_twice_quickly_records_one_check(data_dir, tmp_path, mo
     assert "could not be saved" not in texts(at.warning)
 
 
-def test_continue_pressed_again_on_the_cleared_check_records_nothing_new(data_dir, tmp_path):
+def test_once_cleared_the_questions_are_gone_until_the_patient_reports_something_new(data_dir, tmp_path):
+    """No unsent answers beside "Start session": a "Yes" ticked in a form not yet sent is not seen
+    by the app, so once all "no" is taken the form goes, and reporting something new takes the
+    Start button away until the new answers are sent."""
     patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
     answer_safety_check(at, {})
-    continue_button(at).click().run()  # the same all-"no" answers once more
-    assert not at.exception
-    [check] = open_store(data_dir).list_symptom_checks(patient)
-    assert check.outcome == "cleared"
-    assert [s for s in at.segmented_control if s.key == "pain_before"]  # the session goes on
-    # A changed answer is a new check: a "yes" now stops the patient and is recorded.
+    assert not [r for r in at.radio if (r.key or "").startswith("rf_")]  # nothing left to tick
+    assert "Safety check done today" in texts(at.success)
+    at.segmented_control(key="pain_before").set_value(3).run()
+    at.selectbox(key="exercise").set_value("bird_dog").run()
+    assert "Start session" in [b.label for b in at.button]
+    at.button(key=f"rf-new-p{patient}").click().run()
+    assert symptom_radio(at, "rf_pain").value is None  # asked afresh
+    assert "Start session" not in [b.label for b in at.button]
+    assert not [s for s in at.segmented_control if s.key == "pain_before"]
     answer_safety_check(at, {"rf_pain": "Yes"})
     assert "do not exercise today" in texts(at.error)
     assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient)] == ["stopped", "cleared"]  # newest first
+
+
+def test_the_questions_are_asked_once_a_day_not_before_every_set(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    answer_safety_check(run_app(), {})
+    at = run_app()  # a reload, or the next set
+    assert not [r for r in at.radio if (r.key or "").startswith("rf_")]
+    assert "Safety check done today" in texts(at.success)
+    assert [s for s in at.segmented_control if s.key == "pain_before"]
+    assert len(open_store(data_dir).list_symptom_checks(patient)) == 1
+
+
+def test_a_stop_holds_after_a_reload_until_the_clinician_clears_it(data_dir, tmp_path):
+    patient, _ = seed_session(data_dir, tmp_path)
+    answer_safety_check(run_app(), {"rf_fever": "Yes"})
+    at = run_app()  # the patient reloads the page to answer "No"
+    assert "do not exercise today" in texts(at.error)
+    assert "holds for the rest of today" in texts(at.caption)
+    assert not [r for r in at.radio if (r.key or "").startswith("rf_")]
+    assert "Start session" not in [b.label for b in at.button]
+    # The clinician clears it on the review page (after speaking with the patient).
+    clinician = go_to(run_app(), "review")
+    assert "stopped today" in texts(clinician.warning)
+    clinician.checkbox(key=f"rf-release-ok-p{patient}").check().run()
+    clinician.button(key=f"rf-release-p{patient}").click().run()
+    assert not clinician.exception
+    assert "cleared" in texts(clinician.success)
+    at = run_app()
+    assert not at.error and symptom_radio(at, "rf_fever").value is None  # asked afresh
+    answer_safety_check(at, {})
+    assert [s for s in at.segmented_control if s.key == "pain_before"]
+    [newest, stop] = open_store(data_dir).list_symptom_checks(patient)
+    assert newest.outcome == "cleared" and stop.released_at is not None
 
 
 def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
@@ -320,6 +359,8 @@ def test_high_pain_gets_a_warning_but_is_not_blocked(data_dir, tmp_path):
     answer_safety_check(at, {})
     at.segmented_control(key="pain_before").set_value(8).run()
     assert "pain is high" in texts(at.warning)
+    assert "Start session" not in [b.label for b in at.button]  # no exercise is chosen for the patient
+    at.selectbox(key="exercise").set_value("glute_bridge").run()
     assert "Start session" in [b.label for b in at.button]
 
 
@@ -333,6 +374,7 @@ def start_live_session(at: AppTest):
     at.button[0].click().run()
     answer_safety_check(at, {})
     at.segmented_control(key="pain_before").set_value(3).run()
+    at.selectbox(key="exercise").set_value("bird_dog").run()
     [start] = [b for b in at.button if b.label == "Start session"]
     start.click().run()
     assert not at.exception
@@ -369,8 +411,8 @@ def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(d
 
     [again] = [b for b in at.button if b.label == "Start another session"]
     again.click().run()
-    assert symptom_radio(at, "rf_fever").value is None  # the safety check is asked afresh
-    assert not [w for w in at.segmented_control if w.key == "pain_before"]
+    assert "Safety check done today" in texts(at.success)  # asked once a day, not before every set
+    assert at.segmented_control(key="pain_before").value is None  # the pain is asked afresh
 
 
 def test_a_live_session_finished_while_the_page_was_away_is_reported_as_interrupted(data_dir):
@@ -637,8 +679,8 @@ def test_patient_page_follows_the_prescription(data_dir, tmp_path):
     for _ in range(2):  # two live sets of bird dog, each with reps
         session = store.start_session(patient, "bird_dog", "Bird dog", "1", "live")
         store.finish_session(session, store.get_result(store.list_sessions(patient)[-1].id))
-    at = run_app()
-    answer_safety_check(at, {})
+    at = run_app()  # the next set: the safety check was answered today already
+    assert "Safety check done today" in texts(at.success)
     at.segmented_control(key="pain_before").set_value(2).run()
     assert "Glute bridge: set 1 of 1" in texts(at.info)
     session = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live")
@@ -646,7 +688,6 @@ def test_patient_page_follows_the_prescription(data_dir, tmp_path):
     result.exercise = "glute_bridge"
     store.finish_session(session, result)
     at = run_app()
-    answer_safety_check(at, {})
     at.segmented_control(key="pain_before").set_value(2).run()
     assert "Done for today" in texts(at.success)
 
