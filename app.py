@@ -89,14 +89,6 @@ SETUP_TIPS = {
     "any": "Put the laptop about 2 metres away so your whole body is in the picture.",
 }
 
-PHASE_WORDS = {
-    "waiting": "Waiting for the camera",
-    "setup": "Getting into position",
-    "rest": "Starting position",
-    "rising": "Moving",
-    "top": "Hold",
-    "lowering": "Coming back",
-}
 
 CSS = """
 <style>
@@ -298,7 +290,6 @@ def box(text: str, kind: str) -> str:
 def patient_page(store: Store) -> None:
     state = ui()
     st.title("Today's exercise session")
-    st.info(CLEARANCE_NOTE)
 
     if state.live is not None and state.live.finished:  # finished while the page was away (no camera for a while)
         live = state.live
@@ -311,9 +302,13 @@ def patient_page(store: Store) -> None:
         finished_view(state)
         return
 
+    st.info(CLEARANCE_NOTE)
     st.header("1. Who is exercising?")
     patient = patient_picker(store, key="patient")
     if patient is None:
+        return
+
+    if resume_offer(store, state, patient.id):
         return
 
     st.header("2. Safety check")
@@ -367,10 +362,64 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
         live = LiveSession(spec, partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline), store, patient_id,
                            pain_before=pain_before, keep_video=keep_video)
         get_registry().add(live)
+        set_plans()[id(live)] = set_plan or coaching.SetPlan()
         state = ui()
         state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
         state.set_plan, state.set_done_at = set_plan or coaching.SetPlan(), None
         state.announcer, state.spoken = coaching.Announcer(), (0, "")
+
+
+@st.cache_resource(show_spinner=False)
+def set_plans() -> dict:
+    """The set plan of each live session (by ``id(session)``), for a tab that takes a session over after a reload."""
+    return {}
+
+
+def resume_offer(store: Store, state: UiState, patient_id: int) -> bool:
+    """A set left running by a reload: say what was saved and offer to continue it or finish it.
+
+    True when the offer is on screen (the rest of the page waits for the patient's choice).
+    """
+    sessions = get_registry().unfinished(store, patient_id)
+    if not sessions:
+        return False
+    live = sessions[0]
+    live.touch()  # keeps it from being closed as abandoned while the patient decides
+    snap = live.snapshot()
+    st.warning(f"**Your {live.spec.title.lower()} set was still going when the page was reloaded.** "
+               f"It is saved so far: {snap.reps} {'rep' if snap.reps == 1 else 'reps'} in {_duration(snap.seconds)}. "
+               "Continue it, or finish it now.", icon=":material/restore:")
+    c1, c2 = st.columns(2)
+    c1.button("Continue this set", type="primary", on_click=continue_live, args=(live,))
+    with c2:
+        pain_picker("To finish it: your pain now (0-10)", key="resume_pain_after")
+        st.button("Finish this set", on_click=finish_resumed, args=(live,))
+    if state.notice:
+        st.warning(state.notice)
+    return True
+
+
+def continue_live(live: LiveSession) -> None:
+    """"Continue this set": this tab takes the running session over (the camera starts again with START)."""
+    state = ui()
+    state.live, state.notice = live, ""
+    state.set_plan, state.set_done_at = set_plans().get(id(live), coaching.SetPlan()), None
+    snap = live.snapshot()
+    state.heard_reps, state.heard_flags = snap.reps, snap.flag_events
+    state.announcer = coaching.Announcer(heard_reps=snap.reps, heard_cues=snap.flag_events)
+    state.spoken = (0, "")
+
+
+def finish_resumed(live: LiveSession) -> None:
+    state = ui()
+    pain_after = st.session_state.get("resume_pain_after")
+    if pain_after is None:
+        state.notice = "Please choose your pain level now (0-10), then press Finish this set."
+        return
+    with polite("save your session"):
+        result = live.stop(pain_after=pain_after)
+        state.finished = Finished(live.session_id, result, live.pain_before, pain_after)
+        state.set_plan, state.notice = set_plans().get(id(live), coaching.SetPlan()), ""
 
 
 def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
@@ -520,8 +569,12 @@ def unsaved_check_notice(store: Store, state: UiState, patient_id: int) -> bool:
 
 
 def live_view(live: LiveSession) -> None:
-    st.header(live.spec.title)
-    left, right = st.columns([3, 2], gap="large")
+    """The camera beside everything the patient needs: counts, the message, sound, pain after and Finish.
+
+    All of it fits beside the video on a 1366 x 768 laptop screen, so nothing is below the fold.
+    """
+    st.subheader(live.spec.title)
+    left, right = st.columns([3, 2], gap="medium")
     with left, polite("start the camera view"):
         keep_camera_context(ui())
         webrtc_relay.install()  # newest frame only: the picture and cues never fall behind
@@ -532,23 +585,22 @@ def live_view(live: LiveSession) -> None:
             media_stream_constraints={"video": True, "audio": False},
             video_frame_callback=webrtc_callback(live),
             async_processing=True,
-            video_html_attrs={"style": {"width": "100%", "maxHeight": "640px", "objectFit": "contain"},
+            video_html_attrs={"style": {"width": "100%", "maxHeight": "58vh", "objectFit": "contain"},
                               "controls": False, "autoPlay": True, "muted": True},
         )
         st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
     with right:
-        speak = st.toggle("Speak the count and the advice aloud", value=True, key="speak",
-                          help="Uses this computer's own voice; nothing is sent anywhere.")
-        sound = st.toggle("Tones (a chime for each rep, a buzz for a form warning)", value=False, key="sound")
+        c1, c2 = st.columns(2)
+        speak = c1.toggle("Speak aloud", value=True, key="speak",
+                          help="Says the count and the advice with this computer's own voice; nothing is sent anywhere.")
+        sound = c2.toggle("Tones", value=False, key="sound", help="A chime for each rep, a buzz for a form warning.")
         live_panel(live, sound, speak)
-
-    st.divider()
-    st.subheader("When you have finished")
-    pain_picker("How strong is your pain now? (0-10)", key="pain_after")
-    notice = ui().notice
-    if notice:
-        st.warning(notice)
-    st.button("Finish session", type="primary", on_click=finish_live, args=(live,))
+        with st.container(border=True, key="fc-finish"):
+            pain_picker("When you have finished: your pain now (0-10)", key="pain_after")
+            notice = ui().notice
+            if notice:
+                st.warning(notice)
+            st.button("Finish session", type="primary", on_click=finish_live, args=(live,))
 
 
 def keep_camera_context(state: UiState) -> None:
@@ -595,7 +647,7 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     st.markdown(f'<div class="fc-lastrep">{html.escape(plan.label)}: {html.escape(progress.headline)}</div>',
                 unsafe_allow_html=True)
     st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
-    st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
+    st.markdown(f'<div class="fc-phase">{html.escape(coaching.PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
                 unsafe_allow_html=True)
     last = snap.last_rep
     message = coaching.main_message(

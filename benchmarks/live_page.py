@@ -395,10 +395,10 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
 
 
 def start_live_session(page, patient: str) -> None:
-    """Patient page up to a running camera, exercise bird dog (the default), with test_e2e_app's
+    """Patient page up to a running camera, exercise bird dog, with test_e2e_app's
     helpers; presses the safety check's "Continue" when the app has one."""
     from tests.browser_support import click_webrtc_start, wait_for_app_idle, wait_for_text, wait_for_webrtc_video
-    from tests.test_e2e_app import answer_safety_check, choose_pain, create_patient
+    from tests.test_e2e_app import answer_safety_check, choose_exercise, choose_pain, create_patient
 
     create_patient(page, patient)
     answer_safety_check(page)
@@ -407,6 +407,7 @@ def start_live_session(page, patient: str) -> None:
         proceed.first.click()
         wait_for_app_idle(page)
     choose_pain(page, "pain_before", 2)
+    choose_exercise(page, "Bird dog")
     wait_for_text(page, "On hands and knees")  # bird dog's description
     page.get_by_role("button", name="Start session").click()
     wait_for_app_idle(page, timeout_ms=60_000)  # loads the pose model the first time

@@ -30,6 +30,15 @@ MIN_GAP_S = 1.5
 LAST_TRY_SHOWN_S = 4.0  # a try that was not counted is explained for this long after it ended
 
 GOOD = "Good. Keep going at your own pace."
+# The engine's phases in the patient's words (the live panel and the live video's overlay).
+PHASE_WORDS = {
+    "waiting": "Waiting for the camera",
+    "setup": "Getting into position",
+    "rest": "Starting position",
+    "rising": "Moving",
+    "top": "Hold",
+    "lowering": "Coming back",
+}
 
 
 @dataclass(frozen=True)

@@ -219,8 +219,8 @@ class LiveSession:
         result = self._pipeline.process_image(frame_bgr, t)
         now = self._clock()
         shown = self._update_cue(result, now)
-        fps = self._measure_fps(now)
-        annotated = draw(frame_bgr, shown, self.spec, fps=fps or None)
+        self._measure_fps(now)  # the page's frame rate (no longer drawn on the patient's picture)
+        annotated = draw(frame_bgr, shown, self.spec, plain=True)  # the patient's view: words, not degrees
         if self._video is not None:
             self._keep_frame(annotated, t)
         with self._lock:
@@ -572,6 +572,15 @@ class LiveRegistry:
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)
+
+    def unfinished(self, store: Store, patient_id: int) -> list[LiveSession]:
+        """The patient's sessions (in ``store``'s database) that received frames and are not
+        finished, e.g. their tab was reloaded mid-set; newest first, so the page can offer to
+        continue or finish them."""
+        with self._lock:
+            sessions = list(self._sessions)
+        return [s for s in reversed(sessions) if s.patient_id == patient_id and s.store.data_dir == store.data_dir
+                and s.session_id is not None and not s.finished]
 
     def sweep(self, now: float | None = None) -> list[LiveSession]:
         """Finish the stale sessions, forget the finished ones; return those finished now."""

@@ -11,6 +11,7 @@ import math
 import cv2
 import numpy as np
 
+from .coaching import PHASE_WORDS
 from .skeleton import BONES, INDEX
 from .spec import ExerciseSpec
 from .types import FrameResult
@@ -22,14 +23,23 @@ WHITE = (255, 255, 255)
 DARK = (30, 30, 30)
 
 
-def draw(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, fps: float | None = None) -> np.ndarray:
-    """Return the frame with the overlay drawn on it (the input is modified in place too)."""
+def draw(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, fps: float | None = None,
+         plain: bool = False) -> np.ndarray:
+    """Return the frame with the overlay drawn on it (the input is modified in place too).
+
+    ``plain`` is the patient's live view: the count and what to do now in plain words, large,
+    with the gauge but no angle names, degrees or frame rates (the clinician's annotated video
+    keeps them).
+    """
     h, w = frame.shape[:2]
     # Text scales with the frame's short side, so a portrait phone clip keeps its panel inside.
     scale = max(0.45, min(h, w) / 540.0)
     if result.pose is not None:
         _draw_skeleton(frame, result, scale)
-    _draw_panel(frame, result, spec, scale, fps)
+    if plain:
+        _draw_plain_panel(frame, result, spec, scale)
+    else:
+        _draw_panel(frame, result, spec, scale, fps)
     message = result.cues[0] if result.cues else ("" if result.view_ok else result.view_message)
     if message:
         colour = RED if result.cues else AMBER
@@ -73,6 +83,30 @@ def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scal
     for i, text in enumerate(lines):
         cv2.putText(frame, text, (int(10 * scale), line_h * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, font_scale, WHITE,
                     max(1, int(2 * scale)), cv2.LINE_AA)
+    _draw_gauge(frame, value, spec, scale, box_h)
+
+
+def _draw_plain_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scale: float) -> None:
+    """The patient's panel: "3 reps" in large type and the phase in words, over the gauge."""
+    sides = "   ".join(f"{s.capitalize()} {n}" for s, n in result.reps_by_side.items())
+    lines = [(f"{result.reps} {'rep' if result.reps == 1 else 'reps'}", 1.6 * scale),
+             (PHASE_WORDS.get(result.phase, result.phase), 0.95 * scale)]
+    if sides:
+        lines.insert(1, (sides, 0.95 * scale))
+    thickness = [max(2, int(2.2 * fs)) for _, fs in lines]
+    heights = [int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][1] * 1.6) for (t, fs), th in zip(lines, thickness)]
+    box_w = int(max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][0] for (t, fs), th in zip(lines, thickness))
+                + 24 * scale)
+    box_h = sum(heights) + int(14 * scale)
+    overlay = frame.copy()
+    cv2.rectangle(overlay, (0, 0), (box_w, box_h), DARK, -1)
+    cv2.addWeighted(overlay, 0.65, frame, 0.35, 0, frame)
+    y = 0
+    for (text, fs), th, lh in zip(lines, thickness, heights):
+        y += lh
+        cv2.putText(frame, text, (int(12 * scale), y - int(lh * 0.2)), cv2.FONT_HERSHEY_SIMPLEX, fs, WHITE, th,
+                    cv2.LINE_AA)
+    _angle_name, value = _rep_angle(result, spec)
     _draw_gauge(frame, value, spec, scale, box_h)
 
 

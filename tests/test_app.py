@@ -386,7 +386,7 @@ def start_live_session(at: AppTest):
 def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(data_dir):
     at = run_app()
     live = start_live_session(at)
-    assert [h.value for h in at.header] == ["Bird dog"]  # the checks make way for the live view
+    assert [h.value for h in at.subheader] == ["Bird dog"]  # the checks make way for the live view
     for i in range(5):  # nobody in the picture
         live.on_frame(np.zeros((360, 640, 3), np.uint8), 33.0 * i)
     at.run()
@@ -732,3 +732,36 @@ def test_review_says_plainly_when_a_recording_could_not_measure_the_exercise(dat
     assert not at.exception
     assert ("This recording cannot measure the pelvic tilt: the arm lies along the lower back"
             in texts(at.error))
+
+
+def test_a_reload_mid_set_says_what_was_saved_and_offers_to_continue_or_finish(data_dir):
+    first = run_app()
+    live = start_live_session(first)
+    for i in range(5):
+        live.on_frame(np.zeros((360, 640, 3), np.uint8), 33.0 * i)
+    at = run_app()  # the patient reloads the page mid-set: a new browser session
+    assert "still going when the page was reloaded" in texts(at.warning)
+    assert "saved so far: 0 reps" in texts(at.warning)
+    assert not [r for r in at.radio if (r.key or "").startswith("rf_")]  # not silently back at the safety check
+    [finish] = [b for b in at.button if b.label == "Finish this set"]
+    finish.click().run()
+    assert "choose your pain level" in texts(at.warning)
+    [cont] = [b for b in at.button if b.label == "Continue this set"]
+    cont.click().run()
+    assert not at.exception
+    assert at.session_state["formcheck"].live is live  # this tab took the running set over
+    assert [b for b in at.button if b.label == "Finish session"]
+    live.stop(pain_after=1)
+
+
+def test_a_reloaded_set_can_be_finished_with_the_pain_after(data_dir):
+    live = start_live_session(run_app())
+    live.on_frame(np.zeros((360, 640, 3), np.uint8), 0.0)
+    at = run_app()
+    at.segmented_control(key="resume_pain_after").set_value(4).run()
+    [finish] = [b for b in at.button if b.label == "Finish this set"]
+    finish.click().run()
+    assert not at.exception
+    assert "Your session is saved." in texts(at.success)
+    row = open_store(data_dir).get_session(live.session_id)
+    assert (row.status, row.pain_after) == ("complete", 4)

@@ -177,10 +177,14 @@ def open_review(page, name: str) -> None:
 def answer_safety_check(page, yes_to: str | None = None) -> None:
     """Answer the red-flag questions ("Yes" to the one containing ``yes_to``) and press Continue.
 
-    Returns once the page shows the outcome (the pain question, or the stop message).
+    Returns once the page shows the outcome (the pain question, or the stop message). The check is
+    asked once a day: when this patient answered it today already, there is nothing to do.
     """
     continue_button = page.get_by_role("button", name="Continue")
-    continue_button.wait_for(timeout=30_000)
+    done_today = page.get_by_text("Safety check done today")
+    continue_button.or_(done_today).first.wait_for(timeout=30_000)
+    if done_today.count() and not continue_button.count():
+        return
     groups = page.locator('[data-testid="stRadio"]').filter(has_text="?").all()
     assert len(groups) == 6, f"expected the 6 safety questions, found {len(groups)}"
     for group in groups:
@@ -198,11 +202,17 @@ def choose_pain(page, key: str, value: int) -> None:
     wait_for_app_idle(page)
 
 
+def choose_exercise(page, title: str = "Bird dog") -> None:
+    """Pick the exercise on the patient page (there is no default: the patient says which)."""
+    select_option(page, "Exercise", title)
+
+
 def start_live_session(page, patient: str, pain: int = 2) -> None:
-    """Patient page up to a running camera, with exercise bird dog (the default)."""
+    """Patient page up to a running camera, with exercise bird dog."""
     create_patient(page, patient)
     answer_safety_check(page)
     choose_pain(page, "pain_before", pain)
+    choose_exercise(page, "Bird dog")
     wait_for_text(page, "On hands and knees")  # bird dog's description
     page.get_by_role("button", name="Start session").click()
     wait_for_app_idle(page, timeout_ms=60_000)  # loads the pose model the first time
@@ -292,6 +302,7 @@ def test_upload_bird_dog_video_is_analysed_and_reviewed(server, playwright_insta
     with app_page(playwright_instance, server, "app_c") as page:
         go_to(page, "Clinician: upload a video")
         create_patient(page, "Upload Patient")
+        select_option(page, "Exercise", "Bird dog")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(VIDEOS / "bird_dog_360.mp4"))
         wait_for_text(page, "bird_dog_360.mp4")
         wait_for_app_idle(page)
