@@ -95,9 +95,11 @@ CSS = """
 .fc-counters { display: flex; gap: 0.75rem; flex-wrap: wrap; }
 .fc-counter { background: #f0f2f6; border-radius: 12px; padding: 0.4rem 1rem; min-width: 6.5rem; text-align: center; }
 .fc-label { font-size: 1.2rem; font-weight: 600; color: #333; }
-.fc-count { font-size: 4.5rem; font-weight: 800; line-height: 1.05; color: #111; }
-.fc-phase { font-size: 1.6rem; font-weight: 600; margin: 0.6rem 0 0.2rem; }
-.fc-box { border-radius: 12px; padding: 0.9rem 1.1rem; font-size: 2.1rem; font-weight: 750; line-height: 1.2; margin: 0.5rem 0; }
+.fc-count { font-size: 3.8rem; font-weight: 800; line-height: 1.05; color: #111; }
+.fc-phase { font-size: 1.5rem; font-weight: 600; margin: 0.3rem 0 0.1rem; }
+.fc-box { border-radius: 12px; padding: 0.7rem 1rem; font-size: 1.9rem; font-weight: 750; line-height: 1.2; margin: 0.3rem 0; }
+/* Less empty space above the page, so the live view (camera, counts, Finish) fits a 768-pixel-high laptop screen. */
+.stMainBlockContainer { padding-top: 2.5rem; }
 .fc-danger { background: #b00020; color: #fff; }
 .fc-warning { background: #ffb300; color: #000; }
 .fc-info { background: #0b57a4; color: #fff; }
@@ -289,7 +291,8 @@ def box(text: str, kind: str) -> str:
 
 def patient_page(store: Store) -> None:
     state = ui()
-    st.title("Today's exercise session")
+    if state.live is None:  # the live view needs the height: its exercise's name is its title
+        st.title("Today's exercise session")
 
     if state.live is not None and state.live.finished:  # finished while the page was away (no camera for a while)
         live = state.live
@@ -574,7 +577,7 @@ def live_view(live: LiveSession) -> None:
     All of it fits beside the video on a 1366 x 768 laptop screen, so nothing is below the fold.
     """
     st.subheader(live.spec.title)
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns(2, gap="medium")
     with left, polite("start the camera view"):
         keep_camera_context(ui())
         webrtc_relay.install()  # newest frame only: the picture and cues never fall behind
@@ -585,15 +588,15 @@ def live_view(live: LiveSession) -> None:
             media_stream_constraints={"video": True, "audio": False},
             video_frame_callback=webrtc_callback(live),
             async_processing=True,
-            video_html_attrs={"style": {"width": "100%", "maxHeight": "58vh", "objectFit": "contain"},
+            video_html_attrs={"style": {"width": "100%", "maxHeight": "440px", "objectFit": "contain"},
                               "controls": False, "autoPlay": True, "muted": True},
         )
         st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
-    with right:
         c1, c2 = st.columns(2)
         speak = c1.toggle("Speak aloud", value=True, key="speak",
                           help="Says the count and the advice with this computer's own voice; nothing is sent anywhere.")
         sound = c2.toggle("Tones", value=False, key="sound", help="A chime for each rep, a buzz for a form warning.")
+    with right:
         live_panel(live, sound, speak)
         with st.container(border=True, key="fc-finish"):
             pain_picker("When you have finished: your pain now (0-10)", key="pain_after")

@@ -59,7 +59,7 @@ class SetProgress:
     target: int  # reps (or holds) the set asks for
     finished: bool  # the target is reached
     rest_left_s: float  # seconds of rest still to take (0 when not finished or rested)
-    headline: str  # e.g. "8 of 10" or "Set finished: 10 of 10"
+    headline: str  # e.g. "8 of 10" or "10 of 10 done"
 
 
 def set_progress(reps: int, target: int, finished_at_s: float | None, now_s: float, rest_s: float) -> SetProgress:
@@ -68,17 +68,18 @@ def set_progress(reps: int, target: int, finished_at_s: float | None, now_s: flo
     rest_left = 0.0
     if finished and finished_at_s is not None:
         rest_left = max(0.0, rest_s - (now_s - finished_at_s))
-    headline = f"Set finished: {reps} of {target}" if finished else f"{reps} of {target}"
+    headline = f"{reps} of {target} done" if finished else f"{reps} of {target}"
     return SetProgress(reps, target, finished, rest_left, headline)
 
 
 def set_finished_message(progress: SetProgress, more_sets: bool) -> str:
+    """The big box once the set is finished (short: it sits beside the camera on a laptop screen)."""
+    done = f"Set finished: {progress.reps} of {progress.target}."
     if progress.rest_left_s > 0:
-        then = "then start the next set" if more_sets else "then finish below"
-        return f"Set finished: {progress.reps} of {progress.target}. Well done! Stop and rest: {math.ceil(progress.rest_left_s)} s, {then}."
+        return f"{done} Well done! Rest now: {math.ceil(progress.rest_left_s)} s."
     if more_sets:
-        return f"Set finished: {progress.reps} of {progress.target}. Rest is over: finish this set below to start the next."
-    return f"Set finished: {progress.reps} of {progress.target}. Well done! Finish the session below."
+        return f"{done} Rest is over: press Finish, then start the next set."
+    return f"{done} Press Finish when you are ready."
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ SEEN = dict(frames=100, last_frame_age_s=0.1, cue="", cue_severity="", view_ok=T
 def test_a_set_at_its_target_is_finished_and_the_rest_timer_runs():
     assert not set_progress(9, 10, None, 50.0, 60.0).finished
     done = set_progress(10, 10, 40.0, 50.0, 60.0)
-    assert done.finished and done.rest_left_s == 50.0 and done.headline == "Set finished: 10 of 10"
+    assert done.finished and done.rest_left_s == 50.0 and done.headline == "10 of 10 done"
     text = set_finished_message(done, more_sets=True)
-    assert "Set finished: 10 of 10" in text and "rest: 50 s" in text and "next set" in text
+    assert text == "Set finished: 10 of 10. Well done! Rest now: 50 s."
     rested = set_progress(11, 10, 40.0, 101.0, 60.0)
-    assert rested.rest_left_s == 0 and "finish this set" in set_finished_message(rested, more_sets=True)
-    assert "Finish the session" in set_finished_message(rested, more_sets=False)
+    assert rested.rest_left_s == 0 and "start the next set" in set_finished_message(rested, more_sets=True)
+    assert "Press Finish" in set_finished_message(rested, more_sets=False)
 
 
 def test_keep_going_is_never_said_at_the_end_of_a_set_but_a_danger_cue_still_comes_first():

@@ -203,8 +203,17 @@ def choose_pain(page, key: str, value: int) -> None:
 
 
 def choose_exercise(page, title: str = "Bird dog") -> None:
-    """Pick the exercise on the patient page (there is no default: the patient says which)."""
-    select_option(page, "Exercise", title)
+    """Pick the exercise on the patient page (there is no default: the patient says which).
+
+    Once, on a loaded machine, the list opened by the click was closed again by a late rerun (the
+    option never came); the patient would open it again, and so does this, once.
+    """
+    try:
+        select_option(page, "Exercise", title, timeout_ms=15_000)
+    except PlaywrightTimeout:
+        page.keyboard.press("Escape")
+        wait_for_app_idle(page)
+        select_option(page, "Exercise", title)
 
 
 def start_live_session(page, patient: str, pain: int = 2) -> None:
