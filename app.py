@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck import bundle, coaching, overview, prescription_ui, review, safety_gate, webrtc_relay
+from formcheck import bundle, coaching, overview, prescription_ui, review, safety_gate, setup_guide, webrtc_relay
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
 from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
@@ -105,6 +105,7 @@ CSS = """
 .fc-info { background: #0b57a4; color: #fff; }
 .fc-good { background: #1b7f3b; color: #fff; }
 .fc-done { background: #0b57a4; color: #fff; border: 4px solid #1b7f3b; }
+.fc-countdown { background: #1b7f3b; color: #fff; font-size: 3rem; text-align: center; }
 .fc-setup { background: #ffe066; color: #000; border: 3px solid #b38600; }
 .fc-waiting { background: #e6e6e6; color: #222; font-size: 1.5rem; }
 .fc-lastrep { font-size: 1.25rem; margin: 0.3rem 0; }
@@ -203,6 +204,8 @@ class UiState:
     set_done_at: float | None = None  # when the page first saw the set's target reached (monotonic s)
     announcer: coaching.Announcer = field(default_factory=coaching.Announcer)  # the spoken lines
     spoken: tuple[int, str] = (0, "")  # the last spoken line: (id, text)
+    readiness: setup_guide.Readiness = field(default_factory=setup_guide.Readiness)  # the set's start (3-2-1)
+    reps_at_go: int | None = None  # reps the engine had when the set's count started
     uploaded_session_id: int | None = None  # the upload page's last analysed session
     bundle_ready: Path | None = None  # the session file the patient made last, to download
     notice: str = ""  # a reminder shown next to the Finish button
@@ -350,7 +353,9 @@ def patient_page(store: Store) -> None:
                                value=coaching.DEFAULT_SET_REPS, key="set_reps")
         set_plan = coaching.SetPlan(reps=int(reps))
     st.markdown(spec.description)
-    st.markdown("**Camera set-up:** " + SETUP_TIPS.get(spec.view, SETUP_TIPS["any"]))
+    picture, tip = st.columns([1, 2])
+    picture.markdown(setup_guide.pictogram_svg(spec.posture, spec.view), unsafe_allow_html=True)  # st.html drops SVG
+    tip.markdown("**Camera set-up:** " + SETUP_TIPS.get(spec.view, SETUP_TIPS["any"]))
     keep_video = st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
                              value=False, key="keep_video")
     st.button("Start session", type="primary", on_click=start_live,
@@ -370,6 +375,7 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
         state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
         state.set_plan, state.set_done_at = set_plan or coaching.SetPlan(), None
         state.announcer, state.spoken = coaching.Announcer(), (0, "")
+        state.readiness, state.reps_at_go = setup_guide.Readiness(), None
 
 
 @st.cache_resource(show_spinner=False)
@@ -411,6 +417,7 @@ def continue_live(live: LiveSession) -> None:
     state.heard_reps, state.heard_flags = snap.reps, snap.flag_events
     state.announcer = coaching.Announcer(heard_reps=snap.reps, heard_cues=snap.flag_events)
     state.spoken = (0, "")
+    state.readiness, state.reps_at_go = setup_guide.Readiness(), 0  # the set was under way: it goes on
 
 
 def finish_resumed(live: LiveSession) -> None:
@@ -487,14 +494,14 @@ def todays_gate(store: Store, patient_id: int) -> safety_gate.Gate | None:
 def stop_view(store: Store, state: UiState, patient_id: int, symptoms, checked_at: datetime | None) -> None:
     """The stop message: what was answered "yes", that it holds today, and who can release it."""
     st.error(STOP_MESSAGE)
-    when = f" (at {safety_gate.local_time(checked_at)})" if checked_at is not None else ""
-    st.markdown(f"You answered **yes**{when} to:\n" + "\n".join(
+    when = f"Reported at {safety_gate.local_time(checked_at)}. " if checked_at is not None else ""
+    st.markdown("You answered **yes** to:\n" + "\n".join(
         f"- {question.rstrip('?')}" for _, code, question in RED_FLAGS if code in symptoms))
     if not unsaved_check_notice(store, state, patient_id):
         st.caption("Your answers are kept on this computer for your physiotherapist to see when they review "
                    "your sessions. They are not sent to anyone, so please contact your doctor yourself.")
-    st.caption("This stop holds for the rest of today. If you pressed Yes by mistake, ask your physiotherapist: "
-               "they can clear it on their review page.")
+    st.caption(f"{when}This stop holds for the rest of today. If you pressed Yes by mistake, ask your "
+               "physiotherapist: they can clear it on their review page.")
 
 
 def report_new_symptom(patient_id: int) -> None:
@@ -578,7 +585,13 @@ def live_view(live: LiveSession) -> None:
     """
     st.subheader(live.spec.title)
     left, right = st.columns(2, gap="medium")
-    with left, polite("start the camera view"):
+    with left:
+        camera = st.container()  # drawn first, above the switches
+        c1, c2 = st.columns(2)
+        speak = c1.toggle("Speak aloud", value=True, key="speak",
+                          help="Says the count and the advice with this computer's own voice; nothing is sent anywhere.")
+        sound = c2.toggle("Tones", value=False, key="sound", help="A chime for each rep, a buzz for a form warning.")
+    with camera, polite("start the camera view"):
         keep_camera_context(ui())
         webrtc_relay.install()  # newest frame only: the picture and cues never fall behind
         webrtc_streamer(
@@ -592,10 +605,6 @@ def live_view(live: LiveSession) -> None:
                               "controls": False, "autoPlay": True, "muted": True},
         )
         st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
-        c1, c2 = st.columns(2)
-        speak = c1.toggle("Speak aloud", value=True, key="speak",
-                          help="Says the count and the advice with this computer's own voice; nothing is sent anywhere.")
-        sound = c2.toggle("Tones", value=False, key="sound", help="A chime for each rep, a buzz for a form warning.")
     with right:
         live_panel(live, sound, speak)
         with st.container(border=True, key="fc-finish"):
@@ -643,9 +652,17 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     snap = live.snapshot()
     now = time.monotonic()
     plan = state.set_plan
-    if snap.reps >= plan.reps and state.set_done_at is None:
+    seen = snap.frames > 0 and (snap.last_frame_age_s or 0) <= 3
+    if state.reps_at_go is None and snap.reps > 0:
+        state.readiness.start_now(now)  # a rep before the 3-2-1 ended: it is stored, so it counts
+        state.reps_at_go = 0
+    ready = state.readiness.update(seen and snap.view_ok and snap.phase == "rest", now)
+    if ready.stage == setup_guide.GO and state.reps_at_go is None:
+        state.reps_at_go = snap.reps  # the set's count starts now
+    set_reps = snap.reps - state.reps_at_go if state.reps_at_go is not None else 0
+    if set_reps >= plan.reps and state.set_done_at is None:
         state.set_done_at = now
-    progress = coaching.set_progress(snap.reps, plan.reps, state.set_done_at, now, plan.rest_s)
+    progress = coaching.set_progress(set_reps, plan.reps, state.set_done_at, now, plan.rest_s)
     set_message = coaching.set_finished_message(progress, plan.more_sets) if progress.finished else ""
     st.markdown(f'<div class="fc-lastrep">{html.escape(plan.label)}: {html.escape(progress.headline)}</div>',
                 unsafe_allow_html=True)
@@ -657,10 +674,13 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
         frames=snap.frames, last_frame_age_s=snap.last_frame_age_s, cue=snap.cue, cue_severity=snap.cue_severity,
         view_ok=snap.view_ok, view_message=snap.view_message, set_message=set_message,
         last_try_advice=last.feedback if last is not None and not last.complete else "",
-        last_try_age_s=snap.seconds - last.end_s if last is not None and math.isfinite(last.end_s) else None)
+        last_try_age_s=snap.seconds - last.end_s if last is not None and math.isfinite(last.end_s) else None,
+        in_position=ready.stage != setup_guide.POSITION or not seen, countdown_s=ready.seconds_left)
     st.markdown(box(message.text, message.kind), unsafe_allow_html=True)
     if snap.not_measured:
         st.warning(snap.not_measured)
+    if ready.stage == setup_guide.POSITION and seen:
+        st.markdown(setup_guide.pictogram_svg(live.spec.posture, live.spec.view, width_px=220), unsafe_allow_html=True)
     if last is not None:
         what = "Last rep" if last.complete else "Last try (not counted)"
         side = f" ({last.side})" if last.side else ""
@@ -675,7 +695,9 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
         st.caption(f"Camera: {snap.fps:.0f} frames per second analysed · {snap.process_ms:.0f} ms per frame · "
                    f"{snap.seconds:.0f} s · saved automatically")
     if speak:
-        say(snap, progress, now)
+        if ready.stage == setup_guide.COUNTDOWN:
+            state.announcer.once("countdown", "Three. Two. One. Go!")
+        say(replace(snap, reps=set_reps), progress, now)  # counts spoken are the set's own
     if sound:
         play_sounds(snap)
 

@@ -19,7 +19,7 @@ tested without a browser:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_SET_REPS = 10  # a set when no prescription says otherwise (the usual 8-12 of a home program)
 DEFAULT_REST_S = 60.0  # rest between sets when no prescription says otherwise
@@ -90,12 +90,22 @@ class Message:
 
 def main_message(*, frames: int, last_frame_age_s: float | None, cue: str, cue_severity: str, view_ok: bool,
                  view_message: str, set_message: str = "", last_try_advice: str = "",
-                 last_try_age_s: float | None = None) -> Message:
-    """The one message of the big box (see the module docstring for the order)."""
+                 last_try_age_s: float | None = None, countdown_s: int = 0, in_position: bool = True) -> Message:
+    """The one message of the big box (see the module docstring for the order).
+
+    Before the set starts (``setup_guide.Readiness``): ``in_position`` False asks the patient to
+    get into the start position (with the view check's advice when it has one); ``countdown_s``
+    3, 2, 1 is the countdown.
+    """
     if frames == 0:
         return Message("Waiting for the camera picture. If the camera is off, press START under the video.", "waiting")
     if last_frame_age_s is not None and last_frame_age_s > 3:
         return Message("No picture from the camera. Press START to continue, or finish the session below.", "waiting")
+    if not in_position:
+        return Message(view_message if not view_ok and view_message else
+                       "Get into the start position and keep still: counting starts after 3, 2, 1.", "setup")
+    if countdown_s > 0:
+        return Message(f"Starting in {countdown_s}…", "countdown")
     if cue and cue_severity == "danger":
         return Message(cue, "danger")
     if set_message:
@@ -127,6 +137,14 @@ class Announcer:
     _pending_cue: str = ""
     _pending_count: str = ""
     _pending_set_end: str = ""
+    _said_once: set = field(default_factory=set)
+    _pending_once: str = ""
+
+    def once(self, key: str, text: str) -> None:
+        """Queue a line said once per ``key`` in this set (e.g. the 3-2-1 before counting)."""
+        if key not in self._said_once:
+            self._said_once.add(key)
+            self._pending_once = text
 
     def update(self, *, reps: int, cue_events: int, cue: str, set_finished: bool, set_end_line: str,
                now_s: float, voice_busy: bool = False) -> str:
@@ -146,7 +164,9 @@ class Announcer:
             return ""
         # A form cue first (safety); a count joined with the set's end it completes.
         line = ""
-        if self._pending_cue:
+        if self._pending_once:
+            line, self._pending_once = self._pending_once, ""
+        elif self._pending_cue:
             line, self._pending_cue = self._pending_cue, ""
         elif self._pending_count and self._pending_set_end:
             line, self._pending_count, self._pending_set_end = f"{self._pending_count}. {self._pending_set_end}", "", ""

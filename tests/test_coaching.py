@@ -70,3 +70,20 @@ def test_the_speech_snippet_says_the_text_once_by_id_and_cannot_be_broken_out_of
     snippet = speech_html(7, 'Keep your back "straight" </script><script>alert(1)</script>')
     assert "const w = window, id = 7" in snippet
     assert snippet.count("</script>") == 1  # only its own end tag
+
+
+def test_before_the_set_starts_the_box_asks_for_the_start_position_then_counts_down():
+    assert main_message(**SEEN, in_position=False).kind == "setup"
+    assert "start position" in main_message(**SEEN, in_position=False).text
+    off = dict(SEEN, view_ok=False, view_message="Move so that your whole body is in view.")
+    assert main_message(**off, in_position=False).text == "Move so that your whole body is in view."
+    assert main_message(**SEEN, countdown_s=2).text == "Starting in 2…"
+
+
+def test_a_once_line_is_said_once_and_before_the_count():
+    announcer = Announcer()
+    announcer.once("countdown", "Three. Two. One. Go!")
+    announcer.once("countdown", "Three. Two. One. Go!")
+    assert announcer.update(reps=0, cue_events=0, cue="", set_finished=False, set_end_line="", now_s=0.0) \
+        == "Three. Two. One. Go!"
+    assert announcer.update(reps=0, cue_events=0, cue="", set_finished=False, set_end_line="", now_s=5.0) == ""

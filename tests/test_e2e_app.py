@@ -256,7 +256,7 @@ def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bi
     with app_page(playwright_instance, server, "app_a", fake_camera_y4m=bird_dog_cam) as page:
         start_live_session(page, "Live Bird Dog")
         started = time.monotonic()
-        page.get_by_text("Sounds (a chime").click()  # a chime for each rep
+        page.get_by_text("Tones", exact=True).click()  # a chime for each rep
         wait_for_app_idle(page)
         page.evaluate(COUNT_AUDIO_JS)
         screenshot(page, "app_a1_live_started")

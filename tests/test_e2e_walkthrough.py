@@ -4,9 +4,10 @@
     and choosing a rep moves the video there;
 (b) a live bird-dog set at 1366 x 768 with "save a video" ticked: no red error box while the
     video is written, every action (the count, the message, pain after, Finish) on screen
-    beside the video without scrolling, the set's end announced instead of "keep going", and
-    with a stubbed ``speechSynthesis`` each rep and the set's end spoken exactly once, never
-    two lines at the same time; afterwards the kept live video plays for the clinician;
+    beside the video without scrolling, a "get into position" guide with the camera picture
+    before counting, the set's end announced instead of "keep going", and with a stubbed
+    ``speechSynthesis`` each rep and the set's end spoken exactly once, never two lines at the
+    same time; afterwards the kept live video plays for the clinician;
 (c) the red-flag gate: a stop survives a reload, and nothing but the questions is offered
     until they are sent.
 
@@ -181,10 +182,15 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
                          page.locator(".st-key-pain_after")):
                 assert on_screen(page, what.first), f"{what} is not on screen without scrolling"
             screenshot(page, "walk_b1_live_laptop", full_page=False)
-            errors_seen = 0
+            errors_seen, set_up_seen = 0, set()
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 errors_seen = max(errors_seen, page.locator(ERROR_BOX).count())
+                for kind in ("setup", "countdown"):  # "get into position", then 3-2-1, before counting
+                    if page.locator(f".fc-box.fc-{kind}").count():
+                        set_up_seen.add(kind)
+                        if kind == "setup" and page.locator('svg[aria-label^="Camera set-up"]').count():
+                            set_up_seen.add("picture")
                 if page.get_by_text("Set finished: 2 of 2").count():
                     break
                 time.sleep(0.5)
@@ -201,6 +207,8 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             assert counts == ["1", "2"], said  # each rep once
             assert sum("Set finished" in line for line in said) == 1, said
             assert overlaps == 0
+            assert {"setup", "picture"} <= set_up_seen, set_up_seen  # the position guide with its picture
+            assert said.count("Three. Two. One. Go!") <= 1, said
             choose_pain(page, "pain_after", 2)
             page.get_by_role("button", name="Finish session").click()
             wait_for_text(page, "Your session is saved.", timeout_ms=30_000)
