@@ -402,7 +402,7 @@ def resume_offer(store: Store, state: UiState, patient_id: int) -> bool:
     c1.button("Continue this set", type="primary", on_click=continue_live, args=(live,))
     with c2:
         pain_picker("To finish it: your pain now (0-10)", key="resume_pain_after")
-        st.button("Finish this set", on_click=finish_resumed, args=(live,))
+        st.button("Finish this set", on_click=finish_live, args=(live, "resume_pain_after", "Finish this set"))
     if state.notice:
         st.warning(state.notice)
     return True
@@ -418,18 +418,6 @@ def continue_live(live: LiveSession) -> None:
     state.announcer = coaching.Announcer(heard_reps=snap.reps, heard_cues=snap.flag_events)
     state.spoken = (0, "")
     state.readiness, state.reps_at_go = setup_guide.Readiness(), 0  # the set was under way: it goes on
-
-
-def finish_resumed(live: LiveSession) -> None:
-    state = ui()
-    pain_after = st.session_state.get("resume_pain_after")
-    if pain_after is None:
-        state.notice = "Please choose your pain level now (0-10), then press Finish this set."
-        return
-    with polite("save your session"):
-        result = live.stop(pain_after=pain_after)
-        state.finished = Finished(live.session_id, result, live.pain_before, pain_after)
-        state.set_plan, state.notice = set_plans().get(id(live), coaching.SetPlan()), ""
 
 
 def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
@@ -631,16 +619,18 @@ def keep_camera_context(state: UiState) -> None:
     state.live_drawn_in_run = state.runs
 
 
-def finish_live(live: LiveSession) -> None:
-    """"Finish session" callback: save the session; the summary replaces the live view."""
+def finish_live(live: LiveSession, pain_key: str = "pain_after", button: str = "Finish session") -> None:
+    """"Finish session" (or, after a reload, "Finish this set") callback: save the session with the
+    pain after from the picker ``pain_key``; the summary replaces the live view."""
     state = ui()
-    pain_after = st.session_state.get("pain_after")
+    pain_after = st.session_state.get(pain_key)
     if pain_after is None:
-        state.notice = "Please choose your pain level now (0-10), then press Finish session."
+        state.notice = f"Please choose your pain level now (0-10), then press {button}."
         return
     with polite("save your session"):
         result = live.stop(pain_after=pain_after)
         state.finished = Finished(live.session_id, result, live.pain_before, pain_after)
+        state.set_plan = set_plans().get(id(live), state.set_plan)
         state.live, state.notice = None, ""
 
 

@@ -32,7 +32,7 @@ def do_prescribed_set(playwright, url, camera, expect_text: str, shot: str) -> N
     try:
         page = browser.new_page(viewport=VIEWPORT)
         open_app(page, url)
-        wait_for_text(page, "Severe pain")  # the safety check is drawn: answer it
+        wait_for_text(page, "2. Safety check")  # the safety check is drawn: answer it (once a day)
         answer_safety_check(page)
         choose_pain(page, "pain_before", 2)
         wait_for_text(page, expect_text)
@@ -72,7 +72,7 @@ def test_two_exercise_prescription_to_done_for_today(tmp_path, playwright_instan
         try:
             page = browser.new_page(viewport=VIEWPORT)
             open_app(page, url)
-            wait_for_text(page, "Severe pain")
+            wait_for_text(page, "2. Safety check")
             answer_safety_check(page)
             choose_pain(page, "pain_before", 1)
             wait_for_text(page, "Done for today")

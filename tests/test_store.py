@@ -604,7 +604,7 @@ def test_a_version_3_database_is_upgraded_in_place_with_no_data_lost(tmp_path):
     assert set(before) == {"patients", "sessions", "reps", "flags", "traces", "prescriptions"}
 
     upgraded = open_store(data_dir)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 5
+    assert upgraded.schema_version() == len(MIGRATIONS) == 6
     assert db.stat().st_ino == inode and sorted(p.name for p in data_dir.iterdir() if p.suffix == ".db") == [db.name]
     after = _dump(db)
     assert after.pop("symptom_checks") == []
