@@ -594,7 +594,10 @@ def live_view(live: LiveSession) -> None:
         )
         st.caption("Press **START** and allow the camera. " + SETUP_TIPS.get(live.spec.view, SETUP_TIPS["any"]))
     with right:
-        live_panel(live, sound, speak)
+        # The fragment gets a container of its own: it redraws twice a second with more or fewer
+        # elements, and must never take the Finish area below it along (seen with two tabs live).
+        with st.container(key="fc-panel"):
+            live_panel(live, sound, speak)
         with st.container(border=True, key="fc-finish"):
             pain_picker("When you have finished: your pain now (0-10)", key="pain_after")
             notice = ui().notice

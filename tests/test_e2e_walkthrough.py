@@ -182,10 +182,12 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
                          page.locator(".st-key-pain_after")):
                 assert on_screen(page, what.first), f"{what} is not on screen without scrolling"
             screenshot(page, "walk_b1_live_laptop", full_page=False)
-            errors_seen, set_up_seen = 0, set()
+            errors_seen, set_up_seen, finish_missing = 0, set(), 0
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 errors_seen = max(errors_seen, page.locator(ERROR_BOX).count())
+                # The panel redraws twice a second; the Finish area beside it must stay (it once vanished).
+                finish_missing += page.get_by_role("button", name="Finish session").count() == 0
                 for kind in ("setup", "countdown"):  # "get into position", then 3-2-1, before counting
                     if page.locator(f".fc-box.fc-{kind}").count():
                         set_up_seen.add(kind)
@@ -200,6 +202,7 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             assert on_screen(page, page.get_by_role("button", name="Finish session")), "Finish is below the fold"
             assert "Keep going" not in page.locator(".fc-box").inner_text()
             assert errors_seen == 0, "a red error box appeared while the video was being saved"
+            assert finish_missing == 0, f"Finish was gone in {finish_missing} polls"
             time.sleep(3)  # the last line is said after the minimum gap
             said = page.evaluate("window.fcSaid")
             overlaps = page.evaluate("window.fcOverlaps")
