@@ -46,7 +46,8 @@ def todays_gate(checks: Sequence[SymptomCheckRow], now: datetime) -> Gate:
         return Gate(STOPPED, holding[0])
     # After a clinician's release only a check answered later clears the patient.
     released = max((c.released_at for c in todays if c.released_at is not None), default=None)
-    cleared = [c for c in todays if not c.stopped and (released is None or c.checked_at > released)]
+    # ">=": the store keeps whole seconds, and a check answered in the second of the release came after it.
+    cleared = [c for c in todays if not c.stopped and (released is None or c.checked_at >= released)]
     if cleared:
         return Gate(CLEARED, cleared[0])
     return Gate(ASK, None)
