@@ -311,7 +311,7 @@ def test_upload_bird_dog_video_is_analysed_and_reviewed(server, playwright_insta
     with app_page(playwright_instance, server, "app_c") as page:
         go_to(page, "Clinician: upload a video")
         create_patient(page, "Upload Patient")
-        select_option(page, "Exercise", "Bird dog")
+        choose_exercise(page, "Bird dog")  # no default exercise
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(VIDEOS / "bird_dog_360.mp4"))
         wait_for_text(page, "bird_dog_360.mp4")
         wait_for_app_idle(page)
