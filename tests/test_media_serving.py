@@ -11,12 +11,11 @@ tests/test_e2e_walkthrough.py.
 """
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from starlette.responses import Response
 
 from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
+from tests.async_support import run_in_own_thread
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # 10 kB, above the gzip minimum size
 
@@ -35,7 +34,7 @@ def _serve(content_type: str, status: int, headers: dict[str, str]) -> list[dict
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_in_own_thread(app(scope, receive, send))
     return sent
 
 

@@ -5,13 +5,13 @@ frame every 1/30 s, the consumer takes 100 ms per frame (a busy pose model).
 """
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from formcheck import webrtc_relay
 from formcheck.webrtc_relay import LatestFrameRelay
+from tests.async_support import run_in_own_thread
 
 FPS = 30.0
 PROCESS_S = 0.1
@@ -47,16 +47,9 @@ async def _lag_after(relay, seconds: float) -> tuple[int, int]:
     return camera.made - 1 - seen, seen
 
 
-def _run(coroutine):
-    """asyncio.run in a thread of its own: other tests (playwright, Streamlit) may have left an
-    event loop running in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def test_a_slow_consumer_gets_the_newest_frame_not_a_backlog():
-    lag_default, _ = _run(_lag_after(MediaRelay(), 3.0))
-    lag_latest, seen = _run(_lag_after(LatestFrameRelay(), 3.0))
+    lag_default, _ = run_in_own_thread(_lag_after(MediaRelay(), 3.0))
+    lag_latest, seen = run_in_own_thread(_lag_after(LatestFrameRelay(), 3.0))
     # Buffered: 30 frames a second in, 10 out: about 20 frames (0.7 s) more behind every second.
     assert lag_default > 40
     # Newest only: behind by at most the frames made during one frame's processing.
