@@ -208,6 +208,7 @@ class UiState:
     reps_at_go: int | None = None  # reps the engine had when the set's count started
     uploaded_session_id: int | None = None  # the upload page's last analysed session
     bundle_ready: Path | None = None  # the session file the patient made last, to download
+    import_outcome: tuple[str, str] | None = None  # ("success" | "error", message) of the last import
     notice: str = ""  # a reminder shown next to the Finish button
     runs: int = 0  # full script runs of this tab
     live_drawn_in_run: int = -10  # the last run that drew the camera view
@@ -832,14 +833,29 @@ def overview_page(store: Store) -> None:
     st.caption("A .formcheck file a patient made on their own computer. The patient is recognised by the id in "
                "the file, not by name; sessions already here are not duplicated, and newer copies replace older ones.")
     uploaded = st.file_uploader("Session file (.formcheck)", type=[bundle.SUFFIX.lstrip(".")], key="import_bundle")
-    if uploaded is not None and st.button("Import", type="primary"):
-        with polite("import this file"), tempfile.TemporaryDirectory(dir=store.data_dir) as folder:
+    # Imported in the button's callback, before this page is drawn again: the table above shows it.
+    st.button("Import", type="primary", disabled=uploaded is None, on_click=import_session_file, args=(store,))
+    if ui().import_outcome is not None:
+        kind, text = ui().import_outcome
+        (st.success if kind == "success" else st.error)(text)
+
+
+def import_session_file(store: Store) -> None:
+    uploaded = st.session_state.get("import_bundle")
+    if uploaded is None:
+        return
+    try:
+        with tempfile.TemporaryDirectory(dir=store.data_dir) as folder:
             path = Path(folder) / "incoming.formcheck"
             path.write_bytes(uploaded.getvalue())
             try:
-                st.success(escape_markdown(bundle.import_bundle(store, path).describe()))
-            except bundle.BundleError as exc:
-                st.error(escape_markdown(str(exc).replace(str(path), uploaded.name)))
+                ui().import_outcome = ("success", escape_markdown(bundle.import_bundle(store, path).describe()))
+            except (bundle.BundleError, StoreError) as exc:
+                ui().import_outcome = ("error", escape_markdown(str(exc).replace(str(path), uploaded.name)))
+    except Exception:  # noqa: BLE001 - never a traceback on screen (as polite())
+        log.exception("could not import %s", uploaded.name)
+        ui().import_outcome = ("error", "Could not import this file because of an unexpected problem. "
+                                        "The details are in the app's log.")
 
 
 

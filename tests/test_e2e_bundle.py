@@ -77,6 +77,8 @@ def test_a_session_file_made_at_home_shows_the_same_review_at_the_clinic(tmp_pat
             page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bundle))
             page.get_by_role("button", name="Import").click()
             wait_for_text(page, re.compile(r"Ana Lopez \(new patient\): 1 session\(s\) added"), timeout_ms=30_000)
+            # The overview above the import already lists the patient, red flag first.
+            expect(page.locator('[data-testid="stDataFrame"]').first).to_contain_text("Fever or chills")
             screenshot(page, "bundle_2_clinic_imported")
             at_clinic = review_text(page)
             screenshot(page, "bundle_3_clinic_review")
