@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import re
 import tempfile
 import threading
 import time

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import __version__
 from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, CHECK_OUTCOMES,
-                    FINAL_STATUSES, PAIN_MAX, PAIN_MIN, RED_FLAG_SYMPTOMS, SOURCES, Store, StoreError)
+                    FINAL_STATUSES, PAIN_MAX, PAIN_MIN, RED_FLAG_SYMPTOMS, SOURCES, Store)
 
 FORMAT = "formcheck-bundle"
 VERSION = 1
