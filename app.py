@@ -1103,4 +1103,8 @@ def main() -> None:
         pages[page](store)
 
 
-main()
+# Streamlit runs this file as "__main__". Guarded, so that importing it under another name does
+# nothing: a process pool started with "spawn" re-imports the parent's main module (as
+# "__mp_main__"), and after an AppTest run in the same process that module is this file.
+if __name__ == "__main__":
+    main()

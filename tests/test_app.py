@@ -765,3 +765,13 @@ def test_a_reloaded_set_can_be_finished_with_the_pain_after(data_dir):
     assert "Your session is saved." in texts(at.success)
     row = open_store(data_dir).get_session(live.session_id)
     assert (row.status, row.pain_after) == ("complete", 4)
+
+
+def test_importing_the_app_under_another_name_draws_nothing(data_dir):
+    # A "spawn" process pool re-imports the parent's main module as "__mp_main__"; after an AppTest
+    # run in the same process that is app.py. Its worker must not run the app (it did: a batch
+    # test's workers died in a full-suite run, and each created a data folder).
+    import runpy
+
+    runpy.run_path(APP, run_name="__mp_main__")
+    assert not data_dir.exists()
