@@ -32,13 +32,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .outputs import make_private_dir
 from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, CHECK_OUTCOMES,
-                    FINAL_STATUSES, PAIN_MAX, PAIN_MIN, RED_FLAG_SYMPTOMS, SOURCES, Store)
+                    FINAL_STATUSES, PAIN_MAX, PAIN_MIN, RED_FLAG_SYMPTOMS, SOURCES, VIDEO_DIR, Store)
 
 FORMAT = "formcheck-bundle"
 VERSION = 1
 SUFFIX = ".formcheck"
-VIDEO_DIR = "videos"  # under the data folder, as for kept live and uploaded videos
 
 # Limits, checked from the zip's directory before anything is read, then again while reading
 # (a directory can lie). A bundle of a month of sessions without video is a few MB; with kept
@@ -197,7 +197,7 @@ def import_bundle(store: Store, path: str | Path) -> ImportResult:
         try:
             for uid, s in sessions.items():
                 if s["video"]:
-                    video_dir.mkdir(parents=True, exist_ok=True)
+                    make_private_dir(video_dir)
                     target = video_dir / f"import-{uid}-{os.urandom(4).hex()}.mp4"
                     bundle.extract_to(f"videos/{uid}.mp4", target)
                     videos[uid] = str(target)

@@ -46,7 +46,7 @@ from .outputs import make_private_dir, make_private_file
 from .pipeline import Pipeline
 from .render import draw
 from .spec import ExerciseSpec, Rule
-from .store import Store, StoreError
+from .store import VIDEO_DIR, Store, StoreError
 from .types import FrameResult, Rep, SessionResult
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,6 @@ CUE_HOLD_S = 2.5  # a cue stays up at least this long, so it can be read from tw
 STALE_AFTER_S = 60.0  # no frames and no page polls for this long: the tab or camera is gone
 FPS_WINDOW_S = 2.0  # the achieved frame rate is measured over this window
 CLOCK_JUMP_MS = 2000.0  # frame clock and monotonic clock disagree by more: the stream restarted
-VIDEO_DIR = "videos"  # kept videos go to <data dir>/videos/
 # Said once, calmly, when the kept video cannot be written any more: counting is unaffected.
 VIDEO_STOPPED_NOTE = ("The video stopped recording, but your reps are still counted and saved. "
                       "The part recorded so far is kept.")

@@ -41,6 +41,7 @@ from formcheck.measurement import Measurement
 from formcheck.types import Flag, Rep, SessionResult
 
 DB_FILENAME = "formcheck.db"
+VIDEO_DIR = "videos"  # kept videos (live, uploads, imported bundles) go to <data dir>/videos/
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 
 SOURCES = ("live", "upload", "cli")

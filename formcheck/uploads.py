@@ -21,13 +21,12 @@ from .backends import BackendError
 from .outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file
 from .pipeline import AnalyzeOptions, analyze
 from .spec import ExerciseSpec
-from .store import Store, StoreError
+from .store import VIDEO_DIR, Store, StoreError
 from .types import SessionResult
 from .video import VideoError
 
 MAX_UPLOAD_MB = 500  # keep in step with server.maxUploadSize in .streamlit/config.toml
 UPLOAD_TYPES = ("mp4", "mov", "webm", "avi")
-VIDEO_DIR = "videos"
 UPLOAD_WORK_DIR = "tmp"
 UPLOAD_PREFIX = "upload-"
 # An upload's folder untouched this long belongs to no running analysis (the longest video read,
