@@ -32,7 +32,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck import bundle, coaching, overview, prescription_ui, review, safety_gate, setup_guide, webrtc_relay
+from formcheck import bundle, coaching, prescription_ui, review, setup_guide, webrtc_relay
+from formcheck.clinic import overview
+from formcheck.clinic import safety as safety_gate
+from formcheck.clinic.red_flags import RED_FLAGS, STOP_MESSAGE
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
 from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
@@ -61,24 +64,6 @@ CLEARANCE_NOTE = (
     "are typically started about 8-12 weeks after lumbar (back) surgery. This app counts your "
     "repetitions and reminds you about your form; it does not replace your physiotherapist. "
     "Follow their advice, and stop if an exercise hurts more than usual."
-)
-
-# The safety check: widget key, the symptom's code in the store (formcheck.store.RED_FLAG_SYMPTOMS,
-# where the clinician's wording is), and the question the patient answers.
-RED_FLAGS = (
-    ("rf_pain", "severe_or_worsening_pain", "Severe pain, or pain that is getting worse?"),
-    ("rf_fever", "fever_or_chills", "Fever or chills?"),
-    ("rf_wound", "wound_redness_or_drainage", "Redness, warmth, swelling or fluid (drainage) at your wound?"),
-    ("rf_nerves", "new_numbness_tingling_or_weakness", "New numbness, tingling or weakness in your legs or feet?"),
-    ("rf_bladder", "bladder_or_bowel_change", "Any change in bladder or bowel control?"),
-    ("rf_chest", "breathing_or_chest_problem", "Trouble breathing, or chest pain?"),
-)
-
-STOP_MESSAGE = (
-    "**Please stop: do not exercise today.** Contact your doctor or your surgeon's office today "
-    "and tell them about this symptom. If it is severe or sudden (for example loss of bladder or "
-    "bowel control, numbness between your legs, chest pain or trouble breathing), call your "
-    "emergency number now."
 )
 
 SETUP_TIPS = {
@@ -425,7 +410,7 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
 
     The answers are sent together with "Continue" and recorded (``store.record_symptom_check``),
     "no" answers too, so the clinician sees every check and which symptoms were reported. The
-    rules of the day are ``formcheck.safety_gate``'s: a "yes" stops this patient for the rest of
+    rules of the day are ``formcheck.clinic.safety``'s: a "yes" stops this patient for the rest of
     the day (a reload does not undo it; a clinician can release it); all "no" holds for the day,
     so the questions are asked once a day, and the patient can report something new at any time.
     A stop that could not be saved still stops the patient in this tab.
@@ -453,11 +438,11 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
         if patient_id in state.cleared:  # all "no" in this tab, not saved (the notice says so)
             unsaved_check_notice(store, state, patient_id)
             return True
-    keys = [f"{key}-p{patient_id}" for key, _, _ in RED_FLAGS]
+    keys = [symptom_key(flag.code, patient_id) for flag in RED_FLAGS]
     with st.form(f"red-flags-p{patient_id}", border=False):
         st.markdown("Since your last session, have you had any of the following?")
-        for (_, _, question), key in zip(RED_FLAGS, keys):
-            st.radio(question, ("No", "Yes"), index=None, horizontal=True, key=key)
+        for flag, key in zip(RED_FLAGS, keys):
+            st.radio(flag.question, ("No", "Yes"), index=None, horizontal=True, key=key)
         st.form_submit_button("Continue", type="primary", key=f"rf-continue-p{patient_id}",
                               on_click=submit_red_flag_check, args=(store, patient_id))
     unsaved_check_notice(store, state, patient_id)
@@ -466,6 +451,11 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
     else:
         st.caption("Answer every question, then press Continue.")
     return False
+
+
+def symptom_key(code: str, patient_id: int) -> str:
+    """The widget key of one safety-check question for one patient."""
+    return f"rf_{code}-p{patient_id}"
 
 
 def todays_gate(store: Store, patient_id: int) -> safety_gate.Gate | None:
@@ -484,7 +474,7 @@ def stop_view(store: Store, state: UiState, patient_id: int, symptoms, checked_a
     st.error(STOP_MESSAGE)
     when = f"Reported at {safety_gate.local_time(checked_at)}. " if checked_at is not None else ""
     st.markdown("You answered **yes** to:\n" + "\n".join(
-        f"- {question.rstrip('?')}" for _, code, question in RED_FLAGS if code in symptoms))
+        f"- {flag.question.rstrip('?')}" for flag in RED_FLAGS if flag.code in symptoms))
     if not unsaved_check_notice(store, state, patient_id):
         st.caption("Your answers are kept on this computer for your physiotherapist to see when they review "
                    "your sessions. They are not sent to anyone, so please contact your doctor yourself.")
@@ -497,8 +487,8 @@ def report_new_symptom(patient_id: int) -> None:
     state = ui()
     state.reporting_new.add(patient_id)
     state.cleared.discard(patient_id)
-    for key, _, _ in RED_FLAGS:
-        st.session_state.pop(f"{key}-p{patient_id}", None)
+    for flag in RED_FLAGS:
+        st.session_state.pop(symptom_key(flag.code, patient_id), None)
 
 
 def submit_red_flag_check(store: Store, patient_id: int) -> None:
@@ -511,7 +501,7 @@ def submit_red_flag_check(store: Store, patient_id: int) -> None:
     the first one is still saving, so the check and the save happen under the tab's lock.
     """
     state = ui()
-    answers = [(code, st.session_state.get(f"{key}-p{patient_id}")) for key, code, _ in RED_FLAGS]
+    answers = [(flag.code, st.session_state.get(symptom_key(flag.code, patient_id))) for flag in RED_FLAGS]
     symptoms = tuple(code for code, answer in answers if answer == "Yes")
     with state.checks_lock:
         if patient_id in state.red_flags or patient_id in state.cleared:

@@ -49,7 +49,7 @@ from .spec import ExerciseSpec, SpecError, load_exercise
 from .video import ANALYSIS_MAX_SIDE_PX, VIDEO_SUFFIXES
 
 if TYPE_CHECKING:
-    from .prescription import Prescription
+    from .clinic.prescription import Prescription
 
 BUNDLE_SUFFIXES = (".formcheck",)
 EXTRACTED_DIR = ".bundle-traces"  # OUT/.bundle-traces/<bundle stem>/<uid>.json: what the workers read
@@ -408,7 +408,7 @@ def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: Exercis
 def _load_prescription(path: str | None) -> "Prescription | None":
     if not path:
         return None
-    from .prescription import PrescriptionError, parse_prescription
+    from .clinic.prescription import PrescriptionError, parse_prescription
 
     try:
         return parse_prescription(Path(path).read_text(encoding="utf-8"), where=path)

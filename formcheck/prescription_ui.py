@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from .prescription import (DEFAULT_SESSIONS_PER_WEEK, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
+from .clinic.prescription import (DEFAULT_SESSIONS_PER_WEEK, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
                            adherence_by_week,
                            parse_prescription, phase_caution, plan_step, recovery_phase, to_toml, weeks_since)
 from .report import escape_markdown, safe_filename

@@ -21,7 +21,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import safety_gate
+from .clinic.red_flags import OUTCOME_WORDS
+
+from .clinic import safety as safety_gate
 from .backends.replay import replay, validate_trace
 from .pipeline import Pipeline
 from .report import MAX_FILENAME_CHARS, safe_filename
@@ -39,10 +41,6 @@ SEVERITY_COLOURS = {"danger": "#d62728", "warning": "#ff7f0e", "info": "#7f7f7f"
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#9467bd", "": "#1f77b4"}
 RED_FLAG_DAYS = 30  # the clinician's warning lists the red flags reported in this many days
 NONE_SHOWN = "–"  # how the clinician pages show "nothing recorded"
-OUTCOME_WORDS = {
-    "stopped": "Red flag: told not to exercise and to contact their doctor",
-    "cleared": "No red flags",
-}
 
 
 # -- tables -------------------------------------------------------------------------------------

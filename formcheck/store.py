@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 
 from formcheck.outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file
 from formcheck.report import summary_json
+from formcheck.clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS, symptom_label
 from formcheck.measurement import Measurement
 from formcheck.types import Flag, Rep, SessionResult
 
@@ -49,17 +50,7 @@ STATUSES = ("live", "recorded", "interrupted", "complete")
 FINAL_STATUSES = ("recorded", "interrupted", "complete")  # what finish_session may set
 PAIN_MIN, PAIN_MAX = 0, 10
 
-# The red-flag symptoms of the pre-exercise safety check: stable code (stored, readable as it
-# is in the database) -> the clinician's wording. Any "yes" stops the session.
-RED_FLAG_SYMPTOMS: dict[str, str] = {
-    "severe_or_worsening_pain": "Severe or worsening pain",
-    "fever_or_chills": "Fever or chills",
-    "wound_redness_or_drainage": "Wound redness, warmth, swelling or drainage",
-    "new_numbness_tingling_or_weakness": "New numbness, tingling or weakness in the legs or feet",
-    "bladder_or_bowel_change": "Change in bladder or bowel control",
-    "breathing_or_chest_problem": "Trouble breathing or chest pain",
-}
-CHECK_OUTCOMES = ("stopped", "cleared")  # stopped: at least one "yes", no exercise; cleared: all "no"
+# The red-flag checklist (codes, labels, outcomes) is formcheck.clinic.red_flags: one list.
 
 # Each migration is a list of statements run in one transaction; PRAGMA user_version counts
 # the migrations applied. Never edit a released migration: append a new one (e.g.
@@ -267,10 +258,6 @@ class SymptomCheckRow:
         """The symptoms in the clinician's words."""
         return tuple(symptom_label(code) for code in self.symptoms)
 
-
-def symptom_label(code: str) -> str:
-    """A red-flag symptom code in the clinician's words (an unknown code, e.g. from a newer formcheck, as is)."""
-    return RED_FLAG_SYMPTOMS.get(code, code.replace("_", " ").capitalize())
 
 
 class _Keep(Enum):
@@ -545,7 +532,7 @@ class Store:
 
     def set_prescription(self, patient_id: int, toml_text: str) -> None:
         """Store a patient's prescription (validated first: a bad one is a StoreError, nothing saved)."""
-        from .prescription import PrescriptionError, parse_prescription
+        from .clinic.prescription import PrescriptionError, parse_prescription
 
         try:
             parse_prescription(toml_text)

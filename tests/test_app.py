@@ -69,7 +69,7 @@ def seed_session(data_dir: Path, tmp_path: Path, name: str = "Maria Example") ->
     return patient, session
 
 
-SYMPTOMS = ("rf_pain", "rf_fever", "rf_wound", "rf_nerves", "rf_bladder", "rf_chest")
+SYMPTOMS = ("rf_severe_or_worsening_pain", "rf_fever_or_chills", "rf_wound_redness_or_drainage", "rf_new_numbness_tingling_or_weakness", "rf_bladder_or_bowel_change", "rf_breathing_or_chest_problem")
 SYMPTOM_CODES = dict(zip(SYMPTOMS, ("severe_or_worsening_pain", "fever_or_chills", "wound_redness_or_drainage",
                                     "new_numbness_tingling_or_weakness", "bladder_or_bowel_change",
                                     "breathing_or_chest_problem")))
@@ -120,7 +120,7 @@ def test_creating_a_patient_selects_them_and_stores_them(data_dir):
     [stored] = open_store(data_dir).list_patients()
     assert (stored.id, stored.name, stored.surgery_date.isoformat()) == (patient_id, "Jo Smith", "2026-09-14")
     # The safety check comes next.
-    assert symptom_radio(at, "rf_fever").label == "Fever or chills?"
+    assert symptom_radio(at, "rf_fever_or_chills").label == "Fever or chills?"
 
 
 def test_an_empty_name_is_refused_politely(data_dir):
@@ -160,7 +160,7 @@ def test_any_red_flag_stops_the_session_says_to_contact_the_doctor_and_is_record
 def test_several_red_flags_are_recorded_together_and_a_yes_stops_even_with_questions_unanswered(data_dir, tmp_path):
     patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
-    answer_safety_check(at, {"rf_fever": "Yes", "rf_wound": "Yes", "rf_chest": None})
+    answer_safety_check(at, {"rf_fever_or_chills": "Yes", "rf_wound_redness_or_drainage": "Yes", "rf_breathing_or_chest_problem": None})
     assert "do not exercise today" in texts(at.error)
     [check] = open_store(data_dir).list_symptom_checks(patient)
     assert check.symptoms == ("fever_or_chills", "wound_redness_or_drainage")
@@ -171,7 +171,7 @@ def test_all_no_is_recorded_as_cleared_and_an_unanswered_question_records_nothin
     patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
     assert "Answer every question, then press Continue." in texts(at.caption)
-    answer_safety_check(at, {"rf_bladder": None})  # one question left unanswered
+    answer_safety_check(at, {"rf_bladder_or_bowel_change": None})  # one question left unanswered
     assert "Please answer every question" in texts(at.warning)
     assert not [s for s in at.segmented_control if s.key == "pain_before"]
     assert open_store(data_dir).list_symptom_checks(patient) == []
@@ -189,7 +189,7 @@ def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_save
     blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock: the database is busy
     try:
         answered = datetime.now(timezone.utc).replace(microsecond=0)
-        answer_safety_check(at, {"rf_nerves": "Yes"})
+        answer_safety_check(at, {"rf_new_numbness_tingling_or_weakness": "Yes"})
         assert not at.exception
         assert "do not exercise today" in texts(at.error)  # safety first: stopped although nothing was saved
         warning = texts(at.warning)
@@ -218,7 +218,7 @@ def app_function(name: str):
     return frame.f_globals[name]
 
 
-@pytest.mark.parametrize("answers, outcome", [({"rf_fever": "Yes"}, "stopped"), ({}, "cleared")])
+@pytest.mark.parametrize("answers, outcome", [({"rf_fever_or_chills": "Yes"}, "stopped"), ({}, "cleared")])
 def test_continue_pressed_twice_quickly_records_one_check(data_dir, tmp_path, monkeypatch, answers, outcome):
     """Two quick presses of Continue: one check recorded, no traceback (was "pop from empty list").
 
@@ -279,10 +279,10 @@ def test_once_cleared_the_questions_are_gone_until_the_patient_reports_something
     at.selectbox(key="exercise").set_value("bird_dog").run()
     assert "Start session" in [b.label for b in at.button]
     at.button(key=f"rf-new-p{patient}").click().run()
-    assert symptom_radio(at, "rf_pain").value is None  # asked afresh
+    assert symptom_radio(at, "rf_severe_or_worsening_pain").value is None  # asked afresh
     assert "Start session" not in [b.label for b in at.button]
     assert not [s for s in at.segmented_control if s.key == "pain_before"]
-    answer_safety_check(at, {"rf_pain": "Yes"})
+    answer_safety_check(at, {"rf_severe_or_worsening_pain": "Yes"})
     assert "do not exercise today" in texts(at.error)
     assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient)] == ["stopped", "cleared"]  # newest first
 
@@ -299,7 +299,7 @@ def test_the_questions_are_asked_once_a_day_not_before_every_set(data_dir, tmp_p
 
 def test_a_stop_holds_after_a_reload_until_the_clinician_clears_it(data_dir, tmp_path):
     patient, _ = seed_session(data_dir, tmp_path)
-    answer_safety_check(run_app(), {"rf_fever": "Yes"})
+    answer_safety_check(run_app(), {"rf_fever_or_chills": "Yes"})
     at = run_app()  # the patient reloads the page to answer "No"
     assert "do not exercise today" in texts(at.error)
     assert "holds for the rest of today" in texts(at.caption)
@@ -313,7 +313,7 @@ def test_a_stop_holds_after_a_reload_until_the_clinician_clears_it(data_dir, tmp
     assert not clinician.exception
     assert "cleared" in texts(clinician.success)
     at = run_app()
-    assert not at.error and symptom_radio(at, "rf_fever").value is None  # asked afresh
+    assert not at.error and symptom_radio(at, "rf_fever_or_chills").value is None  # asked afresh
     answer_safety_check(at, {})
     assert [s for s in at.segmented_control if s.key == "pain_before"]
     [newest, stop] = open_store(data_dir).list_symptom_checks(patient)
@@ -323,12 +323,12 @@ def test_a_stop_holds_after_a_reload_until_the_clinician_clears_it(data_dir, tmp
 def test_a_red_flag_stops_only_the_patient_who_reported_it(data_dir, tmp_path):
     anna, _ = seed_session(data_dir, tmp_path, name="Anna First")
     at = run_app()
-    answer_safety_check(at, {"rf_wound": "Yes"})
+    answer_safety_check(at, {"rf_wound_redness_or_drainage": "Yes"})
     assert "do not exercise today" in texts(at.error)
     at.text_input[0].input("Ben Second")
     at.button[0].click().run()  # another patient on the same computer
     assert at.selectbox(key="patient").options[at.selectbox(key="patient").index].startswith("Ben Second")
-    assert not at.error and symptom_radio(at, "rf_wound").value is None
+    assert not at.error and symptom_radio(at, "rf_wound_redness_or_drainage").value is None
     ben = at.selectbox(key="patient").value
     at.selectbox(key="patient").select_index(0).run()  # back to Anna: still stopped
     assert "do not exercise today" in texts(at.error)
@@ -454,7 +454,7 @@ def test_clinician_pickers_list_a_patient_created_in_another_tab(data_dir, tmp_p
     patient_tab = run_app()  # another browser tab: a new profile, with a red flag
     patient_tab.text_input[0].input("Zoe Later")
     patient_tab.button[0].click().run()
-    answer_safety_check(patient_tab, {"rf_fever": "Yes"})
+    answer_safety_check(patient_tab, {"rf_fever_or_chills": "Yes"})
     for page, key in (("review", "review_patient"), ("progress", "progress_patient")):
         go_to(clinician, page)
         picker = clinician.selectbox(key=key)
@@ -496,7 +496,7 @@ def test_clinician_pages_show_the_recent_red_flag_reports_prominently(data_dir, 
 def test_a_red_flag_answered_on_the_patient_page_reaches_the_review_even_without_sessions(data_dir):
     open_store(data_dir).add_patient("No Sessions Yet")
     at = run_app()
-    answer_safety_check(at, {"rf_chest": "Yes", "rf_pain": "Yes"})
+    answer_safety_check(at, {"rf_breathing_or_chest_problem": "Yes", "rf_severe_or_worsening_pain": "Yes"})
     assert "do not exercise today" in texts(at.error)
     go_to(at, "review")
     assert not at.exception
@@ -649,7 +649,7 @@ def test_export_file_names_are_safe_and_say_what_they_hold(data_dir, tmp_path):
 
 
 def _prescribe(data_dir: Path, tmp_path: Path):
-    from formcheck.prescription import PrescribedExercise, Prescription, to_toml
+    from formcheck.clinic.prescription import PrescribedExercise, Prescription, to_toml
 
     patient, _ = seed_session(data_dir, tmp_path, name="Rx Patient")
     store = open_store(data_dir)

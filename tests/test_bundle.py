@@ -311,7 +311,7 @@ def test_batch_rescores_a_folder_of_bundles_as_one_by_one(home, tmp_path, engine
                        "--engine", engine, "--workers", "2", "--no-video"])
     assert status == 0
 
-    from formcheck.prescription import parse_prescription
+    from formcheck.clinic.prescription import parse_prescription
     spec = parse_prescription(prescription.read_text()).exercises[0].spec()
     rescored = 0
     for bundle in sorted(folder.glob("*.formcheck")):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from formcheck.prescription import PrescribedExercise, Prescription, to_toml
+from formcheck.clinic.prescription import PrescribedExercise, Prescription, to_toml
 from formcheck.store import open_store
 from tests.browser_support import (click_webrtc_start, launch_chromium, open_app, run_streamlit, screenshot,
                                    streamlit_exceptions, wait_for_app_idle, wait_for_text, wait_for_webrtc_video,

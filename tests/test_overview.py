@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from formcheck.overview import NONE_SHOWN, RED_FLAG_COLUMN, overview_rows, overview_table, pain_trend
-from formcheck.prescription import parse_prescription
+from formcheck.clinic.overview import NONE_SHOWN, RED_FLAG_COLUMN, overview_rows, overview_table, pain_trend
+from formcheck.clinic.prescription import parse_prescription
 from formcheck.store import open_store
 from formcheck.types import SessionResult
 

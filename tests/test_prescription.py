@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from formcheck.prescription import (PrescribedExercise, Prescription, PrescriptionError, adherence_by_week,
+from formcheck.clinic.prescription import (PrescribedExercise, Prescription, PrescriptionError, adherence_by_week,
                                     parse_prescription, phase_caution, plan_step, recovery_phase, to_toml)
 from formcheck.store import StoreError, open_store
 

@@ -1,11 +1,11 @@
-"""The red-flag gate (formcheck.safety_gate) and the clinician's release (store.release_symptom_stop)."""
+"""The red-flag gate (formcheck.clinic.safety) and the clinician's release (store.release_symptom_stop)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pytest
 
-from formcheck.safety_gate import ASK, CLEARED, STOPPED, stops_on, todays_gate
+from formcheck.clinic.safety import ASK, CLEARED, STOPPED, stops_on, todays_gate
 from formcheck.store import StoreError, SymptomCheckRow, open_store
 
 # Local times: the gate works on the patient's calendar day.

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from formcheck import limits
 from formcheck.plaintext import escape_markdown, printable
-from formcheck.prescription import PrescriptionError, parse_prescription, to_toml
+from formcheck.clinic.prescription import PrescriptionError, parse_prescription, to_toml
 from formcheck.spec import SEVERITIES, SpecError, exercises_dir, load_exercise, parse_spec, threshold_range
 
 if sys.version_info >= (3, 11):

@@ -34,9 +34,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from . import limits
-from .limits import Range, range_problem
-from .spec import ExerciseSpec, SpecError, list_exercises, load_exercise
+from .. import limits
+from ..limits import Range, range_problem
+from ..spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 
 MAX_PRESCRIPTION_BYTES = 64 * 1024
 MAX_EXERCISES = 20

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Sequence
 
-from .store import SymptomCheckRow
+from ..store import SymptomCheckRow
 
 ASK, STOPPED, CLEARED = "ask", "stopped", "cleared"
 

@@ -14,8 +14,8 @@ from typing import Sequence
 import pandas as pd
 
 from .prescription import Prescription
-from .review import NONE_SHOWN, RED_FLAG_DAYS
-from .store import PatientRow, SessionRow, SymptomCheckRow
+from ..review import NONE_SHOWN, RED_FLAG_DAYS
+from ..store import PatientRow, SessionRow, SymptomCheckRow
 
 RED_FLAG_COLUMN = f"Red flags (last {RED_FLAG_DAYS} days)"
 
