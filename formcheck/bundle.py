@@ -32,9 +32,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .outputs import make_private_dir
-from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, CHECK_OUTCOMES,
-                    FINAL_STATUSES, PAIN_MAX, PAIN_MIN, RED_FLAG_SYMPTOMS, SOURCES, VIDEO_DIR, Store)
+from .clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS
+from .private_files import make_private_dir
+from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, FINAL_STATUSES, PAIN_MAX,
+                    PAIN_MIN, SOURCES, VIDEO_DIR, Store)
 
 FORMAT = "formcheck-bundle"
 VERSION = 1

@@ -24,33 +24,17 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable
 
+# Re-exported: uploads, live and bundles import them here.
+from formcheck.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private_dir, make_private_file  # noqa: F401
+
 OUTPUT_NAMES = ("annotated.mp4", "frames.csv", "reps.csv", "trace.json", "summary.json")
 COMMIT_MARKER = "summary.json"
 LOCK_NAME = ".formcheck.lock"
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 _PARTIAL_SUFFIX = ".part"
 
 
 class OutputError(ValueError):
     """The output folder cannot be written as asked (in use, or it holds the input)."""
-
-
-# -- private files ---------------------------------------------------------------------------------
-
-
-def make_private_dir(folder: Path) -> Path:
-    """``folder`` created if needed and made 0700 (owner only), whatever the umask."""
-    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    os.chmod(folder, PRIVATE_DIR_MODE)
-    return folder
-
-
-def make_private_file(path: Path) -> Path:
-    """``path`` created empty if missing and made 0600 (owner only), whatever the umask."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
-    os.chmod(path, PRIVATE_FILE_MODE)
-    return path
 
 
 # -- locking --------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import streamlit as st
 
 from .clinic.prescription import (DEFAULT_SESSIONS_PER_WEEK, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
                            adherence_by_week,
-                           parse_prescription, phase_caution, plan_step, recovery_phase, to_toml, weeks_since)
+                           parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription, to_toml,
+                           weeks_since)
 from .report import escape_markdown, safe_filename
 from .spec import list_exercises, load_exercise
 from .store import PatientRow, Store, StoreError
@@ -87,7 +88,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
                 st.warning(caution + " Tick 'Phase caution acknowledged' to prescribe it anyway.")
     if st.button("Save prescription", type="primary", disabled=draft is None, key=f"rx-save-{patient.id}"):
         try:
-            store.set_prescription(patient.id, to_toml(draft))
+            save_prescription(store, patient.id, to_toml(draft))
             st.success("Prescription saved.")
             current = draft  # export it at once, without another click
         except StoreError as exc:
@@ -101,7 +102,7 @@ def prescription_page(store: Store, patient: PatientRow) -> None:
     uploaded = col_import.file_uploader("Import a prescription (TOML)", type=["toml"], key=f"rx-import-{patient.id}")
     if uploaded is not None and col_import.button("Import", key=f"rx-import-go-{patient.id}"):
         try:
-            store.set_prescription(patient.id, uploaded.getvalue().decode("utf-8"))
+            save_prescription(store, patient.id, uploaded.getvalue().decode("utf-8"))
             st.success("Prescription imported.")
             st.rerun()
         except UnicodeDecodeError:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: app.py and the UI import it here
+from formcheck.summary import summary_json  # noqa: F401 - re-exported: the summary's one serialization
 from formcheck.types import SessionResult
 
 REPS_CSV_COLUMNS = (
@@ -58,18 +59,6 @@ def reps_csv(result: SessionResult) -> str:
             ]
         )
     return out.getvalue()
-
-
-def summary_json(result: SessionResult, indent: int | None = 2, outputs: Mapping[str, int] | None = None) -> str:
-    """``result.to_dict()`` as JSON; anything not JSON-native in the provenance (a Path) as text.
-
-    ``outputs``: {file name: size in bytes} of the files written beside summary.json, listed
-    under "outputs" so a reader can tell a complete output folder from a broken one.
-    """
-    data = result.to_dict()
-    if outputs is not None:
-        data["outputs"] = dict(outputs)
-    return json.dumps(data, indent=indent, default=str, ensure_ascii=False)
 
 
 def write_outputs(result: SessionResult, out_dir: str | Path) -> dict[str, Path]:

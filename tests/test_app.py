@@ -649,13 +649,13 @@ def test_export_file_names_are_safe_and_say_what_they_hold(data_dir, tmp_path):
 
 
 def _prescribe(data_dir: Path, tmp_path: Path):
-    from formcheck.clinic.prescription import PrescribedExercise, Prescription, to_toml
+    from formcheck.clinic.prescription import PrescribedExercise, Prescription, save_prescription, to_toml
 
     patient, _ = seed_session(data_dir, tmp_path, name="Rx Patient")
     store = open_store(data_dir)
     rx = Prescription(exercises=(PrescribedExercise("bird_dog", sets=2, reps=6, rest_s=45),
                                  PrescribedExercise("glute_bridge", sets=1, reps=8, hold_s=3)))
-    store.set_prescription(patient, to_toml(rx))
+    save_prescription(store, patient, to_toml(rx))
     return store, patient
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from formcheck.clinic.prescription import PrescribedExercise, Prescription, to_toml
+from formcheck.clinic.prescription import PrescribedExercise, Prescription, save_prescription, to_toml
 from formcheck.store import open_store
 from tests.browser_support import (click_webrtc_start, launch_chromium, open_app, run_streamlit, screenshot,
                                    streamlit_exceptions, wait_for_app_idle, wait_for_text, wait_for_webrtc_video,
@@ -60,7 +60,7 @@ def test_two_exercise_prescription_to_done_for_today(tmp_path, playwright_instan
     data = tmp_path / "data"
     store = open_store(data)
     patient = store.add_patient("Rx Patient", surgery_date=date.today() - timedelta(weeks=10))
-    store.set_prescription(patient, to_toml(PRESCRIPTION))
+    save_prescription(store, patient, to_toml(PRESCRIPTION))
     cams = tmp_path / "cams"
     cams.mkdir()
     with run_streamlit(APP, data) as url:

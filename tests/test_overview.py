@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from formcheck.clinic.overview import NONE_SHOWN, RED_FLAG_COLUMN, overview_rows, overview_table, pain_trend
-from formcheck.clinic.prescription import parse_prescription
+from formcheck.clinic.prescription import parse_prescription, save_prescription
 from formcheck.store import open_store
 from formcheck.types import SessionResult
 
@@ -32,8 +32,8 @@ def _rows(store):
 def test_red_flags_come_first_then_who_has_waited_longest(tmp_path):
     store = open_store(tmp_path / "data")
     quiet, flagged, new = (store.add_patient(n) for n in ("Quiet Quinn", "Flagged Fran", "New Ned"))
-    store.set_prescription(quiet, '[[exercise]]\nname = "glute_bridge"\n')  # 7 a week by default
-    store.set_prescription(flagged, 'sessions_per_week = 3\n[[exercise]]\nname = "glute_bridge"\n')
+    save_prescription(store, quiet, '[[exercise]]\nname = "glute_bridge"\n')  # 7 a week by default
+    save_prescription(store, flagged, 'sessions_per_week = 3\n[[exercise]]\nname = "glute_bridge"\n')
     _session(store, quiet, 0.1, 2, 2)
     _session(store, quiet, 1.0, 3, 2)
     _session(store, quiet, 9.0, 4, 4)  # last week: not this week

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from formcheck.clinic.prescription import (PrescribedExercise, Prescription, PrescriptionError, adherence_by_week,
-                                    parse_prescription, phase_caution, plan_step, recovery_phase, to_toml)
+                                    parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription, to_toml)
 from formcheck.store import StoreError, open_store
 
 EXAMPLE = Prescription(
@@ -21,11 +21,11 @@ EXAMPLE = Prescription(
 def test_round_trip_app_database_file_database(tmp_path):
     store = open_store(tmp_path / "data")
     patient = store.add_patient("A. Patient", surgery_date="2026-09-01")
-    store.set_prescription(patient, to_toml(EXAMPLE))            # app -> database
+    save_prescription(store, patient, to_toml(EXAMPLE))            # app -> database
     exported = store.get_prescription(patient)                    # database -> file
     (tmp_path / "rx.toml").write_text(exported)
     other = store.add_patient("B. Patient")
-    store.set_prescription(other, (tmp_path / "rx.toml").read_text())  # file -> database
+    save_prescription(store, other, (tmp_path / "rx.toml").read_text())  # file -> database
     assert parse_prescription(store.get_prescription(other)) == EXAMPLE
 
 
@@ -53,9 +53,9 @@ def test_bad_prescriptions_are_refused_with_a_reason(text, message):
 def test_store_refuses_a_bad_prescription_and_keeps_the_old_one(tmp_path):
     store = open_store(tmp_path)
     patient = store.add_patient("C")
-    store.set_prescription(patient, to_toml(EXAMPLE))
+    save_prescription(store, patient, to_toml(EXAMPLE))
     with pytest.raises(StoreError, match="not saved"):
-        store.set_prescription(patient, '[[exercise]]\nname = "moonwalk"\n')
+        save_prescription(store, patient, '[[exercise]]\nname = "moonwalk"\n')
     assert parse_prescription(store.get_prescription(patient)) == EXAMPLE
 
 

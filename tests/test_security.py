@@ -621,7 +621,7 @@ def test_stale_upload_folders_are_removed_at_start_up_and_live_ones_kept(tmp_pat
 
 
 def test_the_write_lock_is_free_while_a_long_trace_is_compressed(tmp_path, monkeypatch):
-    import formcheck.store as store_module
+    import formcheck.store.database as store_module
 
     store = open_store(tmp_path / "data")
     patient = store.add_patient("Ana")

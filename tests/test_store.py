@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import store as store_module
+from formcheck.store import database as store_module, schema as schema_module
 from formcheck.store import MIGRATIONS, StoreError, default_data_dir, open_store
 from formcheck.types import Flag, Rep, SessionResult
 
@@ -100,7 +100,7 @@ def test_migrating_again_changes_nothing(store, patient):
 
 def test_a_new_migration_upgrades_an_existing_database_once(store, patient, monkeypatch):
     extra = ("ALTER TABLE patients ADD COLUMN clinic TEXT NOT NULL DEFAULT ''",)
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr(schema_module, "MIGRATIONS", [*MIGRATIONS, extra])
 
     upgraded = open_store(store.data_dir)
     open_store(store.data_dir)  # a second run of the ALTER would fail: "duplicate column name"
@@ -554,7 +554,7 @@ def _old_database(data_dir, schema: int) -> tuple[int, int]:
     """A database as formcheck wrote it at ``schema``: the tables of that schema, filled by plain SQL
     (today's code writes columns an old schema lacks). Returns (patient id, finished session id)."""
     with pytest.MonkeyPatch.context() as old:
-        old.setattr(store_module, "MIGRATIONS", MIGRATIONS[:schema])
+        old.setattr(schema_module, "MIGRATIONS", MIGRATIONS[:schema])
         assert open_store(data_dir).schema_version() == schema
     with sqlite3.connect(data_dir / "formcheck.db") as conn:
         patient_id = conn.execute("INSERT INTO patients (name, surgery_date, notes, created_at) "

@@ -2,8 +2,9 @@
 the recovery phase from the date of surgery; the day's plan; adherence.
 
 A prescription is stored as TOML text (the same text clinicians export and import), so the
-round trip app -> database -> file -> database is exact. Everything here is pure: no database,
-no clock (dates are passed in).
+round trip app -> database -> file -> database is exact. Everything here is pure: no clock
+(dates are passed in), and no database but for ``save_prescription``, the one way a
+prescription reaches the store: validated here first, so the store never parses exercise files.
 
 Example file::
 
@@ -37,6 +38,7 @@ else:  # pragma: no cover
 from .. import limits
 from ..limits import Range, range_problem
 from ..spec import ExerciseSpec, SpecError, list_exercises, load_exercise
+from ..store import Store, StoreError
 
 MAX_PRESCRIPTION_BYTES = 64 * 1024
 MAX_EXERCISES = 20
@@ -296,3 +298,15 @@ def adherence_by_week(session_days: list[date], prescription: Prescription, firs
         weeks.append(WeekAdherence(monday, len(days & week_days), prescription.sessions_per_week))
         monday += timedelta(days=7)
     return weeks
+
+
+# --- saving ----------------------------------------------------------------------------------------
+
+def save_prescription(store: Store, patient_id: int, toml_text: str) -> None:
+    """Validate a prescription's TOML and store it for the patient; a bad one is a StoreError
+    naming the exercise and field, and nothing is saved."""
+    try:
+        parse_prescription(toml_text)
+    except PrescriptionError as exc:
+        raise StoreError(f"The prescription was not saved: {exc}") from exc
+    store.set_prescription_text(patient_id, toml_text)
