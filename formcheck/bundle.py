@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import __version__
 from .clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS
+from .days import local_midnight
 from .private_files import make_private_dir
 from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, FINAL_STATUSES, PAIN_MAX,
                     PAIN_MIN, SOURCES, VIDEO_DIR, Store)
@@ -107,7 +108,7 @@ def export_bundle(store: Store, patient_id: int, out_path: str | Path, *, since:
     if since is None or isinstance(since, datetime):
         start = since
     else:
-        start = datetime.combine(since, datetime.min.time()).astimezone()  # local midnight
+        start = local_midnight(since)
     rows = store.bundle_rows(patient_id, since=start, after_last_export=since is None)
     out = Path(out_path)
     if out.suffix != SUFFIX:

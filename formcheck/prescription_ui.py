@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from .clinic.prescription import (DEFAULT_SESSIONS_PER_WEEK, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
+from .clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
                            adherence_by_week,
                            parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription, to_toml,
                            weeks_since)
@@ -155,10 +155,10 @@ def _from_table(table: pd.DataFrame, per_week: int, notes: str,
         limits = chosen.get(name, {})
         items.append(PrescribedExercise(
             name=name,
-            sets=int(row["sets"]) if _given(row.get("sets")) else 1,
-            reps=int(row["reps"]) if _given(row.get("reps")) else 10,
+            sets=int(row["sets"]) if _given(row.get("sets")) else DEFAULT_SETS,
+            reps=int(row["reps"]) if _given(row.get("reps")) else DEFAULT_REPS,
             hold_s=float(row["hold_s"]) if _given(row.get("hold_s")) else None,
-            rest_s=float(row["rest_s"]) if _given(row.get("rest_s")) else 60.0,
+            rest_s=float(row["rest_s"]) if _given(row.get("rest_s")) else DEFAULT_REST_S,
             tempo_s=float(row["tempo_s"]) if _given(row.get("tempo_s")) else None,
             target_deg=float(row["target_deg"]) if _given(row.get("target_deg")) else None,
             limits=limits,

@@ -1,11 +1,15 @@
 """Prescriptions: TOML round trip through the database, validation, phases, the day's plan, adherence."""
-from datetime import date
+import time
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from formcheck.clinic.prescription import (PrescribedExercise, Prescription, PrescriptionError, adherence_by_week,
-                                    parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription, to_toml)
+from formcheck.clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS,
+                                    PrescribedExercise, Prescription, PrescriptionError, adherence, adherence_by_week,
+                                    parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription,
+                                    session_days, to_toml, todays_plan)
 from formcheck.store import StoreError, open_store
+from formcheck.types import Rep, SessionResult
 
 EXAMPLE = Prescription(
     exercises=(
@@ -94,3 +98,74 @@ def test_adherence_counts_days_per_week():
     assert [(w.week_start, w.sessions_done, w.sessions_prescribed) for w in weeks] == [
         (date(2026, 11, 2), 2, 5), (date(2026, 11, 9), 1, 5)]
     assert weeks[0].fraction == pytest.approx(0.4)
+
+
+def test_one_set_of_defaults_for_the_file_the_dataclasses_and_the_editor():
+    bare = parse_prescription('[[exercise]]\nname = "glute_bridge"\n')
+    item = bare.exercises[0]
+    assert bare.sessions_per_week == DEFAULT_SESSIONS_PER_WEEK == Prescription(()).sessions_per_week == 7
+    assert (item.sets, item.reps, item.rest_s) == (DEFAULT_SETS, DEFAULT_REPS, DEFAULT_REST_S)
+    assert item == PrescribedExercise("glute_bridge")
+
+
+# -- "today" is the patient's local calendar day, not UTC's --------------------------------------------
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Run the test in a given local time zone (a POSIX TZ string), restored afterwards."""
+    def use(tz: str) -> None:
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _set_at(store, patient: int, started: datetime, exercise: str = "glute_bridge") -> None:
+    """A finished set with one counted rep, started at ``started``."""
+    sid = store.start_session(patient, exercise, exercise, "1", "live", started_at=started)
+    rep = Rep(1, "", 0.0, 1.0, 2.0, 170.0, 40.0, 0.0, True)
+    store.finish_session(sid, SessionResult(exercise, exercise, "1", 30.0, 900, 900, reps=[rep]))
+
+
+@pytest.mark.parametrize("zone, utc_offset_h", [("XST+5", -5), ("YST-9", 9)])  # POSIX: "+5" is UTC-5
+def test_an_evening_set_counts_on_the_patients_local_day(tmp_path, local_zone, zone, utc_offset_h):
+    local_zone(zone)
+    local = timezone(timedelta(hours=utc_offset_h))
+    # Sunday 29 November 2026, 23:30 local: in UTC that is Monday 04:30 (UTC-5), or Sunday 14:30 (UTC+9).
+    sunday_evening = datetime(2026, 11, 29, 23, 30, tzinfo=local)
+    # Monday 30 November, 08:30 local: in UTC Monday 13:30 (UTC-5), or Sunday 23:30 (UTC+9).
+    monday_morning = datetime(2026, 11, 30, 8, 30, tzinfo=local)
+    assert {sunday_evening.astimezone(timezone.utc).date(), monday_morning.astimezone(timezone.utc).date()} != {
+        date(2026, 11, 29), date(2026, 11, 30)}  # UTC's days would be wrong for one of them
+    store = open_store(tmp_path / "data")
+    patient = store.add_patient("Evening Eve")
+    _set_at(store, patient, sunday_evening)
+    _set_at(store, patient, monday_morning)
+    sessions = store.list_sessions(patient)  # stored in UTC, read back as UTC
+    assert sorted(session_days(sessions)) == [date(2026, 11, 29), date(2026, 11, 30)]
+
+    weeks = adherence(sessions, EXAMPLE, now=datetime(2026, 12, 1, 12, 0, tzinfo=local))
+    # Sunday's set is in the week of Monday 23 November; Monday's in the week of 30 November.
+    assert [(w.week_start, w.sessions_done) for w in weeks] == [(date(2026, 11, 23), 1), (date(2026, 11, 30), 1)]
+
+    # Sunday 23:45 local: Sunday's evening set is today's first set, Monday's is not today's.
+    step = todays_plan(sessions, EXAMPLE, now=datetime(2026, 11, 29, 23, 45, tzinfo=local))
+    assert (step.exercise.name, step.set_number) == ("glute_bridge", 2)
+    step = todays_plan(sessions, EXAMPLE, now=datetime(2026, 11, 30, 9, 0, tzinfo=local))
+    assert (step.exercise.name, step.set_number) == ("glute_bridge", 2)
+    step = todays_plan(sessions, EXAMPLE, now=datetime(2026, 12, 1, 9, 0, tzinfo=local))
+    assert (step.exercise.name, step.set_number) == ("glute_bridge", 1)
+
+
+def test_only_finished_sets_with_a_counted_rep_count(tmp_path):
+    store = open_store(tmp_path / "data")
+    patient = store.add_patient("Ana")
+    started = datetime(2026, 11, 30, 9, 0).astimezone()
+    _set_at(store, patient, started)
+    empty = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live", started_at=started)
+    store.finish_session(empty, SessionResult("glute_bridge", "Glute bridge", "1", 30.0, 900, 900))  # no rep
+    store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live", started_at=started)  # still live
+    sessions = store.list_sessions(patient)
+    assert session_days(sessions) == [date(2026, 11, 30)]
+    assert adherence([], EXAMPLE, now=started) == []

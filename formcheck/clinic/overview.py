@@ -13,6 +13,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..days import local_day
 from .prescription import Prescription
 from ..review import NONE_SHOWN, RED_FLAG_DAYS
 from ..store import PatientRow, SessionRow, SymptomCheckRow
@@ -49,13 +50,13 @@ def overview_rows(patients: Sequence[PatientRow], sessions: dict[int, Sequence[S
                   now: datetime | None = None) -> list[OverviewRow]:
     """One row per patient: red flags first (the newest report first), then the longest without a session."""
     now = now or datetime.now(timezone.utc)
-    today = now.astimezone().date()
+    today = local_day(now)
     monday = today - timedelta(days=today.weekday())
     since = now - timedelta(days=RED_FLAG_DAYS)
     rows = []
     for p in patients:
         done = [s for s in sessions.get(p.id, ()) if s.status != "live"]
-        days = {s.started_at.astimezone().date() for s in done}
+        days = {local_day(s.started_at) for s in done}
         prescription = prescriptions.get(p.id)
         reports = sorted((c for c in checks.get(p.id, ()) if c.stopped and c.checked_at >= since),
                          key=lambda c: c.checked_at, reverse=True)

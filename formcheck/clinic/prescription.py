@@ -28,7 +28,8 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Iterable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,9 +37,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import limits
+from ..days import local_day
 from ..limits import Range, range_problem
 from ..spec import ExerciseSpec, SpecError, list_exercises, load_exercise
-from ..store import Store, StoreError
+from ..store import SessionRow, Store, StoreError
 
 MAX_PRESCRIPTION_BYTES = 64 * 1024
 MAX_EXERCISES = 20
@@ -53,8 +55,17 @@ PHASES: tuple[tuple[str, float, float], ...] = (
 )
 
 
-# A home program is done daily unless the clinician says otherwise (the editor starts from this too).
+# The defaults of a prescription, in one place: the TOML reader, the dataclasses and the
+# clinician's editor all start from these.
+# A home program is done daily unless the clinician says otherwise.
 DEFAULT_SESSIONS_PER_WEEK = 7
+DEFAULT_SETS = 1
+DEFAULT_REPS = 10  # reps per set; for holds, holds per set
+DEFAULT_REST_S = 60.0  # rest between sets (seconds)
+
+# A finished session counts as one set done (today's plan, adherence) when it ended complete,
+# or was interrupted with its reps kept, and counted at least one rep or hold.
+COUNTED_STATUSES = ("complete", "interrupted")
 
 
 class PrescriptionError(ValueError):
@@ -64,10 +75,10 @@ class PrescriptionError(ValueError):
 @dataclass(frozen=True)
 class PrescribedExercise:
     name: str  # exercise definition's file stem
-    sets: int = 1
-    reps: int = 10  # reps per set; for holds, holds per set
+    sets: int = DEFAULT_SETS
+    reps: int = DEFAULT_REPS  # reps per set; for holds, holds per set
     hold_s: float | None = None  # target hold (seconds) per rep or hold; None = the definition's
-    rest_s: float = 60.0  # rest between sets (seconds)
+    rest_s: float = DEFAULT_REST_S  # rest between sets (seconds)
     tempo_s: float | None = None  # seconds per rep, as guidance
     target_deg: float | None = None  # the top of the rep; None = the definition's top_deg
     limits: dict[str, dict] = field(default_factory=dict)  # rule code -> {"above"/"below": degrees, ...}
@@ -138,10 +149,10 @@ def _parse_item(item: object, where: str) -> PrescribedExercise:
         raise PrescriptionError(f"{where} ({name}): acknowledged_phase must be true or false")
     prescribed = PrescribedExercise(
         name=name,
-        sets=_int(item.get("sets", 1), f"{where} ({name}): sets", limits.SETS),
-        reps=_int(item.get("reps", 10), f"{where} ({name}): reps", limits.REPS),
+        sets=_int(item.get("sets", DEFAULT_SETS), f"{where} ({name}): sets", limits.SETS),
+        reps=_int(item.get("reps", DEFAULT_REPS), f"{where} ({name}): reps", limits.REPS),
         hold_s=_opt_number(item.get("hold_s"), f"{where} ({name}): hold_s", limits.HOLD_S),
-        rest_s=_opt_number(item.get("rest_s", 60.0), f"{where} ({name}): rest_s", limits.REST_S),
+        rest_s=_opt_number(item.get("rest_s", DEFAULT_REST_S), f"{where} ({name}): rest_s", limits.REST_S),
         tempo_s=_opt_number(item.get("tempo_s"), f"{where} ({name}): tempo_s", limits.TEMPO_S),
         target_deg=_opt_number(item.get("target_deg"), f"{where} ({name}): target_deg", limits.ANGLE_DEG),
         limits={str(code): dict(values) for code, values in rule_limits.items()},
@@ -272,6 +283,19 @@ def plan_step(prescription: Prescription, completed_sets: dict[str, int], reps_i
     return PlanStep(True)
 
 
+def todays_plan(sessions: Iterable[SessionRow], prescription: Prescription, now: datetime) -> PlanStep:
+    """Where the patient is on ``now``'s local day: each counted session of an exercise that day is
+    one set done; the rest timer runs from the end of the day's last set."""
+    today = local_day(now)
+    todays = [s for s in sessions if counted(s) and local_day(s.started_at) == today]
+    completed: dict[str, int] = {}
+    for session in todays:
+        completed[session.exercise] = completed.get(session.exercise, 0) + 1
+    ended = [s.ended_at or s.updated_at for s in todays]
+    since_last = (now - max(ended)).total_seconds() if ended else None
+    return plan_step(prescription, completed, seconds_since_last_set=since_last)
+
+
 # --- adherence ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -298,6 +322,26 @@ def adherence_by_week(session_days: list[date], prescription: Prescription, firs
         weeks.append(WeekAdherence(monday, len(days & week_days), prescription.sessions_per_week))
         monday += timedelta(days=7)
     return weeks
+
+
+def counted(session: SessionRow) -> bool:
+    """Whether a stored session counts as a set done (see COUNTED_STATUSES)."""
+    return session.status in COUNTED_STATUSES and session.reps > 0
+
+
+def session_days(sessions: Iterable[SessionRow]) -> list[date]:
+    """The patient's local calendar day of each counted session: an evening set is on that
+    evening's day, whatever UTC's date is then."""
+    return [local_day(s.started_at) for s in sessions if counted(s)]
+
+
+def adherence(sessions: Iterable[SessionRow], prescription: Prescription, now: datetime) -> list[WeekAdherence]:
+    """Sessions done against prescribed, per week from the first counted session to ``now``'s
+    local day; no weeks when nothing was done yet."""
+    days = session_days(sessions)
+    if not days:
+        return []
+    return adherence_by_week(days, prescription, first=min(days), last=local_day(now))
 
 
 # --- saving ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ without Streamlit:
   it), which is a new check;
 * a day's stops are what the printable report of a session that day mentions (``stops_on``).
 
-"Day" is the computer's local calendar day: the patient's day, not UTC's.
+"Day" is the computer's local calendar day: the patient's day, not UTC's (``formcheck.days``).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Sequence
 
+from ..days import local_day, local_time  # noqa: F401 - local_time re-exported: the pages import it here
 from ..store import SymptomCheckRow
 
 ASK, STOPPED, CLEARED = "ask", "stopped", "cleared"
@@ -30,11 +31,6 @@ class Gate:
 
     state: str  # ASK | STOPPED | CLEARED
     check: SymptomCheckRow | None  # the stop that holds (STOPPED), today's all-"no" check (CLEARED), else None
-
-
-def local_day(moment: datetime) -> date:
-    """The local calendar day of an aware datetime."""
-    return moment.astimezone().date()
 
 
 def todays_gate(checks: Sequence[SymptomCheckRow], now: datetime) -> Gate:
@@ -57,7 +53,3 @@ def stops_on(checks: Sequence[SymptomCheckRow], day: date) -> list[SymptomCheckR
     """The red-flag stops reported on a local day, oldest first (released ones too: they happened)."""
     return sorted((c for c in checks if c.stopped and local_day(c.checked_at) == day), key=lambda c: c.checked_at)
 
-
-def local_time(moment: datetime) -> str:
-    """``HH:MM`` on this computer's clock."""
-    return moment.astimezone().strftime("%H:%M")
