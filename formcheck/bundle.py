@@ -5,14 +5,16 @@ The patient exercises on their own laptop; the clinician reviews on another mach
 
 - ``data.json``: the patient's profile (with the stable ``uid`` made when the profile was created),
   the finished sessions (reps, flags, pain before and after, notes, the summary) and the red-flag
-  checks;
+  checks, with a clinician's release of a stop (``released_at``; bundles written before it was
+  carried lack the key and still import);
 - ``traces/<session uid>.json``: each session's landmark trace, so the clinic can re-score it;
 - ``videos/<session uid>.mp4``: a kept video, only when the patient ticked "include videos";
 - ``manifest.json``: the format and version and the SHA-256 and size of every other member.
 
 Importing matches the patient by uid (never by name), adds a session once (a second import of the
 same bundle changes nothing), replaces a session whose bundled copy was saved later (an interrupted
-session completed afterwards), and adds each red-flag check once. A bundle that is not a zip, is
+session completed afterwards), adds each red-flag check once, and records a release of a stop that
+reached the clinic before it was released. A bundle that is not a zip, is
 damaged, was altered after export (a checksum differs), has an unknown format version, is too large,
 or would expand far beyond its size (a zip bomb) is refused with one ``BundleError`` line, checked
 in full before anything is written: nothing is ever half-imported.
@@ -87,12 +89,15 @@ class ImportResult:
     sessions_updated: int
     sessions_unchanged: int
     symptom_checks_added: int
+    stops_released: int = 0  # red-flag stops already here that the bundle says a clinician released
 
     def describe(self) -> str:
         """One line for the person importing."""
         who = f"{self.patient_name} ({'new patient' if self.patient_created else 'known patient'})"
+        released = f" {self.stops_released} red-flag stop(s) released." if self.stops_released else ""
         return (f"{who}: {self.sessions_added} session(s) added, {self.sessions_updated} updated, "
-                f"{self.sessions_unchanged} already here; {self.symptom_checks_added} red-flag check(s) added.")
+                f"{self.sessions_unchanged} already here; {self.symptom_checks_added} red-flag check(s) added."
+                + released)
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def _pick(row: dict, columns) -> dict:
 
 def _check_out(row: dict) -> dict:
     return {"uid": row["uid"], "checked_at": row["checked_at"], "symptoms": json.loads(row["symptoms"]),
-            "outcome": row["outcome"]}
+            "outcome": row["outcome"], "released_at": row["released_at"]}
 
 
 def _write_zip(out: Path, members: dict[str, bytes | Path]) -> int:
@@ -215,7 +220,7 @@ def import_bundle(store: Store, path: str | Path) -> ImportResult:
         if Path(stale).resolve().is_relative_to(store.data_dir.resolve()):
             Path(stale).unlink(missing_ok=True)
     return ImportResult(merge.patient_id, data["patient"]["name"], merge.patient_created, merge.sessions_added,
-                        merge.sessions_updated, merge.sessions_unchanged, merge.checks_added)
+                        merge.sessions_updated, merge.sessions_unchanged, merge.checks_added, merge.stops_released)
 
 
 @dataclass(frozen=True)
@@ -503,6 +508,10 @@ def _checked_data(data, manifest: dict, path: Path) -> dict:
         c.choice(check["outcome"], f"{where}.outcome", CHECK_OUTCOMES)
         if (check["outcome"] == "stopped") != bool(check["symptoms"]):
             c.fail(f"{where}.outcome", "does not follow from its symptoms")
+        # Optional: bundles written before releases travelled lack it (the same format version).
+        released = c.opt_text(check.get("released_at"), f"{where}.released_at", pattern=_UTC_TIMESTAMP)
+        if released is not None and check["outcome"] != "stopped":
+            c.fail(f"{where}.released_at", "is set on a check that stopped nothing")
     unused = set(members) - {"data.json"} - {f"traces/{u}.json" for u in seen} - {f"videos/{u}.mp4" for u in seen}
     if unused:
         c.fail("sessions", f"do not account for {sorted(unused)[0]}")

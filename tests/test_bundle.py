@@ -67,7 +67,7 @@ def session_view(store, patient_id: int) -> list[dict]:
 
 
 def checks_view(store, patient_id: int) -> list[tuple]:
-    return [(c.uid, c.checked_at, c.symptoms, c.outcome) for c in store.list_symptom_checks(patient_id)]
+    return [(c.uid, c.checked_at, c.symptoms, c.outcome, c.released_at) for c in store.list_symptom_checks(patient_id)]
 
 
 def test_round_trip_gives_the_clinic_the_same_sessions_checks_and_video(home, tmp_path):
@@ -155,6 +155,59 @@ def test_export_without_a_date_sends_what_is_new_since_the_last_export(home, tmp
     assert since.sessions == 3 and since.symptom_checks == 2
 
 
+# --- a clinician's release of a red-flag stop travels too ----------------------------------------
+
+def _stop(store, patient_id: int):
+    return next(c for c in store.list_symptom_checks(patient_id) if c.stopped)
+
+
+def test_a_release_travels_with_its_stop_and_reaches_a_stop_sent_before(home, tmp_path):
+    store, patient_id = home
+    clinic = open_store(tmp_path / "clinic")
+    first = import_bundle(clinic, export_bundle(store, patient_id, tmp_path / "1.formcheck").path)
+    assert _stop(clinic, first.patient_id).released_at is None  # sent the day of the stop, not yet released
+    store.release_symptom_stop(_stop(store, patient_id).id)  # the clinician releases it at home
+    later = export_bundle(store, patient_id, tmp_path / "2.formcheck")  # "since the last export"
+    assert (later.sessions, later.symptom_checks) == (0, 1)  # the released stop goes again
+    second = import_bundle(clinic, later.path)
+    assert (second.symptom_checks_added, second.stops_released) == (0, 1)
+    assert second.describe().endswith("1 red-flag stop(s) released.")
+    assert checks_view(clinic, first.patient_id) == checks_view(store, patient_id)
+    assert _stop(clinic, first.patient_id).released_at == _stop(store, patient_id).released_at is not None
+    again = import_bundle(clinic, later.path)  # a second import changes nothing
+    assert again.stops_released == 0 and "released" not in again.describe()
+
+    elsewhere = open_store(tmp_path / "elsewhere")  # a clinic that never had the stop gets it released
+    fresh = import_bundle(elsewhere, export_bundle(store, patient_id, tmp_path / "3.formcheck",
+                                                   since=date(2000, 1, 1)).path)
+    assert checks_view(elsewhere, fresh.patient_id) == checks_view(store, patient_id)
+
+
+def _without_releases(members, manifest):
+    data = json.loads(members["data.json"])
+    for check in data["symptom_checks"]:
+        del check["released_at"]  # as formcheck wrote bundles before releases travelled
+    _rewrite_data(members, manifest, data)
+
+
+def _rewrite_data(members, manifest, data):
+    import hashlib
+    members["data.json"] = json.dumps(data).encode()
+    manifest["members"]["data.json"] = {"sha256": hashlib.sha256(members["data.json"]).hexdigest(),
+                                        "bytes": len(members["data.json"])}
+
+
+def test_an_older_bundle_without_releases_still_imports(home, tmp_path):
+    store, patient_id = home
+    good = export_bundle(store, patient_id, tmp_path / "new.formcheck").path
+    old = _rezip(good, tmp_path / "old.formcheck", _without_releases)
+    assert all("released_at" not in c for c in read_bundle(old)["symptom_checks"])
+    clinic = open_store(tmp_path / "clinic")
+    result = import_bundle(clinic, old)
+    assert (result.symptom_checks_added, result.stops_released) == (2, 0)
+    assert checks_view(clinic, result.patient_id) == checks_view(store, patient_id)
+
+
 # --- refusals: one clear BundleError, and the clinic's data folder exactly as it was ---------------
 
 def _rezip(src: Path, dst: Path, change) -> Path:
@@ -191,6 +244,13 @@ def _bomb(members, manifest):
     manifest["members"]["traces/" + "0" * 32 + ".json"] = {"sha256": hashlib.sha256(zeros).hexdigest(), "bytes": len(zeros)}
 
 
+def _released_all_clear(members, manifest):
+    data = json.loads(members["data.json"])
+    cleared = next(c for c in data["symptom_checks"] if c["outcome"] == "cleared")
+    cleared["released_at"] = cleared["checked_at"]
+    _rewrite_data(members, manifest, data)
+
+
 def _bad_field(members, manifest):
     data = json.loads(members["data.json"])
     data["sessions"][0]["flag_rows"] = [{"code": "x", "severity": 'danger"><img src=x onerror=alert(1)>', "start_s": 0,
@@ -209,6 +269,7 @@ def _bad_field(members, manifest):
     (lambda good, bad: _rezip(good, bad, _smuggled_file), "unexpected file"),  # path outside the bundle
     (lambda good, bad: _rezip(good, bad, _bomb), "zip bomb"),  # expands 1000 times
     (lambda good, bad: _rezip(good, bad, _bad_field), "severity"),  # checksums fine, a value out of its range
+    (lambda good, bad: _rezip(good, bad, _released_all_clear), "released_at"),  # a release of nothing
 ])
 def test_a_bad_bundle_is_refused_and_nothing_is_imported(home, tmp_path, make_bad, says):
     store, patient_id = home

@@ -424,7 +424,8 @@ class Store:
                 raise StoreError(f"There is no red-flag check {check_id}.")
             if row["outcome"] != "stopped" or row["released_at"]:
                 raise StoreError(f"The red-flag check {check_id} is not a stop that still holds.")
-            conn.execute("UPDATE symptom_checks SET released_at = ? WHERE id = ?", (when, check_id))
+            # Unsent again: the next bundle "since the last export" carries the release to the clinic.
+            conn.execute("UPDATE symptom_checks SET released_at = ?, exported_at = NULL WHERE id = ?", (when, check_id))
 
     def list_symptom_checks(self, patient_id: int, since: date | datetime | None = None) -> list[SymptomCheckRow]:
         """The patient's red-flag checks, newest first; with ``since``, only those from then on.
@@ -480,9 +481,9 @@ class Store:
                 session["trace_zlib"] = None if trace is None else bytes(trace["trace_zlib"])
                 sessions.append(session)
             checks = [dict(r) for r in conn.execute(
-                f"SELECT * FROM symptom_checks WHERE patient_id = ? AND checked_at >= ? {unsent['checks']} "
-                "ORDER BY checked_at, id",
-                (patient_id, since_iso))]
+                "SELECT * FROM symptom_checks WHERE patient_id = ? AND (checked_at >= ? OR released_at >= ?) "
+                f"{unsent['checks']} ORDER BY checked_at, id",
+                (patient_id, since_iso, since_iso))]
         return {"patient": patient, "sessions": sessions, "symptom_checks": checks}
 
     def mark_exported(self, patient_id: int, sessions: dict[str, str], check_uids: Iterable[str]) -> None:
@@ -536,12 +537,19 @@ class Store:
                 _insert_bundle_session(conn, merge.patient_id, s, videos.get(s["uid"]))
                 merge.written_uids.add(s["uid"])
             for c in data["symptom_checks"]:
+                released = c.get("released_at")  # absent from bundles written before releases travelled
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid, released_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (merge.patient_id, c["checked_at"], json.dumps(list(check_symptoms(c["symptoms"]))),
-                     c["outcome"], c["uid"]))
+                     c["outcome"], c["uid"], released))
                 merge.checks_added += cursor.rowcount
+                if not cursor.rowcount and released:  # a stop that came here before it was released
+                    cursor = conn.execute(
+                        "UPDATE symptom_checks SET released_at = ? "
+                        "WHERE uid = ? AND patient_id = ? AND outcome = 'stopped' AND released_at IS NULL",
+                        (released, c["uid"], merge.patient_id))
+                    merge.stops_released += cursor.rowcount
         return merge
 
     # -- connections ------------------------------------------------------------------------

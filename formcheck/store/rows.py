@@ -79,6 +79,7 @@ class BundleMerge:
     sessions_updated: int = 0
     sessions_unchanged: int = 0
     checks_added: int = 0
+    stops_released: int = 0  # checks already here whose release the bundle brought
     written_uids: set[str] = field(default_factory=set)  # sessions added or replaced
     stale_videos: list[str] = field(default_factory=list)  # kept videos of replaced sessions
 
