@@ -3,7 +3,9 @@
 * ``red_flags``: the one red-flag checklist (codes, the clinician's labels, the patient's
   questions, the outcome words, the stop message). Pure data; the store validates against it.
 * ``safety``: the day's gate from the stored checks (ask, stopped, cleared).
-* ``prescription``: what the clinician prescribes (exercises, sets, reps, form limits), pure.
+* ``prescription``: what the clinician prescribes (exercises, sets, reps, form limits, and their
+  defaults), today's plan and adherence on the patient's local day; pure, but for
+  ``save_prescription``, which validates a prescription before the store keeps it.
 * ``overview``: the clinic's overview of many patients (red flags first, last session, pain).
 
 Nothing here imports Streamlit; the pages in ``formcheck.ui`` show these.
