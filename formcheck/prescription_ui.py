@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from .clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
-                           adherence_by_week,
-                           parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription, to_toml,
+                           adherence,
+                           parse_prescription, phase_caution, recovery_phase, save_prescription, to_toml, todays_plan,
                            weeks_since)
 from .report import escape_markdown, safe_filename
 from .spec import list_exercises, load_exercise
@@ -178,12 +178,10 @@ def _given(value) -> bool:
 
 
 def _adherence_chart(store: Store, patient: PatientRow, prescription: Prescription) -> None:
-    sessions = [s for s in store.list_sessions(patient.id) if s.status in ("complete", "interrupted") and s.reps > 0]
-    if not sessions:
+    weeks = adherence(store.list_sessions(patient.id), prescription, datetime.now(timezone.utc))  # local days
+    if not weeks:
         st.caption("Adherence: no sessions yet.")
         return
-    days = [s.started_at.date() for s in sessions]
-    weeks = adherence_by_week(days, prescription, first=min(days), last=date.today())
     frame = pd.DataFrame({
         "week of": [w.week_start.isoformat() for w in weeks],
         "sessions done": [w.sessions_done for w in weeks],
@@ -198,15 +196,7 @@ def _adherence_chart(store: Store, patient: PatientRow, prescription: Prescripti
 def todays_step(store: Store, patient: PatientRow, prescription: Prescription, now: datetime | None = None) -> PlanStep:
     """Where the patient is today: each finished session of an exercise today with at least one
     counted rep (or hold) is one set done."""
-    now = now or datetime.now(timezone.utc)
-    today = [s for s in store.list_sessions(patient.id)
-             if s.started_at.date() == now.date() and s.status in ("complete", "interrupted") and s.reps > 0]
-    completed: dict[str, int] = {}
-    for session in today:
-        completed[session.exercise] = completed.get(session.exercise, 0) + 1
-    ended = [s.ended_at or s.updated_at for s in today]
-    since_last = (now - max(ended)).total_seconds() if ended else None
-    return plan_step(prescription, completed, seconds_since_last_set=since_last)
+    return todays_plan(store.list_sessions(patient.id), prescription, now or datetime.now(timezone.utc))  # local day
 
 
 def plan_banner(step: PlanStep, prescription: Prescription) -> None:
