@@ -24,7 +24,3 @@ def local_time(moment: datetime) -> str:
     """``HH:MM`` on this computer's clock."""
     return moment.astimezone().strftime("%H:%M")
 
-
-def today(now: datetime | None = None) -> date:
-    """The local calendar day of ``now`` (default: this moment)."""
-    return local_day(now if now is not None else datetime.now().astimezone())
