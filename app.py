@@ -32,17 +32,19 @@ from pathlib import Path
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck import bundle, coaching, prescription_ui, review, setup_guide, webrtc_relay
+from formcheck import bundle, prescription_ui, review
 from formcheck.clinic import overview
 from formcheck.clinic import safety as safety_gate
 from formcheck.clinic.red_flags import RED_FLAGS, STOP_MESSAGE
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import TraceError
-from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, webrtc_callback
+from formcheck.live import FLAG_SOUND, REP_SOUND, LiveRegistry, LiveSession, LiveSnapshot, coaching, setup_guide
 from formcheck.report import escape_markdown, reps_csv, safe_filename, session_report_html, summary_json
 from formcheck.spec import ExerciseSpec, SpecError, list_exercises, load_exercise
 from formcheck.store import PatientRow, Store, StoreError, default_data_dir, open_store
 from formcheck.types import SessionResult
+from formcheck.ui import webrtc as webrtc_relay
+from formcheck.ui.webrtc import webrtc_callback
 from formcheck.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, UploadError, analyze_upload, remove_stale_uploads
 from formcheck.video import VideoError
 

@@ -54,7 +54,13 @@ WEEKS = Range(0.0, 520.0, "weeks")
 SETS = Range(1, 10, "sets")
 REPS = Range(1, 100, "reps")
 SESSIONS_PER_WEEK = Range(1, 21, "sessions")
-SEVERITIES = ("info", "warning", "danger")  # the only values a rule's severity may take
+SEVERITIES = ("info", "warning", "danger")  # the only values a rule's severity may take, mildest first
+
+
+def most_severe_first(severity: str) -> int:
+    """Sort key putting the most severe first (danger, warning, info; anything else after them):
+    the live cue shown and the patient's summary lines come in this order."""
+    return SEVERITIES[::-1].index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def range_problem(value: object, allowed: Range, whole: bool = False) -> str | None:

@@ -28,7 +28,8 @@ from .outputs import OutputFolder
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
-from .video import ANALYSIS_MAX_SIDE_PX, ReadAhead, TruncatedVideoError, fit_within, fitted_size, open_video, read_frames
+from .video import (ANALYSIS_MAX_SIDE_PX, H264Writer, ReadAhead, TruncatedVideoError, fit_within, fitted_size, open_video,
+                    read_frames)
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)
@@ -140,7 +141,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     try:
         if options.write_video and not is_trace(input_path):
             # Skipped frames are not drawn: the annotated video runs at the analysed rate.
-            writer = VideoOut(outputs.stage("annotated.mp4"), min(fps, options.max_fps) if options.max_fps > 0 else fps)
+            writer = H264Writer(outputs.stage("annotated.mp4"), min(fps, options.max_fps) if options.max_fps > 0 else fps)
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
@@ -249,34 +250,3 @@ class TraceFile:
             self._spool.seek(0)
             shutil.copyfileobj(self._spool, f)
             f.write("]}")
-
-
-class VideoOut:
-    """H.264 mp4 writer (PyAV's bundled libx264), so browsers can play the annotated video."""
-
-    def __init__(self, path: Path, fps: float):
-        import av
-
-        self.path = path
-        self._container = av.open(str(path), mode="w", format="mp4")  # the path may be a temporary name
-        self._stream = self._container.add_stream("libx264", rate=int(round(fps)) or 30)
-        self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"preset": "veryfast", "crf": "28"}
-        self._started = False
-
-    def write(self, frame_bgr: np.ndarray) -> None:
-        import av
-
-        h, w = frame_bgr.shape[:2]
-        if not self._started:
-            self._stream.width, self._stream.height = w - w % 2, h - h % 2
-            self._started = True
-        frame = av.VideoFrame.from_ndarray(frame_bgr[: h - h % 2, : w - w % 2], format="bgr24")
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        if self._started:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
-        self._container.close()

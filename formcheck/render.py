@@ -11,10 +11,19 @@ import math
 import cv2
 import numpy as np
 
-from .coaching import PHASE_WORDS
 from .skeleton import BONES, INDEX
 from .spec import ExerciseSpec
 from .types import FrameResult
+
+# The engine's phases in the patient's words (the overlay and the live panel).
+PHASE_WORDS = {
+    "waiting": "Waiting for the camera",
+    "setup": "Getting into position",
+    "rest": "Starting position",
+    "rising": "Moving",
+    "top": "Hold",
+    "lowering": "Coming back",
+}
 
 GREEN = (80, 200, 80)
 AMBER = (0, 170, 255)

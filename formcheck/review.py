@@ -24,6 +24,7 @@ from plotly.subplots import make_subplots
 from .clinic.red_flags import OUTCOME_WORDS
 
 from .clinic import safety as safety_gate
+from .limits import most_severe_first
 from .backends.replay import replay, validate_trace
 from .pipeline import Pipeline
 from .report import MAX_FILENAME_CHARS, safe_filename
@@ -428,8 +429,7 @@ def patient_summary(result: SessionResult) -> list[str]:
     """Plain-word lines for the patient after a session: what to keep in mind next time."""
     lines = []
     seen: dict[str, int] = {}
-    order = {"danger": 0, "warning": 1, "info": 2}
-    for flag in sorted(result.flags, key=lambda f: order.get(f.severity, 3)):
+    for flag in sorted(result.flags, key=lambda f: most_severe_first(f.severity)):
         seen[flag.message] = seen.get(flag.message, 0) + 1
     for message, times in seen.items():
         lines.append(message + (f" (noticed {times} times)" if times > 1 else ""))

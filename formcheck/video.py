@@ -6,12 +6,16 @@ come out upright. Frames are streamed one at a time: memory stays flat however l
 
 ``ReadAhead`` runs any such stream in a background thread a few items ahead of its consumer:
 the analysis uses it to decode, run the pose model and write its outputs at the same time.
+
+``H264Writer`` is the one video writer: the analysis's annotated.mp4 (frames at the file's rate)
+and the live session's kept video (each frame at its own millisecond time).
 """
 from __future__ import annotations
 
 import queue
 import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Generic, Iterable, Iterator, TypeVar
 
@@ -19,6 +23,7 @@ import cv2
 import numpy as np
 
 from .limits import MAX_DURATION_S, MAX_FPS, MAX_FRAMES, MAX_VIDEO_SIDE_PX
+from .outputs import make_private_dir, make_private_file
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
@@ -162,6 +167,88 @@ def fitted_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
         return width, height
     scale = max_side_px / longer
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+class H264Writer:
+    """H.264 mp4 (PyAV's bundled libx264, yuv420p), so browsers can play it.
+
+    Two clocks. With ``fps`` the frames are numbered at that rate (``write(frame)``): a file's
+    frames, evenly spaced. Without it each frame is placed at its own time (``write(frame, t_ms)``,
+    milliseconds, a variable frame rate): a live session's frames, so the video's clock matches
+    the reps' times even when frames were dropped. The file is opened by the first frame, whose
+    size (less an odd last row or column: the encoder wants even sizes) is the video's; a later
+    frame of another size is scaled to it. ``private``: the folder and the file are made owner
+    only, whatever the umask (the patient's video). What was written stays playable after
+    ``close()``, also when a later write failed.
+    """
+
+    QUALITY = {"preset": "veryfast", "crf": "28"}  # small files; the overlay stays legible
+
+    def __init__(self, path: Path, fps: float | None = None, *, private: bool = False):
+        self.path = Path(path)
+        self.fps = fps
+        self.private = private
+        self._container = None
+        self._stream = None
+        self._last_pts = -1
+
+    @property
+    def timestamped(self) -> bool:
+        return self.fps is None
+
+    def write(self, frame_bgr: np.ndarray, t_ms: float | None = None) -> None:
+        import av
+
+        if self.timestamped and t_ms is None:
+            raise ValueError("this video places each frame at its own time: write(frame, t_ms)")
+        if self._container is None:
+            self._open(frame_bgr.shape[1], frame_bgr.shape[0])
+        frame = av.VideoFrame.from_ndarray(self._fitted(frame_bgr), format="bgr24")
+        if self.timestamped:
+            pts = max(int(round(t_ms)), self._last_pts + 1)  # strictly increasing, whatever the jitter
+            self._last_pts = pts
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def _open(self, width: int, height: int) -> None:
+        import av
+
+        if self.private:
+            make_private_dir(self.path.parent)
+            make_private_file(self.path)
+        # The format is named: the path may be a temporary name (outputs.OutputFolder's staging).
+        self._container = av.open(str(self.path), mode="w", format="mp4")
+        self._stream = self._container.add_stream("libx264", rate=int(round(self.fps or 30)) or 30)
+        self._stream.width, self._stream.height = width - width % 2, height - height % 2
+        self._stream.pix_fmt = "yuv420p"
+        if self.timestamped:
+            # The encoder must count in milliseconds too: with its default 1/30 s (from rate=30)
+            # PyAV rescales each frame's millisecond pts to 1/30 s, two frames less than 33 ms
+            # apart (a camera faster than 30 fps, or jitter) get the same pts, and libx264
+            # rejects the second with EINVAL (av.error.ArgumentError 22).
+            self._stream.codec_context.time_base = Fraction(1, 1000)
+            self._stream.time_base = Fraction(1, 1000)
+        self._stream.options = dict(self.QUALITY)
+
+    def _fitted(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """The frame at the video's size: an odd last row or column cut off, another size scaled."""
+        height, width = frame_bgr.shape[:2]
+        target_w, target_h = self._stream.width, self._stream.height
+        if (height - height % 2, width - width % 2) == (target_h, target_w):
+            return np.ascontiguousarray(frame_bgr[:target_h, :target_w])
+        return cv2.resize(frame_bgr, (target_w, target_h))
+
+    def close(self) -> None:
+        """Flush the encoder and write the trailer; nothing happens when no frame was written."""
+        if self._container is None:
+            return
+        container, self._container = self._container, None
+        try:
+            for packet in self._stream.encode():
+                container.mux(packet)
+        finally:
+            container.close()  # the trailer: what was written stays playable
 
 
 T = TypeVar("T")

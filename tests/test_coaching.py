@@ -1,7 +1,7 @@
-"""What the live page says: the finished set, the big box's message and the spoken lines (formcheck.coaching)."""
+"""What the live page says: the finished set, the big box's message and the spoken lines (formcheck.live.coaching)."""
 from __future__ import annotations
 
-from formcheck.coaching import GOOD, Announcer, main_message, set_finished_message, set_progress, speech_html
+from formcheck.live.coaching import GOOD, Announcer, main_message, set_finished_message, set_progress, speech_html
 
 SEEN = dict(frames=100, last_frame_age_s=0.1, cue="", cue_severity="", view_ok=True, view_message="")
 

@@ -20,10 +20,11 @@ import pytest
 
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import replay
-from formcheck.live import CUE_HOLD_S, CueHolder, LiveRegistry, LiveSession, webrtc_callback
+from formcheck.live import CUE_HOLD_S, CueHolder, LiveRegistry, LiveSession
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
+from formcheck.ui.webrtc import webrtc_callback
 
 VIDEOS = Path(__file__).parent / "fixtures" / "video"
 
@@ -431,10 +432,10 @@ def test_kept_video_takes_frames_closer_than_a_30_fps_frame_interval(tmp_path):
 
     Before the encoder counted in milliseconds, the 12th frame here (two frames in one 1/30 s
     tick) raised av.error.ArgumentError 22 and put a red error on the patient's screen."""
-    from formcheck.live import _VideoWriter
+    from formcheck.video import H264Writer
 
     times_ms = np.cumsum([5, 20, 40, 8, 60, 12, 3, 33, 17, 25] * 6).astype(float)
-    writer = _VideoWriter(tmp_path / "jitter.mp4")
+    writer = H264Writer(tmp_path / "jitter.mp4")
     for i, t in enumerate(times_ms):
         writer.write(np.full((171, 321, 3), 4 * i, np.uint8), t)  # odd sizes too: the encoder wants even
     writer.close()

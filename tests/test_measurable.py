@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from formcheck.live import LiveSession
-from formcheck.measurable import DECIDE_AFTER_S, MESSAGES, OutlineWatch, outline_problem, outline_signals
+from formcheck.live.measurable import DECIDE_AFTER_S, MESSAGES, OutlineWatch, outline_problem, outline_signals
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from synth import bridge_angles, supine_pose, with_flat_back

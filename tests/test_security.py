@@ -576,9 +576,9 @@ def test_the_data_folder_and_database_are_private_whatever_the_umask(tmp_path, l
 def test_a_kept_live_video_is_private(tmp_path, loose_umask):
     import numpy as np
 
-    from formcheck.live import _VideoWriter
+    from formcheck.video import H264Writer
 
-    writer = _VideoWriter(tmp_path / "data" / "videos" / "session-1.mp4")
+    writer = H264Writer(tmp_path / "data" / "videos" / "session-1.mp4", private=True)
     writer.write(np.zeros((64, 64, 3), np.uint8), 0.0)
     writer.close()
     assert mode(writer.path) == 0o600 and mode(writer.path.parent) == 0o700

@@ -1,11 +1,11 @@
-"""Getting into position before a set (formcheck.setup_guide)."""
+"""Getting into position before a set (formcheck.live.setup_guide)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from formcheck.setup_guide import COUNTDOWN, COUNTDOWN_S, GO, POSITION, READY_HOLD_S, Readiness, pictogram_svg
+from formcheck.live.setup_guide import COUNTDOWN, COUNTDOWN_S, GO, POSITION, READY_HOLD_S, Readiness, pictogram_svg
 from formcheck.spec import list_exercises, load_exercise
 
 

@@ -1,4 +1,4 @@
-"""formcheck.webrtc_relay: a slow consumer of a 30 fps camera track sees new frames, not a backlog.
+"""formcheck.ui.webrtc (the newest-frame relay): a slow consumer of a 30 fps camera track sees new frames, not a backlog.
 
 Real aiortc tracks and relays on an asyncio loop; the camera is a track that makes a numbered
 frame every 1/30 s, the consumer takes 100 ms per frame (a busy pose model).
@@ -9,8 +9,8 @@ import time
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from formcheck import webrtc_relay
-from formcheck.webrtc_relay import LatestFrameRelay
+from formcheck.ui import webrtc as webrtc_relay
+from formcheck.ui.webrtc import LatestFrameRelay
 from tests.async_support import run_in_own_thread
 
 FPS = 30.0

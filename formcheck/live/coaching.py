@@ -21,6 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+# The engine's phases in the patient's words: one table, beside the overlay that draws them too.
+from ..render import PHASE_WORDS as PHASE_WORDS
+
 DEFAULT_SET_REPS = 10  # a set when no prescription says otherwise (the usual 8-12 of a home program)
 DEFAULT_REST_S = 60.0  # rest between sets when no prescription says otherwise
 # Spoken lines start at least this far apart: a two-word count takes about 0.6 s to say and a
@@ -30,15 +33,6 @@ MIN_GAP_S = 1.5
 LAST_TRY_SHOWN_S = 4.0  # a try that was not counted is explained for this long after it ended
 
 GOOD = "Good. Keep going at your own pace."
-# The engine's phases in the patient's words (the live panel and the live video's overlay).
-PHASE_WORDS = {
-    "waiting": "Waiting for the camera",
-    "setup": "Getting into position",
-    "rest": "Starting position",
-    "rising": "Moving",
-    "top": "Hold",
-    "lowering": "Coming back",
-}
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .signals import RELATIVE_TO_START
-from .spec import ExerciseSpec
-from .types import FrameResult
+from ..signals import RELATIVE_TO_START
+from ..spec import ExerciseSpec
+from ..types import FrameResult
 
 OUTLINE_SOURCE = "back_bend_deg"
 # Seconds of the body in view before deciding: a second and a half of start posture is enough

@@ -1,4 +1,4 @@
-"""Live sessions: webcam frames in, annotated frames out, results to the page and the database.
+"""A live session: webcam frames in, annotated frames out, results to the page and the database.
 
 A ``LiveSession`` is one patient doing one exercise in front of the webcam. It is made to be
 driven from three threads at once, and it owns no Streamlit code, so tests drive it directly:
@@ -20,39 +20,39 @@ closes at the next start.
 
 Times: the engine gets each frame's own timestamp (``t_ms``, e.g. the WebRTC frame's
 presentation time) made relative to the first frame; without one, or when the stream restarts
-with a different clock, the monotonic clock fills in. Session times therefore match the stored
-trace, the reps and the kept video.
+with a different clock, the monotonic clock fills in (``SessionClock``). Session times therefore
+match the stored trace, the reps and the kept video.
+
+The session's parts, each a small unit of this module: ``SessionClock`` (frame times),
+``letterboxed`` (one frame size for the whole session), ``FrameRate`` (the fps the page shows),
+``Autosave`` (when progress is saved). The form cues are in ``cues.py``.
 """
 from __future__ import annotations
 
 import copy
-import io
 import logging
 import math
 import threading
 import time
-import wave
 from collections import deque
-from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import Callable, Union
 
 import numpy as np
 
-from .backends import PoseBackend
+from ..backends import PoseBackend
+from ..pipeline import Pipeline
+from ..render import draw
+from ..spec import ExerciseSpec
+from ..store import VIDEO_DIR, Store, StoreError
+from ..types import FrameResult, Rep, SessionResult
+from ..video import H264Writer
+from .cues import CueHolder, rep_feedback, with_cue_first
 from .measurable import OutlineWatch
-from .outputs import make_private_dir, make_private_file
-from .pipeline import Pipeline
-from .render import draw
-from .spec import ExerciseSpec, Rule
-from .store import VIDEO_DIR, Store, StoreError
-from .types import FrameResult, Rep, SessionResult
 
 log = logging.getLogger(__name__)
 
-SEVERITY_RANK = {"danger": 0, "warning": 1, "info": 2}  # the most severe cue is shown first
-CUE_HOLD_S = 2.5  # a cue stays up at least this long, so it can be read from two metres
 STALE_AFTER_S = 60.0  # no frames and no page polls for this long: the tab or camera is gone
 FPS_WINDOW_S = 2.0  # the achieved frame rate is measured over this window
 CLOCK_JUMP_MS = 2000.0  # frame clock and monotonic clock disagree by more: the stream restarted
@@ -90,7 +90,7 @@ class LiveSnapshot:
     phase: str  # "waiting" before the first frame, then the engine's phase
     view_ok: bool
     view_message: str  # set-up guidance while view_ok is False
-    cue: str  # the form cue to show (held for CUE_HOLD_S after the rule stops firing), or ""
+    cue: str  # the form cue to show (held for cues.CUE_HOLD_S after the rule stops firing), or ""
     cue_severity: str  # "danger" | "warning" | "info" | ""
     flag_events: int  # how many times a form cue has started (the page beeps when it grows)
     last_rep: LastRep | None
@@ -134,7 +134,7 @@ class LiveSession:
         self.patient_id = patient_id
         self.pain_before = pain_before
         self.keep_video = keep_video
-        self.autosave_every_s = autosave_every_s
+        self._autosave_plan = Autosave(autosave_every_s)
         self.stale_after_s = stale_after_s
         self._clock = clock
         if hasattr(backend, "detect"):
@@ -150,7 +150,7 @@ class LiveSession:
 
         self._pipeline: Pipeline | None = None
         self._frame_size: tuple[int, int] | None = None  # (width, height) of the first frame: see _same_size
-        self._video: _VideoWriter | None = None
+        self._video: H264Writer | None = None
         self.session_id: int | None = None
         self.video_path: Path | None = None
         self._result: SessionResult | None = None
@@ -159,21 +159,16 @@ class LiveSession:
 
         self._last_activity = clock()  # last frame or page poll (for staleness)
         self._last_frame_at: float | None = None
-        self._last_save: float | None = None
         self._problem = ""
         self._video_note = ""
         self._logged: set[type] = set()
-        # timestamps
-        self._last_t_ms = -math.inf
-        self._last_frame_clock_ms: float | None = None
-        self._last_mono_ms: float | None = None
-        self._offset_ms = 0.0  # session time = frame time + offset
+        self._session_clock = SessionClock()
         # what the page sees
         self._latest: FrameResult | None = None
         self._last_annotated: np.ndarray | None = None
         self._frames = 0
         self._dropped = 0
-        self._done_times: deque[float] = deque()
+        self._fps = FrameRate()
         self._process_ms: deque[float] = deque(maxlen=30)
         self._cues = CueHolder(spec.rules)
         self._last_rep: LastRep | None = None
@@ -214,11 +209,12 @@ class LiveSession:
         if self._pipeline is None:
             self._begin()
         frame_bgr = self._same_size(frame_bgr)
-        t = self._session_time(t_ms, arrived)
+        t = self._session_clock.session_ms(t_ms, arrived)
         result = self._pipeline.process_image(frame_bgr, t)
         now = self._clock()
         shown = self._update_cue(result, now)
-        self._measure_fps(now)  # the page's frame rate (no longer drawn on the patient's picture)
+        with self._lock:
+            self._fps.tick(now)  # the page's frame rate (no longer drawn on the patient's picture)
         annotated = draw(frame_bgr, shown, self.spec, plain=True)  # the patient's view: words, not degrees
         if self._video is not None:
             self._keep_frame(annotated, t)
@@ -232,7 +228,7 @@ class LiveSession:
             self._outline.update(result)
             if result.new_rep is not None:
                 self._last_rep = self._describe_rep(result.new_rep, result.reps)
-        if self._last_save is None or now - self._last_save >= self.autosave_every_s:
+        if self._autosave_plan.due(now):
             self._autosave(now)
         return annotated
 
@@ -272,7 +268,9 @@ class LiveSession:
         self._pipeline = Pipeline(self.spec, backend=self._backend, record_trace=True)
         if self.keep_video:
             self.video_path = self.store.data_dir / VIDEO_DIR / f"session-{self.session_id}.mp4"
-            self._video = _VideoWriter(self.video_path)
+            # Each frame at its session time (a variable frame rate), so the video's clock matches
+            # the reps' times even when frames were dropped; the patient's video: owner only.
+            self._video = H264Writer(self.video_path, private=True)
         with self._lock:
             self._status = "live"
             self._problem = ""
@@ -287,70 +285,23 @@ class LiveSession:
         also keeps the engine's pixel geometry, the trace and the kept video consistent. The
         scale is uniform (letterboxed), so angles are not distorted.
         """
-        import cv2
-
-        height, width = frame_bgr.shape[:2]
         if self._frame_size is None:
-            self._frame_size = (width, height)
-        target_w, target_h = self._frame_size
-        if (width, height) == (target_w, target_h):
-            return frame_bgr
-        scale = min(target_w / width, target_h / height)
-        new_w, new_h = min(target_w, max(1, round(width * scale))), min(target_h, max(1, round(height * scale)))
-        scaled = cv2.resize(frame_bgr, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        if (new_w, new_h) == (target_w, target_h):
-            return scaled
-        canvas = np.zeros((target_h, target_w, 3), dtype=frame_bgr.dtype)
-        top, left = (target_h - new_h) // 2, (target_w - new_w) // 2
-        canvas[top:top + new_h, left:left + new_w] = scaled
-        return canvas
-
-    def _session_time(self, t_ms: float | None, arrived: float) -> float:
-        """The frame's time relative to the first frame (ms), strictly increasing."""
-        mono_ms = 1000.0 * arrived
-        if t_ms is None or not math.isfinite(t_ms):
-            t_ms = mono_ms  # no clock of its own: the monotonic clock is the frame clock
-        if self._last_frame_clock_ms is None:
-            self._offset_ms = -t_ms
-        else:
-            by_frame = t_ms - self._last_frame_clock_ms
-            by_clock = mono_ms - self._last_mono_ms
-            if by_frame <= 0 or abs(by_frame - by_clock) > CLOCK_JUMP_MS:
-                # The stream restarted (new clock) or paused: continue from the monotonic clock.
-                self._offset_ms = self._last_t_ms + max(by_clock, 1.0) - t_ms
-        self._last_frame_clock_ms, self._last_mono_ms = t_ms, mono_ms
-        session_t = max(t_ms + self._offset_ms, self._last_t_ms + 1.0, 0.0)
-        self._last_t_ms = session_t
-        return session_t
+            self._frame_size = (frame_bgr.shape[1], frame_bgr.shape[0])
+        return letterboxed(frame_bgr, *self._frame_size)
 
     def _update_cue(self, result: FrameResult, now: float) -> FrameResult:
         """Update the held cue; return the FrameResult to draw, with that cue first."""
         with self._lock:
             cue, _ = self._cues.update(result.active_flags, now)
-        if cue and (not result.cues or result.cues[0] != cue):
-            return replace(result, cues=(cue, *(c for c in result.cues if c != cue)))
-        return result
-
-    def _measure_fps(self, now: float) -> float:
-        with self._lock:
-            self._done_times.append(now)
-            while now - self._done_times[0] > FPS_WINDOW_S:
-                self._done_times.popleft()
-            return _rate(self._done_times)
+        return with_cue_first(result, cue)
 
     def _describe_rep(self, rep: Rep, complete_reps: int) -> LastRep:
-        messages = self.spec.messages
-        feedback = ""
-        if not rep.complete:
-            feedback = messages.get("partial_rep", "Almost there: go a little further each time, if it is comfortable.")
-        elif "short_hold" in rep.flags:
-            feedback = messages.get("short_hold", "Hold the top position a little longer.")
-        return LastRep(complete_reps, rep.side, rep.complete, rep.peak_deg, rep.rom_deg, rep.hold_s, feedback,
-                       end_s=rep.end_s)
+        return LastRep(complete_reps, rep.side, rep.complete, rep.peak_deg, rep.rom_deg, rep.hold_s,
+                       rep_feedback(rep, self.spec.messages), end_s=rep.end_s)
 
     def _autosave(self, now: float) -> None:
         """Save what a finish right now would give (the engine itself is left untouched)."""
-        self._last_save = now
+        self._autosave_plan.last_save = now
         try:
             self.store.save_progress(self.session_id, self._current_result())
             problem = ""
@@ -389,9 +340,9 @@ class LiveSession:
                 cue_severity=severity,
                 flag_events=self._cues.started,
                 last_rep=self._last_rep,
-                fps=_rate(self._done_times) if self._done_times and now - self._done_times[-1] < FPS_WINDOW_S else 0.0,
+                fps=self._fps.per_second(now),
                 process_ms=float(np.mean(self._process_ms)) if self._process_ms else 0.0,
-                seconds=max(self._last_t_ms, 0.0) / 1000.0,
+                seconds=self._session_clock.seconds,
                 last_frame_age_s=None if self._last_frame_at is None else now - self._last_frame_at,
                 finished=self._result is not None,
                 status=self._status,
@@ -415,7 +366,7 @@ class LiveSession:
         now = self._clock()
         with self._lock:
             quiet = self._last_frame_at is not None and now - self._last_frame_at >= idle_s
-            dirty = self._last_frame_at is not None and (self._last_save is None or self._last_frame_at > self._last_save)
+            dirty = self._autosave_plan.behind(self._last_frame_at)
         if not (quiet and dirty) or not self._busy.acquire(blocking=False):
             return False
         try:
@@ -425,6 +376,10 @@ class LiveSession:
             return True
         finally:
             self._busy.release()
+
+    @property
+    def autosave_every_s(self) -> float:
+        return self._autosave_plan.every_s
 
     @property
     def finished(self) -> bool:
@@ -504,196 +459,98 @@ class LiveSession:
         return self.stop(pain_after=None, status="interrupted")
 
 
-class CueHolder:
-    """Which form cue the patient sees: the most severe rule firing now, or the last one for
-    ``hold_s`` seconds after it stopped, so a short fault can still be read from two metres.
-
-    Not thread-safe on its own (LiveSession calls it under its lock). Times in seconds.
-    """
-
-    def __init__(self, rules: Iterable[Rule], hold_s: float = CUE_HOLD_S):
-        self.rules = {rule.code: rule for rule in rules}
-        self.hold_s = hold_s
-        self.started = 0  # how many times a rule started firing (a sound each time)
-        self._active: frozenset[str] = frozenset()
-        self._cue, self._severity, self._until = "", "", -math.inf
-
-    def update(self, active_flags: Iterable[str], now: float) -> tuple[str, str]:
-        """Take the rules firing on this frame; return (cue, severity) to show, ("", "") for none."""
-        active = frozenset(active_flags)
-        if active - self._active:
-            self.started += 1
-        self._active = active
-        firing = sorted((self.rules[code] for code in active if code in self.rules),
-                        key=lambda rule: (SEVERITY_RANK.get(rule.severity, 3), rule.code))
-        if firing:
-            self._cue, self._severity, self._until = firing[0].message, firing[0].severity, now + self.hold_s
-        return self.current(now)
-
-    def current(self, now: float) -> tuple[str, str]:
-        if self._active or now < self._until:
-            return self._cue, self._severity
-        return "", ""
+# -- the session's parts --------------------------------------------------------------------------
 
 
-class LiveRegistry:
-    """Every live session of this server process, so one whose tab closed still gets finished.
-
-    The app keeps one (``st.cache_resource``) and calls ``sweep()`` on every page run.
-    """
+class SessionClock:
+    """Session time (ms) from each frame's own timestamp: relative to the first frame and strictly
+    increasing. A frame without a time of its own takes the monotonic clock's; when the two clocks
+    disagree by more than ``CLOCK_JUMP_MS`` (the stream restarted with a new clock, or paused) the
+    session time continues from the monotonic clock."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions: list[LiveSession] = []
-        self._sweeper: threading.Thread | None = None
+        self.last_ms = -math.inf  # the session time of the last frame (-inf before the first)
+        self._last_frame_clock_ms: float | None = None
+        self._last_mono_ms: float | None = None
+        self._offset_ms = 0.0  # session time = frame time + offset
 
-    def start_sweeper(self, every_s: float = 15.0) -> None:
-        """Sweep in a background thread too, so an abandoned session is finished (and its trace
-        stored) even if nobody opens the app again before the server stops."""
-        if self._sweeper is not None:
-            return
+    @property
+    def seconds(self) -> float:
+        """Session time of the last frame in seconds (0 before the first)."""
+        return max(self.last_ms, 0.0) / 1000.0
 
-        def run() -> None:
-            while True:
-                time.sleep(every_s)
-                try:
-                    self.sweep()
-                except Exception:  # noqa: BLE001 - keep sweeping
-                    log.exception("live session sweep failed")
-
-        self._sweeper = threading.Thread(target=run, name="formcheck-live-sweeper", daemon=True)
-        self._sweeper.start()
-
-    def add(self, session: LiveSession) -> None:
-        with self._lock:
-            self._sessions.append(session)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
-    def unfinished(self, store: Store, patient_id: int) -> list[LiveSession]:
-        """The patient's sessions (in ``store``'s database) that received frames and are not
-        finished, e.g. their tab was reloaded mid-set; newest first, so the page can offer to
-        continue or finish them."""
-        with self._lock:
-            sessions = list(self._sessions)
-        return [s for s in reversed(sessions) if s.patient_id == patient_id and s.store.data_dir == store.data_dir
-                and s.session_id is not None and not s.finished]
-
-    def sweep(self, now: float | None = None) -> list[LiveSession]:
-        """Finish the stale sessions, forget the finished ones; return those finished now."""
-        with self._lock:
-            sessions = list(self._sessions)
-        finished_now = []
-        for session in sessions:
-            try:
-                session.flush_if_idle()
-                if session.finish_if_stale(now) is not None:
-                    finished_now.append(session)
-            except StoreError:
-                log.exception("could not save abandoned live session %s; will retry", session.session_id)
-                continue
-        with self._lock:
-            self._sessions = [s for s in self._sessions if not s.saved]
-        return finished_now
+    def session_ms(self, t_ms: float | None, arrived: float) -> float:
+        """The session time (ms) of a frame stamped ``t_ms`` (or None) that arrived at ``arrived``
+        (monotonic clock, seconds)."""
+        mono_ms = 1000.0 * arrived
+        if t_ms is None or not math.isfinite(t_ms):
+            t_ms = mono_ms  # no clock of its own: the monotonic clock is the frame clock
+        if self._last_frame_clock_ms is None:
+            self._offset_ms = -t_ms
+        else:
+            by_frame = t_ms - self._last_frame_clock_ms
+            by_clock = mono_ms - self._last_mono_ms
+            if by_frame <= 0 or abs(by_frame - by_clock) > CLOCK_JUMP_MS:
+                # The stream restarted (new clock) or paused: continue from the monotonic clock.
+                self._offset_ms = self.last_ms + max(by_clock, 1.0) - t_ms
+        self._last_frame_clock_ms, self._last_mono_ms = t_ms, mono_ms
+        session_t = max(t_ms + self._offset_ms, self.last_ms + 1.0, 0.0)
+        self.last_ms = session_t
+        return session_t
 
 
-def webrtc_callback(session: LiveSession) -> Callable:
-    """The ``video_frame_callback`` for streamlit-webrtc: av.VideoFrame in and out.
+def letterboxed(frame_bgr: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The frame scaled uniformly (angles undistorted) to fit ``width`` x ``height`` pixels,
+    centred on black where its shape differs; the frame itself when it has that size already."""
+    import cv2
 
-    Runs on streamlit-webrtc's worker thread. The frame's own presentation time is the session
-    clock (``frame.time``, seconds, None when the stream has none).
-    """
-    import av
-
-    def callback(frame: "av.VideoFrame") -> "av.VideoFrame":
-        image = frame.to_ndarray(format="bgr24")
-        t_ms = frame.time * 1000.0 if frame.time is not None else None
-        return av.VideoFrame.from_ndarray(session.on_frame(image, t_ms), format="bgr24")
-
-    return callback
-
-
-# -- sounds -------------------------------------------------------------------------------------
-
-
-def tone_wav(frequencies_hz: tuple[float, ...], note_s: float = 0.12, rate: int = 22050,
-             volume: float = 0.4) -> bytes:
-    """A short WAV (mono, 16 bit) playing the notes one after the other, with soft edges."""
-    samples = []
-    for freq in frequencies_hz:
-        t = np.arange(int(rate * note_s)) / rate
-        envelope = np.minimum(1.0, np.minimum(t, note_s - t) / 0.01)  # 10 ms fade in and out
-        samples.append(volume * envelope * np.sin(2 * np.pi * freq * t))
-    pcm = (np.concatenate(samples) * 32767).astype("<i2")
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm.tobytes())
-    return out.getvalue()
+    frame_h, frame_w = frame_bgr.shape[:2]
+    if (frame_w, frame_h) == (width, height):
+        return frame_bgr
+    scale = min(width / frame_w, height / frame_h)
+    new_w, new_h = min(width, max(1, round(frame_w * scale))), min(height, max(1, round(frame_h * scale)))
+    scaled = cv2.resize(frame_bgr, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if (new_w, new_h) == (width, height):
+        return scaled
+    canvas = np.zeros((height, width, 3), dtype=frame_bgr.dtype)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    canvas[top:top + new_h, left:left + new_w] = scaled
+    return canvas
 
 
-REP_SOUND = tone_wav((660.0, 880.0))  # a rising two-note chime: rep done
-FLAG_SOUND = tone_wav((440.0, 330.0, 440.0, 330.0), note_s=0.1)  # a low alternating buzz: check your form
+class FrameRate:
+    """Frames processed per second over the last ``window_s`` seconds (monotonic clock)."""
 
+    def __init__(self, window_s: float = FPS_WINDOW_S):
+        self.window_s = window_s
+        self._times: deque[float] = deque()
 
-# -- helpers ------------------------------------------------------------------------------------
+    def tick(self, now: float) -> None:
+        """A frame was processed at ``now``."""
+        self._times.append(now)
+        while now - self._times[0] > self.window_s:
+            self._times.popleft()
 
-
-def _rate(times: deque[float]) -> float:
-    """Events per second from their times (oldest first)."""
-    if len(times) < 2 or times[-1] <= times[0]:
-        return 0.0
-    return (len(times) - 1) / (times[-1] - times[0])
+    def per_second(self, now: float) -> float:
+        """The rate over the window; 0 until two frames were seen, and once none came for ``window_s``."""
+        times = self._times
+        if not times or now - times[-1] >= self.window_s or len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
 
 
 @dataclass
-class _VideoWriter:
-    """H.264 mp4 with each frame at its session time (variable frame rate), so the video's
-    clock matches the reps' times even when frames were dropped."""
+class Autosave:
+    """When the session saves its progress: at most every ``every_s`` seconds while frames come
+    (``due``), and once more after the camera went quiet if frames came after the last save
+    (``behind``, see ``LiveSession.flush_if_idle``). Monotonic clock, seconds."""
 
-    path: Path
-    _container: object = field(default=None, init=False)
-    _stream: object = field(default=None, init=False)
-    _last_pts: int = field(default=-1, init=False)
+    every_s: float
+    last_save: float | None = None
 
-    def write(self, frame_bgr: np.ndarray, t_ms: float) -> None:
-        import av
-        import cv2
+    def due(self, now: float) -> bool:
+        return self.last_save is None or now - self.last_save >= self.every_s
 
-        h, w = frame_bgr.shape[:2]
-        if self._container is None:
-            make_private_dir(self.path.parent)
-            make_private_file(self.path)  # the patient's video: owner only, whatever the umask
-            self._container = av.open(str(self.path), mode="w")
-            self._stream = self._container.add_stream("libx264", rate=30)
-            self._stream.width, self._stream.height = w - w % 2, h - h % 2
-            self._stream.pix_fmt = "yuv420p"
-            # The encoder must count in milliseconds too: with its default 1/30 s (from rate=30)
-            # PyAV rescales each frame's millisecond pts to 1/30 s, two frames less than 33 ms
-            # apart (a camera faster than 30 fps, or jitter) get the same pts, and libx264
-            # rejects the second with EINVAL (av.error.ArgumentError 22).
-            self._stream.codec_context.time_base = Fraction(1, 1000)
-            self._stream.time_base = Fraction(1, 1000)
-            self._stream.options = {"preset": "veryfast", "crf": "28"}
-        if (h, w) != (self._stream.height, self._stream.width):  # odd sizes; WebRTC may change the resolution
-            frame_bgr = cv2.resize(frame_bgr, (self._stream.width, self._stream.height))
-        pts = max(int(round(t_ms)), self._last_pts + 1)
-        self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_bgr), format="bgr24")
-        frame.pts, frame.time_base = pts, Fraction(1, 1000)
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        if self._container is None:
-            return
-        container, self._container = self._container, None
-        try:
-            for packet in self._stream.encode():
-                container.mux(packet)
-        finally:
-            container.close()  # the trailer: what was written stays playable
+    def behind(self, last_frame_at: float | None) -> bool:
+        """Frames arrived after the last save (or there was none yet)."""
+        return last_frame_at is not None and (self.last_save is None or last_frame_at > self.last_save)

@@ -1,4 +1,8 @@
-"""Live camera frames without a backlog: streamlit-webrtc's relay, keeping only the newest frame.
+"""The streamlit-webrtc glue of the live page: the camera's frames to a ``LiveSession`` and back.
+
+* ``webrtc_callback(session)``: the ``video_frame_callback`` (av.VideoFrame in, annotated out),
+  with the frame's own presentation time as the session clock;
+* ``LatestFrameRelay`` and ``install()``: live camera frames without a backlog.
 
 streamlit-webrtc passes the camera track (and the annotated track back to the browser) through
 one aiortc ``MediaRelay`` per server, subscribed *buffered*: every frame waits in an unbounded
@@ -12,8 +16,14 @@ looks for its global one, before the first stream creates the default.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Callable
 
 from aiortc.contrib.media import MediaRelay, MediaStreamTrack
+
+if TYPE_CHECKING:
+    import av
+
+    from ..live import LiveSession
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +67,19 @@ def install() -> bool:
     except Exception:  # noqa: BLE001 - an optimisation must never stop the live page
         log.exception("could not install the latest-frame relay; live frames stay buffered")
         return False
+
+
+def webrtc_callback(session: LiveSession) -> Callable:
+    """The ``video_frame_callback`` for streamlit-webrtc: av.VideoFrame in and out.
+
+    Runs on streamlit-webrtc's worker thread. The frame's own presentation time is the session
+    clock (``frame.time``, seconds, None when the stream has none).
+    """
+    import av
+
+    def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        image = frame.to_ndarray(format="bgr24")
+        t_ms = frame.time * 1000.0 if frame.time is not None else None
+        return av.VideoFrame.from_ndarray(session.on_frame(image, t_ms), format="bgr24")
+
+    return callback
