@@ -21,6 +21,7 @@ import pytest
 from formcheck.backends import BackendError, make_backend
 from formcheck.backends.replay import replay
 from formcheck.live import CUE_HOLD_S, CueHolder, LiveRegistry, LiveSession
+from formcheck.live.session import PREWARM_S
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
@@ -475,3 +476,113 @@ def test_a_failing_video_writer_stops_the_video_calmly_and_counting_goes_on(stor
     assert broken.written == 3 and broken.closed  # closed once, with what it had; not tried again
     live.stop()
     assert store.get_session(live.session_id).status == "complete"
+
+
+# -- the set's go: nothing counted before the 3-2-1 ends (issue 12) ------------------------------
+
+
+def bridge_session(store, patient, angles, go_at_s=None):
+    """A live glute bridge from synthetic poses (30 fps); ``start_counting()`` at ``go_at_s``."""
+    from synth import supine_pose, with_flat_back
+    from test_live_parity import ScriptedBackend
+
+    times = [1000.0 * i / 30.0 for i in range(len(angles))]
+    poses = [with_flat_back(supine_pose(angle)) for angle in angles]  # the back's outline seen
+    clock = VideoClock()
+    live = LiveSession(load_exercise("glute_bridge"), ScriptedBackend(zip(times, poses)), store,
+                       patient, clock=clock, wait_for_go=go_at_s is not None)
+    start, frame, snaps = clock.now, np.zeros((360, 640, 3), np.uint8), []
+    for t in times:
+        if go_at_s is not None and not live.counting and t >= 1000.0 * go_at_s:
+            live.saved_before_go = store.get_session(live.session_id)  # what a crash now would leave
+            live.start_counting()
+        clock.now = start + t / 1000.0
+        live.on_frame(frame, t)
+        snaps.append((t, live.snapshot()))
+    return live, snaps
+
+
+def test_a_session_waiting_for_the_go_counts_nothing_before_it(store, patient):
+    from synth import bridge_angles
+
+    # A bridge while getting into position, 3 s still in the start position (the 3-2-1), then at
+    # "Go" two bridges at once, the first rising from the very first frame of the set.
+    warm_up, set_ = bridge_angles(1), bridge_angles(2)[45:]  # bridge_angles starts with 1.5 s of rest
+    angles = np.concatenate([warm_up, np.full(90, set_[0]), set_])
+    go_s = (len(warm_up) + 90) / 30.0
+    everything, _ = bridge_session(store, patient, angles)
+    assert everything.stop(pain_after=0).to_dict()["reps"] == 3  # counting from the first frame: all three
+
+    live, snaps = bridge_session(store, patient, angles, go_at_s=go_s)
+    before = [s for t, s in snaps if t < 1000.0 * go_s]
+    assert not any(s.counting for s in before) and all(s.counting for t, s in snaps if t >= 1000.0 * go_s)
+    assert {(s.reps, s.partial_reps, s.last_rep) for s in before} == {(0, 0, None)}  # the first bridge: not counted
+    assert any(s.phase == "top" for s in before)  # though the frames were watched
+    assert live.saved_before_go.reps == 0  # and nothing of it saved as progress
+    assert snaps[-1][1].reps == 2
+    result = live.stop(pain_after=0)
+    assert [r.complete for r in result.reps] == [True, True]
+    assert result.reps[0].start_s >= go_s - 0.05  # session times: the clock runs from the first frame
+    assert store.get_session(live.session_id).reps == 2
+    # The stored trace starts with the countdown (PREWARM_S) and re-scores to the same reps and times.
+    trace = json.loads(store.get_trace(live.session_id))
+    assert trace["frames"][0]["t"] == pytest.approx(go_s - PREWARM_S, abs=0.034)
+    replayed = Pipeline(load_exercise("glute_bridge"), backend=None, record_trace=False)
+    for pose_frame in replay(trace):
+        replayed.process_pose_frame(pose_frame)
+    assert [round(r.end_s, 2) for r in replayed.finish().reps] == [round(r.end_s, 2) for r in result.reps]
+
+
+def test_a_session_abandoned_before_the_go_stores_no_reps(store, patient):
+    from synth import bridge_angles
+
+    live, snaps = bridge_session(store, patient, bridge_angles(2), go_at_s=1e9)  # the 3-2-1 never ended
+    assert snaps[-1][1].reps == 0 and not live.counting
+    result = live.stop(pain_after=None, status="interrupted")
+    assert result.reps == [] and store.get_session(live.session_id).reps == 0
+    assert store.get_trace(live.session_id) is None
+    live.start_counting()  # after stop(): nothing happens
+    assert not live.counting
+
+
+def test_start_counting_without_waiting_changes_nothing(store, patient):
+    live = LiveSession(load_exercise("bird_dog"), NoPoseBackend(), store, patient)
+    live.on_frame(blank(0), 0.0)
+    pipeline = live._pipeline
+    live.start_counting()
+    assert live.counting and live._pipeline is pipeline
+
+
+@pytest.mark.model
+def test_a_set_started_at_the_go_measures_from_the_countdowns_start_posture(tmp_path):
+    """Real cat-cow footage after 3 s still in the start position (the 3-2-1), the first movement
+    right at "Go": the set's engine gets the countdown's poses, so it counts and measures what
+    ``analyze`` does on the same frames. (Started at "Go" without them it took its start posture
+    from the first movement and read both reps 7 degrees short: 44.5 and 47.7 against 51.8 and 55.1.)"""
+    spec = load_exercise("cat_cow")
+    frames = list(clip_frames("cat_cow_360.mp4"))
+    step_ms = frames[1][0] - frames[0][0]
+    countdown = [frames[0][1]] * round(1000.0 * PREWARM_S / step_ms)
+    camera = countdown + [f for _, f in frames]
+    offline = Pipeline(spec, backend=make_backend("mediapipe", segmentation=spec.needs_back_outline),
+                       record_trace=False)
+    for i, image in enumerate(camera):
+        offline.process_image(image, i * step_ms)
+    offline.backend.close()
+    expected = offline.finish()
+
+    store = open_store(tmp_path / "data")
+    clock = VideoClock()
+    live = LiveSession(spec, lambda: make_backend("mediapipe", segmentation=spec.needs_back_outline), store,
+                       store.add_patient("Go", "2026-09-01"), clock=clock, wait_for_go=True)
+    start = clock.now
+    for k, image in enumerate(camera):
+        if k == len(countdown):
+            live.start_counting()
+        clock.now = start + k * step_ms / 1000.0
+        live.on_frame(image.copy(), k * step_ms)  # a copy: the overlay is drawn on the frame
+    result = live.stop(pain_after=0)
+    assert len(expected.complete_reps) == 2
+    assert [(r.complete, round(r.start_s, 2), round(r.peak_deg, 1)) for r in result.reps] == [
+        (r.complete, round(r.start_s, 2), round(r.peak_deg, 1)) for r in expected.reps]
+    assert {f.code for f in result.flags} == {f.code for f in expected.flags}

@@ -11,6 +11,13 @@ driven from three threads at once, and it owns no Streamlit code, so tests drive
   ``LiveSnapshot`` with the counts, phase, set-up guidance, the cue to show and the fps;
 * the page's "Finish" button, or the clean-up of an abandoned session, calls ``stop()``.
 
+A session made with ``wait_for_go=True`` counts nothing until the page's 3-2-1 has ended and
+the page calls ``start_counting()``: until then frames only check the view and the start
+position (``LiveSnapshot.view_ok``, ``phase``, the form cues), and no rep, trace or progress is
+kept. The set's engine, trace and autosaves start at the go, with the patient in position: the
+engine is first given the poses of the countdown (``PREWARM_S``), so it has the start posture
+and counts a movement that begins at "Go".
+
 Nothing is lost when the tab closes or the camera drops: the session's row is created with its
 first frame, ``store.save_progress`` runs at most every ``autosave_every_s`` seconds, and a
 session nobody has looked at or sent frames to for ``stale_after_s`` is finished as
@@ -35,7 +42,7 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Union
 
@@ -46,15 +53,20 @@ from ..pipeline import Pipeline
 from ..render import draw
 from ..spec import ExerciseSpec
 from ..store import VIDEO_DIR, Store, StoreError
-from ..types import FrameResult, Rep, SessionResult
+from ..types import FrameResult, PoseFrame, Rep, SessionResult
 from ..video import H264Writer
 from .cues import CueHolder, rep_feedback, with_cue_first
 from .measurable import OutlineWatch
+from .setup_guide import COUNTDOWN_S
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER_S = 60.0  # no frames and no page polls for this long: the tab or camera is gone
 FPS_WINDOW_S = 2.0  # the achieved frame rate is measured over this window
+# Before the go, the poses of the last this many seconds are kept to start the set's engine with:
+# the countdown itself, during which the page saw the patient still in the start position (leaving
+# it restarts the set-up), more than the engine's one second of start posture (engine.BASELINE_S).
+PREWARM_S = float(COUNTDOWN_S)
 CLOCK_JUMP_MS = 2000.0  # frame clock and monotonic clock disagree by more: the stream restarted
 # Said once, calmly, when the kept video cannot be written any more: counting is unaffected.
 VIDEO_STOPPED_NOTE = ("The video stopped recording, but your reps are still counted and saved. "
@@ -105,6 +117,7 @@ class LiveSnapshot:
     # or "": shown before the set so the view can be changed (see measurable.py).
     not_measured: str = ""
     video_note: str = ""  # the kept video stopped (VIDEO_STOPPED_NOTE), or ""
+    counting: bool = True  # False while a ``wait_for_go`` session waits for ``start_counting()``
 
 
 class LiveSession:
@@ -113,7 +126,8 @@ class LiveSession:
     ``backend`` is a pose backend or a factory making one (called on the first frame, on the
     camera thread: MediaPipe keeps tracking state, so every session needs its own). The session's
     database row is created on the first frame, so opening the page without exercising stores
-    nothing. ``clock`` is injectable for tests (seconds, monotonic).
+    nothing. ``clock`` is injectable for tests (seconds, monotonic). ``wait_for_go``: count
+    nothing until ``start_counting()`` (see the module docstring).
     """
 
     def __init__(
@@ -128,6 +142,7 @@ class LiveSession:
         *,
         stale_after_s: float = STALE_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
+        wait_for_go: bool = False,
     ):
         self.spec = spec
         self.store = store
@@ -156,6 +171,8 @@ class LiveSession:
         self._result: SessionResult | None = None
         self._saved = False
         self._status = "waiting"
+        self._counting = not wait_for_go  # reps, trace and autosaves are kept (see start_counting)
+        self._before_go: deque[PoseFrame] = deque()  # the last PREWARM_S of poses while waiting
 
         self._last_activity = clock()  # last frame or page poll (for staleness)
         self._last_frame_at: float | None = None
@@ -210,7 +227,10 @@ class LiveSession:
             self._begin()
         frame_bgr = self._same_size(frame_bgr)
         t = self._session_clock.session_ms(t_ms, arrived)
-        result = self._pipeline.process_image(frame_bgr, t)
+        if self._counting:
+            result = self._pipeline.process_image(frame_bgr, t)
+        else:
+            result = uncounted(self._watch(frame_bgr, t))
         now = self._clock()
         shown = self._update_cue(result, now)
         with self._lock:
@@ -228,7 +248,7 @@ class LiveSession:
             self._outline.update(result)
             if result.new_rep is not None:
                 self._last_rep = self._describe_rep(result.new_rep, result.reps)
-        if self._autosave_plan.due(now):
+        if self._counting and self._autosave_plan.due(now):
             self._autosave(now)
         return annotated
 
@@ -265,7 +285,7 @@ class LiveSession:
             with self._lock:
                 self._problem = str(exc) or type(exc).__name__
             raise
-        self._pipeline = Pipeline(self.spec, backend=self._backend, record_trace=True)
+        self._pipeline = self._new_pipeline()
         if self.keep_video:
             self.video_path = self.store.data_dir / VIDEO_DIR / f"session-{self.session_id}.mp4"
             # Each frame at its session time (a variable frame rate), so the video's clock matches
@@ -274,6 +294,37 @@ class LiveSession:
         with self._lock:
             self._status = "live"
             self._problem = ""
+
+    def _new_pipeline(self) -> Pipeline:
+        """The set's pipeline (recording the trace), or before the go one that only watches."""
+        return Pipeline(self.spec, backend=self._backend, record_trace=self._counting)
+
+    def _watch(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
+        """Before the go: the frame through the watching pipeline, its pose kept for the set's engine."""
+        pose_frame = self._pipeline.detect(frame_bgr, self._frames, t_ms)
+        self._before_go.append(pose_frame)
+        while t_ms - self._before_go[0].t_ms > 1000.0 * PREWARM_S:
+            self._before_go.popleft()
+        return self._pipeline.process_pose_frame(pose_frame)
+
+    def start_counting(self) -> None:
+        """The set starts now (the page's 3-2-1 has ended): from the next frame reps are counted,
+        the trace recorded and progress saved, by an engine that starts with the patient in the
+        start position. Waits for the frame being processed; does nothing when the session
+        counts already or is finished."""
+        with self._busy:
+            if self._counting or self._result is not None:
+                return
+            self._counting = True
+            if self._pipeline is not None:
+                self._pipeline = self._new_pipeline()  # the same pose model, tracking on
+                for index, pose_frame in enumerate(self._before_go):  # the countdown: the start posture
+                    self._pipeline.process_pose_frame(replace(pose_frame, index=index))
+            self._before_go.clear()
+
+    @property
+    def counting(self) -> bool:
+        return self._counting
 
     def _same_size(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame scaled (and, if its shape differs, padded) to the size of the session's first frame.
@@ -349,6 +400,7 @@ class LiveSession:
                 problem=self._problem,
                 not_measured=self._outline.message,
                 video_note=self._video_note,
+                counting=self._counting,
             )
 
     def touch(self) -> None:
@@ -370,7 +422,7 @@ class LiveSession:
         if not (quiet and dirty) or not self._busy.acquire(blocking=False):
             return False
         try:
-            if self._result is not None or self._pipeline is None:
+            if self._result is not None or self._pipeline is None or not self._counting:
                 return False
             self._autosave(now)
             return True
@@ -415,7 +467,7 @@ class LiveSession:
             return self._result
 
     def _finish_pipeline(self) -> SessionResult:
-        if self._pipeline is None:
+        if self._pipeline is None or not self._counting:  # no frame, or none of the set: nothing counted
             return Pipeline(self.spec, backend=None, record_trace=False).finish()
         return self._pipeline.finish()
 
@@ -460,6 +512,12 @@ class LiveSession:
 
 
 # -- the session's parts --------------------------------------------------------------------------
+
+
+def uncounted(result: FrameResult) -> FrameResult:
+    """A frame's result before the set's go: what the view check and the phase say, no count."""
+    return replace(result, reps=0, reps_by_side={side: 0 for side in result.reps_by_side}, partial_reps=0,
+                   new_rep=None)
 
 
 class SessionClock:
