@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .limits import MAX_DURATION_S, MAX_FPS, MAX_FRAMES, MAX_VIDEO_SIDE_PX
-from .outputs import make_private_dir, make_private_file
+from .private_files import make_private_dir, make_private_file
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
