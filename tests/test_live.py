@@ -559,17 +559,14 @@ def test_a_set_started_at_the_go_measures_from_the_countdowns_start_posture(tmp_
     right at "Go": the set's engine gets the countdown's poses, so it counts and measures what
     ``analyze`` does on the same frames. (Started at "Go" without them it took its start posture
     from the first movement and read both reps 7 degrees short: 44.5 and 47.7 against 51.8 and 55.1.)"""
+    from test_live_parity import analyzed
+
     spec = load_exercise("cat_cow")
     frames = list(clip_frames("cat_cow_360.mp4"))
     step_ms = frames[1][0] - frames[0][0]
     countdown = [frames[0][1]] * round(1000.0 * PREWARM_S / step_ms)
     camera = countdown + [f for _, f in frames]
-    offline = Pipeline(spec, backend=make_backend("mediapipe", segmentation=spec.needs_back_outline),
-                       record_trace=False)
-    for i, image in enumerate(camera):
-        offline.process_image(image, i * step_ms)
-    offline.backend.close()
-    expected = offline.finish()
+    expected = analyzed(spec, camera, step_ms)
 
     store = open_store(tmp_path / "data")
     clock = VideoClock()

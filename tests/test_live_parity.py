@@ -44,6 +44,16 @@ def summary(reps, flags, after_s: float = 0.0):
     return [(r.side, r.complete) for r in reps], [r.peak_deg for r in reps], codes
 
 
+def analyzed(spec, images, step_ms: float):
+    """The SessionResult of ``images`` (BGR, one every ``step_ms``) through the offline path."""
+    offline = Pipeline(spec, backend=make_backend("mediapipe", segmentation=spec.needs_back_outline),
+                       record_trace=False)
+    for i, image in enumerate(images):
+        offline.process_image(image, i * step_ms)
+    offline.backend.close()
+    return offline.finish()
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.exercise)
 def test_live_at_the_live_size_and_rate_counts_what_analyze_counts(tmp_path, case):
@@ -52,12 +62,7 @@ def test_live_at_the_live_size_and_rate_counts_what_analyze_counts(tmp_path, cas
     step_ms = frames[1][0] - frames[0][0]
     camera = [frames[0][1]] * round(case.hold_s * 1000 / step_ms) + [f for _, f in frames]
 
-    offline = Pipeline(spec, backend=make_backend("mediapipe", segmentation=spec.needs_back_outline),
-                       record_trace=False)
-    for i, image in enumerate(camera):
-        offline.process_image(image, i * step_ms)
-    offline.backend.close()
-    expected = offline.finish()
+    expected = analyzed(spec, camera, step_ms)
 
     store = open_store(tmp_path / "data")
     clock = VideoClock()
