@@ -15,16 +15,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .measurement import MeasurementEvidence, verdict
-from .reps import RepCounter
-from .shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
-from .signals import (OUTLINE_SIGNALS, RELATIVE_TO_START, START_STILL_DEG, Body, RollEstimator, body_from_frame,
+from ..measurement import MeasurementEvidence, verdict
+from ..reps import RepCounter
+from ..shots import PERSON_SWITCH, SHOT_CHANGE, TRANSITION, ShotTracker, ShotUpdate
+from ..signals import (OUTLINE_SIGNALS, RELATIVE_TO_START, START_STILL_DEG, Body, RollEstimator, body_from_frame,
                       signal_problem, speed_source, trunk_incline_deg)
-from .smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
-from .spec import ExerciseSpec, Rule
-from .types import Flag, FrameResult, PoseFrame, Rep, SessionResult
-from .view_gate import ViewGate, trunk_length_px
-from .views import floor_line_visible, world_trunk_incline_deg
+from ..smoothing import CausalMedian, Chain, OneEuroFilter, robust_noise_sd
+from ..spec import ExerciseSpec, Rule
+from ..types import Flag, FrameResult, PoseFrame, Rep, SessionResult
+from ..view_gate import ViewGate, trunk_length_px
+from ..views import floor_line_visible, world_trunk_incline_deg
 
 DEFAULT_MESSAGES = {
     "partial_rep": "Almost there: go a little further each time, if it is comfortable.",
