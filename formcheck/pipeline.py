@@ -22,7 +22,7 @@ import numpy as np
 from . import report
 from .backends import PoseBackend, make_backend
 from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
-from .engine import ExerciseEngine
+from .engine import STANDARD_FILTERS, ExerciseEngine
 from .framerate import DEFAULT_MAX_FPS, FrameRateLimit, limited
 from .outputs import OutputFolder
 from .render import draw
@@ -47,7 +47,7 @@ class Pipeline:
                  label: str = "", spool_trace_in: Path | None = None, max_side_px: int = ANALYSIS_MAX_SIDE_PX):
         self.spec = spec
         self.backend = backend
-        self.engine = ExerciseEngine(spec)
+        self.engine = ExerciseEngine(spec, STANDARD_FILTERS)
         self.max_side_px = max_side_px
         model = backend.description if backend is not None else "replayed trace"
         recorder = TraceRecorder(model=model, label=label or spec.title)

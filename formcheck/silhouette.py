@@ -25,7 +25,7 @@ joint, up to C7, is outside it: see the README's spinal-flexion validation for w
 
 Limits: clothing, hair and the mask's soft edge move the outline by a few pixels; the thorax
 is thicker than the waist, so a neutral spine is not a zero bend. The engine therefore reports
-flexion relative to the patient's own start posture (see signals.RELATIVE_TO_START).
+flexion relative to the patient's own start posture (signals.RELATIVE_SIGNALS; engine/baselines.py).
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ import numpy as np
 N_STATIONS = 9  # points along the back; odd so that one sits at mid-back
 # An outline point further than this from the best smooth curve belongs to something else. Share
 # of the chord: the mask's soft edge and clothing move the edge by 2-3 px on a trunk of at least
-# 77 px (engine.MIN_TRUNK_FRACTION of a 960 px frame), about 3-4 %; the borrowed points seen on
+# 77 px (engine/view.py's MIN_TRUNK_FRACTION of a 960 px frame), about 3-4 %; the borrowed points seen on
 # real footage lie 8-40 % away.
 OUTLIER_FRACTION = 0.04
 # Outline points beyond this share of the hip-shoulder chord lie over the shoulder girdle: the

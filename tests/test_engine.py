@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import load_trace, replay
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import load_exercise
 from formcheck.shots import PERSON_SETTLE_S
 from synth import (bird_dog_joined_mid_reach, bridge_after_lying_down_with_straight_legs, bridge_angles,
@@ -17,7 +17,7 @@ TRACES = Path(__file__).parent / "fixtures" / "traces"
 
 
 def run(spec_name, frames):
-    engine = ExerciseEngine(load_exercise(spec_name))
+    engine = ExerciseEngine(load_exercise(spec_name), STANDARD_FILTERS)
     results = [engine.process(f) for f in frames]
     return results, engine.finish()
 
@@ -141,7 +141,7 @@ def test_late_and_repeated_frames_are_skipped_not_counted():
         if i % 10 == 5:
             shuffled.append(frames[i - 3])  # a late frame from 0.1 s ago
             shuffled.append(frame)          # and a duplicate
-    engine = ExerciseEngine(load_exercise("glute_bridge"))
+    engine = ExerciseEngine(load_exercise("glute_bridge"), STANDARD_FILTERS)
     for frame in shuffled:
         engine.process(frame)
     session = engine.finish()
@@ -185,7 +185,7 @@ def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
     for name, frames in (("glute_bridge", frames_from_angles(bridge_angles(3, noise_deg=2.0))),
                          ("bird_dog", list(replay(load_trace(TRACES / "bird_dog_synthetic_2ext.json")))),
                          ("glute_bridge", list(replay(load_trace(TRACES / "glute_bridge_side_1rep.json"))))):
-        engine = ExerciseEngine(load_exercise(name))
+        engine = ExerciseEngine(load_exercise(name), STANDARD_FILTERS)
         for frame in frames:
             engine.process(frame)
         assert engine.person_switches_s == [] and engine.shot_changes_s == [], name
