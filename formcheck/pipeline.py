@@ -49,8 +49,9 @@ class Pipeline:
         self.backend = backend
         self.engine = ExerciseEngine(spec, STANDARD_FILTERS)
         self.max_side_px = max_side_px
-        model = backend.description if backend is not None else "replayed trace"
-        recorder = TraceRecorder(model=model, label=label or spec.title)
+        # What made the poses, as the backend describes itself (model, version, settings).
+        self.model = backend.description if backend is not None else "replayed trace"
+        recorder = TraceRecorder(model=self.model, label=label or spec.title)
         self.recorder: TraceRecorder | TraceFile | None = None
         if record_trace:
             self.recorder = TraceFile(recorder, spool_trace_in) if spool_trace_in is not None else recorder
@@ -76,7 +77,7 @@ class Pipeline:
 
     def finish(self) -> SessionResult:
         result = self.engine.finish()
-        result.provenance["model"] = self.backend.description if self.backend is not None else "replayed trace"
+        result.provenance["model"] = self.model
         return result
 
     def trace_json(self) -> str | None:
