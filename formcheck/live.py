@@ -231,7 +231,7 @@ class LiveSession:
             self._process_ms.append(1000.0 * (now - arrived))
             self._outline.update(result)
             if result.new_rep is not None:
-                self._last_rep = self._describe_rep(result.new_rep, result.reps)
+                self._last_rep = self._describe_rep(result.new_rep, result.rep_count)
         if self._last_save is None or now - self._last_save >= self.autosave_every_s:
             self._autosave(now)
         return annotated
@@ -379,9 +379,9 @@ class LiveSession:
                 session_id=self.session_id,
                 frames=self._frames,
                 dropped=self._dropped,
-                reps=latest.reps if latest else 0,
-                reps_by_side=dict(latest.reps_by_side) if latest else {s: 0 for s in self.spec.rep.sides},
-                partial_reps=latest.partial_reps if latest else 0,
+                reps=latest.rep_count if latest else 0,
+                reps_by_side=dict(latest.rep_count_by_side) if latest else {s: 0 for s in self.spec.rep.sides},
+                partial_reps=latest.partial_rep_count if latest else 0,
                 phase=latest.phase if latest else "waiting",
                 view_ok=latest.view_ok if latest else False,
                 view_message=latest.view_message if latest else "",

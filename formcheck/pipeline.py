@@ -218,7 +218,7 @@ class FramesCsv:
         values = [("" if not math.isfinite(v) else f"{v:.2f}") for v in (result.signals.get(c, math.nan)
                                                                           for c in self.columns)]
         self.writer.writerow([result.index, f"{result.t_ms / 1000.0:.3f}", int(result.pose is not None),
-                              int(result.view_ok), result.phase, result.reps, result.partial_reps, *values,
+                              int(result.view_ok), result.phase, result.rep_count, result.partial_rep_count, *values,
                               ";".join(result.active_flags)])
 
 

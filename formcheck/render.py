@@ -67,8 +67,8 @@ def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None
 
 
 def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scale: float, fps: float | None) -> None:
-    side_counts = "  ".join(f"{s[0].upper()}:{n}" for s, n in result.reps_by_side.items())
-    lines = [f"Reps {result.reps}" + (f"  ({side_counts})" if side_counts else "")]
+    side_counts = "  ".join(f"{s[0].upper()}:{n}" for s, n in result.rep_count_by_side.items())
+    lines = [f"Reps {result.rep_count}" + (f"  ({side_counts})" if side_counts else "")]
     angle_name, value = _rep_angle(result, spec)
     if math.isfinite(value):
         lines.append(f"{angle_name} {value:.0f} deg")
@@ -88,8 +88,8 @@ def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scal
 
 def _draw_plain_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scale: float) -> None:
     """The patient's panel: "3 reps" in large type and the phase in words, over the gauge."""
-    sides = "   ".join(f"{s.capitalize()} {n}" for s, n in result.reps_by_side.items())
-    lines = [(f"{result.reps} {'rep' if result.reps == 1 else 'reps'}", 1.6 * scale),
+    sides = "   ".join(f"{s.capitalize()} {n}" for s, n in result.rep_count_by_side.items())
+    lines = [(f"{result.rep_count} {'rep' if result.rep_count == 1 else 'reps'}", 1.6 * scale),
              (PHASE_WORDS.get(result.phase, result.phase), 0.95 * scale)]
     if sides:
         lines.insert(1, (sides, 0.95 * scale))

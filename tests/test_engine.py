@@ -32,7 +32,7 @@ def test_three_clean_bridges_with_noise_count_three_and_raise_no_flag():
         assert rep.peak_deg == pytest.approx(180, abs=3)
         assert rep.hold_s >= 1.0
     # counts never go down and reach 3
-    counts = [r.reps for r in results]
+    counts = [r.rep_count for r in results]
     assert counts == sorted(counts) and counts[-1] == 3
 
 

@@ -53,7 +53,7 @@ def test_any_stream_is_handled(frames, exercise):
     counts = []
     for frame in frames:
         result = engine.process(frame)
-        counts.append((result.reps, result.partial_reps))
+        counts.append((result.rep_count, result.partial_rep_count))
     session = engine.finish()
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(counts, counts[1:]))  # counts never decrease
     for rep in session.complete_reps:
