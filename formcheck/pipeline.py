@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -98,6 +98,20 @@ class AnalyzeOptions:
     max_side_px: int = ANALYSIS_MAX_SIDE_PX
     # At most this many frames a second are analysed (see framerate.py); 0: every frame.
     max_fps: float = DEFAULT_MAX_FPS
+
+
+def replay_series(trace: dict, spec: ExerciseSpec, names: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Replay a landmark trace (a validated trace document) through the pipeline, as ``analyze``
+    does: each frame's time (seconds) and the named signals per frame (degrees; NaN where not
+    measured). For the clinician's chart of a stored session."""
+    pipeline = Pipeline(spec, backend=None, record_trace=False)
+    times, values = [], {name: [] for name in names}
+    for pose_frame in replay(trace):
+        result = pipeline.process_pose_frame(pose_frame)
+        times.append(result.t_ms / 1000.0)
+        for name in names:
+            values[name].append(result.signals.get(name, math.nan))
+    return np.array(times, float), {name: np.array(v, float) for name, v in values.items()}
 
 
 def is_trace(path: str | Path) -> bool:
