@@ -23,7 +23,7 @@ import numpy as np
 from .geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
 from .lumbar import arm_over_lower_back, lumbar_gap_deg
 from .silhouette import frame_back_arc
-from .skeleton import INDEX, SIDES, other_side
+from .skeleton import INDEX, SIDES, near_side, other_side
 from .types import PoseFrame
 
 VISIBILITY_FLOOR = 0.5
@@ -36,7 +36,7 @@ class Body:
 
     px: np.ndarray  # (33, 2) pixels after roll correction; NaN where not visible enough
     world: np.ndarray | None  # (33, 3) metres, as MediaPipe gives them
-    near_side: str  # the side facing the camera (higher visibility)
+    near_side: str  # the side facing the camera (skeleton.near_side)
     back_bend_deg: float  # bend of the back outline (silhouette.back_arc), NaN when not measured
     back_px: np.ndarray | None = None  # the back contour in the same roll-corrected pixels, or None
 
@@ -64,9 +64,7 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
     px = np.where(visible[:, None], px, np.nan)
     if roll_deg:
         px = rotate_2d(px, -roll_deg, center=(frame.width / 2, frame.height / 2))
-    left_vis = image[[INDEX[f"left_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
-    right_vis = image[[INDEX[f"right_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
-    near = "left" if left_vis >= right_vis else "right"
+    near = near_side(image)
     px = _behind_the_near_limb(px, image, frame, near, roll_deg)
     bend = frame_back_arc(image, frame.pose.back_contour, frame.width, frame.height).bend_deg
     back_px = None

@@ -35,6 +35,8 @@ from itertools import combinations
 
 import numpy as np
 
+from .skeleton import INDEX, near_side
+
 N_STATIONS = 9  # points along the back; odd so that one sits at mid-back
 # An outline point further than this from the best smooth curve belongs to something else. Share
 # of the chord: the mask's soft edge and clothing move the edge by 2-3 px on a trunk of at least
@@ -61,7 +63,6 @@ ARC_DEGREE = 3
 # ears' midpoint: cos 60 degrees).
 KNEE_OFF_LINE_FRACTION = 0.25
 FACE_ACROSS_FRACTION = 0.5
-NEAR, FAR = (11, 23, 25), (12, 24, 26)  # shoulder, hip, knee of the left and right side
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,12 @@ class BackArc:
 def trunk_ends_px(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(hip, shoulder) in pixels on the side facing the camera, or None when either is not visible.
 
-    image: (33, 4) normalized landmarks with visibility. The side with the more visible shoulder
-    and hip is the one whose outline the camera sees.
+    image: (33, 4) normalized landmarks with visibility. The side facing the camera
+    (skeleton.near_side, as for every other signal) is the one whose outline the camera sees.
     """
     vis = image[:, 3]
-    shoulder_i, hip_i, _ = NEAR if vis[[11, 23]].sum() >= vis[[12, 24]].sum() else FAR
+    side = near_side(image)
+    shoulder_i, hip_i = INDEX[f"{side}_shoulder"], INDEX[f"{side}_hip"]
     if min(vis[shoulder_i], vis[hip_i]) < 0.5:
         return None
     scale = np.array([width, height], float)
