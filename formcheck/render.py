@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .coaching import PHASE_WORDS
-from .skeleton import BONES, INDEX
+from .skeleton import BONES, FIRST_BODY_LANDMARK, INDEX, VISIBILITY_FLOOR
 from .spec import ExerciseSpec
 from .types import FrameResult
 
@@ -54,12 +54,12 @@ def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None
     thickness = max(2, int(3 * scale))
     for a, b in BONES:
         pa, pb = image[INDEX[a]], image[INDEX[b]]
-        if min(pa[3], pb[3]) < 0.5:
+        if min(pa[3], pb[3]) < VISIBILITY_FLOOR:
             continue
         cv2.line(frame, (int(pa[0] * w), int(pa[1] * h)), (int(pb[0] * w), int(pb[1] * h)), colour, thickness,
                  cv2.LINE_AA)
-    for x, y, _, vis in image[11:]:
-        if vis >= 0.5:
+    for x, y, _, vis in image[FIRST_BODY_LANDMARK:]:
+        if vis >= VISIBILITY_FLOOR:
             cv2.circle(frame, (int(x * w), int(y * h)), thickness + 1, WHITE, -1, cv2.LINE_AA)
     if result.pose.back_contour is not None:
         pts = (result.pose.back_contour * np.array([w, h])).astype(np.int32)

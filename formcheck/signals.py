@@ -23,10 +23,9 @@ import numpy as np
 from .geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
 from .lumbar import arm_over_lower_back, lumbar_gap_deg
 from .silhouette import frame_back_arc
-from .skeleton import INDEX, SIDES, near_side, other_side
+from .skeleton import INDEX, SIDES, VISIBILITY_FLOOR, near_side, other_side
 from .types import PoseFrame
 
-VISIBILITY_FLOOR = 0.5
 MAX_ROLL_DEG = 25.0  # a larger tilt is more likely a person not lying flat than a tilted camera
 
 

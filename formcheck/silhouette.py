@@ -35,7 +35,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .skeleton import INDEX, near_side
+from .skeleton import INDEX, VISIBILITY_FLOOR, near_side
 
 N_STATIONS = 9  # points along the back; odd so that one sits at mid-back
 # An outline point further than this from the best smooth curve belongs to something else. Share
@@ -83,7 +83,7 @@ def trunk_ends_px(image: np.ndarray, width: int, height: int) -> tuple[np.ndarra
     vis = image[:, 3]
     side = near_side(image)
     shoulder_i, hip_i = INDEX[f"{side}_shoulder"], INDEX[f"{side}_hip"]
-    if min(vis[shoulder_i], vis[hip_i]) < 0.5:
+    if min(vis[shoulder_i], vis[hip_i]) < VISIBILITY_FLOOR:
         return None
     scale = np.array([width, height], float)
     return image[hip_i, :2] * scale, image[shoulder_i, :2] * scale
@@ -101,12 +101,12 @@ def ventral_normal(image: np.ndarray, width: int, height: int, hip: np.ndarray, 
     if not np.isfinite(length) or length < 1e-6:
         return None
     normal = np.array([-chord[1], chord[0]]) / length
-    knees = image[[25, 26], :2].mean(axis=0) * scale
+    knees = image[[INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=0) * scale
     knee_side = float(np.dot(knees - hip, normal))
     if abs(knee_side) > KNEE_OFF_LINE_FRACTION * length:
         return normal if knee_side > 0 else -normal
-    ears = image[[7, 8], :2].mean(axis=0) * scale
-    face = image[0, :2] * scale - ears
+    ears = image[[INDEX["left_ear"], INDEX["right_ear"]], :2].mean(axis=0) * scale
+    face = image[INDEX["nose"], :2] * scale - ears
     face_len = float(np.hypot(*face))
     face_side = float(np.dot(face, normal))
     if face_len > 0 and abs(face_side) > FACE_ACROSS_FRACTION * face_len:

@@ -13,6 +13,10 @@ LANDMARK_NAMES: tuple[str, ...] = (
 )
 INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 SIDES = ("left", "right")
+FIRST_BODY_LANDMARK = INDEX["left_shoulder"]  # the landmarks before it are the face's
+# A landmark whose visibility is below this is missing (signals.py: and so is every signal that
+# needs it, NaN, never 0). MediaPipe's own threshold for drawing a landmark.
+VISIBILITY_FLOOR = 0.5
 
 # Bones drawn by the overlay (pairs of landmark names).
 BONES: tuple[tuple[str, str], ...] = tuple(
