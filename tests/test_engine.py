@@ -222,3 +222,20 @@ def test_spinal_flexion_is_measured_when_the_session_starts_with_a_movement_befo
     measured = [r.signals["spinal_flexion_deg"] for r in results if math.isfinite(r.signals["spinal_flexion_deg"])]
     assert measured and max(abs(v) for v in measured) < 1.0  # a flat back stays flat
     assert "spinal_flexion" not in {f.code for f in session.flags}
+
+
+def test_filters_are_handed_in_and_the_provenance_says_which():
+    # No filters by default: the engine passes each signal through as measured (here exact
+    # geometry plus noise), so a smoothed run differs from it and the provenance tells them apart.
+    angles = bridge_angles(1, noise_deg=2.0)
+    spec = load_exercise("glute_bridge")
+    bare, smoothed = ExerciseEngine(spec), ExerciseEngine(spec, STANDARD_FILTERS)
+    frames = frames_from_angles(angles)
+    raw = [bare.process(f).signals["hip_extension_deg"] for f in frames]
+    smooth = [smoothed.process(f).signals["hip_extension_deg"] for f in frames]
+    assert np.nanstd(np.diff(raw)) > 1.5 * np.nanstd(np.diff(smooth))
+    assert bare.finish().provenance["smoothing"] == "none"
+    provenance = smoothed.finish().provenance
+    assert provenance["smoothing"].startswith("One Euro (min_cutoff 1.0 Hz, beta 0.05")
+    assert provenance["outline_median"] == "causal median over 167 ms"  # five frames at 30 fps
+    assert provenance["speed_smoothing"].startswith("One Euro (min_cutoff 0.5 Hz, beta 0.0")
