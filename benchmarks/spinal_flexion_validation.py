@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from formcheck.backends.replay import replay, validate_trace  # noqa: E402
-from formcheck.engine import ExerciseEngine  # noqa: E402
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine  # noqa: E402
 from formcheck.silhouette import frame_back_arc  # noqa: E402
 from formcheck.spec import load_exercise  # noqa: E402
 
@@ -135,7 +135,7 @@ def load_any_trace(name: str, dirs: list[Path]) -> dict | None:
 
 def engine_series(data: dict, exercise: str) -> tuple[list[tuple[float, float, float, str]], object]:
     """Per frame (t_s, back_bend_deg, spinal_flexion_deg, phase) and the session result."""
-    engine = ExerciseEngine(load_exercise(exercise))
+    engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     rows = []
     for frame in replay(data):
         result = engine.process(frame)

@@ -8,8 +8,9 @@ Angle conventions (all in degrees):
   -90..90, positive when ``q`` is higher than ``p`` (y down, so "higher" is smaller y);
 - ``angle_from_down_deg(p, q)`` is the angle between ``p->q`` and straight down (gravity),
   0..180: 0 hangs down, 90 horizontal, 180 points up;
-- ``signed_side_deg`` tells on which side of the line ``a->c`` the point ``b`` lies, as the
-  deviation of the path a-b-c from straight: positive on the left of ``a->c`` (image coordinates).
+- ``signed_bend_deg(a, b, c, toward)`` is the deviation of the path a-b-c from straight
+  (180 - the joint angle at ``b``), positive when ``b`` lies on the same side of the line ``a->c``
+  as the reference point ``toward``, negative on the other side.
 Any NaN input gives NaN.
 """
 from __future__ import annotations

@@ -15,14 +15,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from . import report
 from .backends import PoseBackend, make_backend
 from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
-from .engine import ExerciseEngine
+from .engine import STANDARD_FILTERS, ExerciseEngine
 from .framerate import DEFAULT_MAX_FPS, FrameRateLimit, limited
 from .outputs import OutputFolder
 from .render import draw
@@ -48,10 +48,11 @@ class Pipeline:
                  label: str = "", spool_trace_in: Path | None = None, max_side_px: int = ANALYSIS_MAX_SIDE_PX):
         self.spec = spec
         self.backend = backend
-        self.engine = ExerciseEngine(spec)
+        self.engine = ExerciseEngine(spec, STANDARD_FILTERS)
         self.max_side_px = max_side_px
-        model = backend.description if backend is not None else "replayed trace"
-        recorder = TraceRecorder(model=model, label=label or spec.title)
+        # What made the poses, as the backend describes itself (model, version, settings).
+        self.model = backend.description if backend is not None else "replayed trace"
+        recorder = TraceRecorder(model=self.model, label=label or spec.title)
         self.recorder: TraceRecorder | TraceFile | None = None
         if record_trace:
             self.recorder = TraceFile(recorder, spool_trace_in) if spool_trace_in is not None else recorder
@@ -77,7 +78,7 @@ class Pipeline:
 
     def finish(self) -> SessionResult:
         result = self.engine.finish()
-        result.provenance["model"] = self.backend.description if self.backend is not None else "replayed trace"
+        result.provenance["model"] = self.model
         return result
 
     def trace_json(self) -> str | None:
@@ -98,6 +99,20 @@ class AnalyzeOptions:
     max_side_px: int = ANALYSIS_MAX_SIDE_PX
     # At most this many frames a second are analysed (see framerate.py); 0: every frame.
     max_fps: float = DEFAULT_MAX_FPS
+
+
+def replay_series(trace: dict, spec: ExerciseSpec, names: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Replay a landmark trace (a validated trace document) through the pipeline, as ``analyze``
+    does: each frame's time (seconds) and the named signals per frame (degrees; NaN where not
+    measured). For the clinician's chart of a stored session."""
+    pipeline = Pipeline(spec, backend=None, record_trace=False)
+    times, values = [], {name: [] for name in names}
+    for pose_frame in replay(trace):
+        result = pipeline.process_pose_frame(pose_frame)
+        times.append(result.t_ms / 1000.0)
+        for name in names:
+            values[name].append(result.signals.get(name, math.nan))
+    return np.array(times, float), {name: np.array(v, float) for name, v in values.items()}
 
 
 def is_trace(path: str | Path) -> bool:
@@ -218,7 +233,7 @@ class FramesCsv:
         values = [("" if not math.isfinite(v) else f"{v:.2f}") for v in (result.signals.get(c, math.nan)
                                                                           for c in self.columns)]
         self.writer.writerow([result.index, f"{result.t_ms / 1000.0:.3f}", int(result.pose is not None),
-                              int(result.view_ok), result.phase, result.reps, result.partial_reps, *values,
+                              int(result.view_ok), result.phase, result.rep_count, result.partial_rep_count, *values,
                               ";".join(result.active_flags)])
 
 

@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from .skeleton import BONES, INDEX
+from .skeleton import BONES, FIRST_BODY_LANDMARK, INDEX, VISIBILITY_FLOOR
 from .spec import ExerciseSpec
 from .types import FrameResult
 
@@ -63,12 +63,12 @@ def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None
     thickness = max(2, int(3 * scale))
     for a, b in BONES:
         pa, pb = image[INDEX[a]], image[INDEX[b]]
-        if min(pa[3], pb[3]) < 0.5:
+        if min(pa[3], pb[3]) < VISIBILITY_FLOOR:
             continue
         cv2.line(frame, (int(pa[0] * w), int(pa[1] * h)), (int(pb[0] * w), int(pb[1] * h)), colour, thickness,
                  cv2.LINE_AA)
-    for x, y, _, vis in image[11:]:
-        if vis >= 0.5:
+    for x, y, _, vis in image[FIRST_BODY_LANDMARK:]:
+        if vis >= VISIBILITY_FLOOR:
             cv2.circle(frame, (int(x * w), int(y * h)), thickness + 1, WHITE, -1, cv2.LINE_AA)
     if result.pose.back_contour is not None:
         pts = (result.pose.back_contour * np.array([w, h])).astype(np.int32)
@@ -76,8 +76,8 @@ def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None
 
 
 def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scale: float, fps: float | None) -> None:
-    side_counts = "  ".join(f"{s[0].upper()}:{n}" for s, n in result.reps_by_side.items())
-    lines = [f"Reps {result.reps}" + (f"  ({side_counts})" if side_counts else "")]
+    side_counts = "  ".join(f"{s[0].upper()}:{n}" for s, n in result.rep_count_by_side.items())
+    lines = [f"Reps {result.rep_count}" + (f"  ({side_counts})" if side_counts else "")]
     angle_name, value = _rep_angle(result, spec)
     if math.isfinite(value):
         lines.append(f"{angle_name} {value:.0f} deg")
@@ -97,8 +97,8 @@ def _draw_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scal
 
 def _draw_plain_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, scale: float) -> None:
     """The patient's panel: "3 reps" in large type and the phase in words, over the gauge."""
-    sides = "   ".join(f"{s.capitalize()} {n}" for s, n in result.reps_by_side.items())
-    lines = [(f"{result.reps} {'rep' if result.reps == 1 else 'reps'}", 1.6 * scale),
+    sides = "   ".join(f"{s.capitalize()} {n}" for s, n in result.rep_count_by_side.items())
+    lines = [(f"{result.rep_count} {'rep' if result.rep_count == 1 else 'reps'}", 1.6 * scale),
              (PHASE_WORDS.get(result.phase, result.phase), 0.95 * scale)]
     if sides:
         lines.insert(1, (sides, 0.95 * scale))

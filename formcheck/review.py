@@ -4,8 +4,9 @@ Pure helpers over what ``formcheck.store`` returns (no Streamlit, no database ac
 app only lays them out. Units as everywhere: seconds and degrees.
 
 The angle chart needs the per-frame signal, which the database does not keep: the stored
-landmark trace is re-scored with the exercise definition (``rescore``), exactly as the CLI
-replays a trace. Re-scoring with today's definition may differ from the stored reps if the
+landmark trace is re-scored with the exercise definition (``rescore``, through
+``pipeline.replay_series``: the same engine and filters as when the CLI replays a trace).
+Re-scoring with today's definition may differ from the stored reps if the
 definition changed since; the chart's reps and flags are the stored ones.
 """
 from __future__ import annotations
@@ -24,9 +25,9 @@ from plotly.subplots import make_subplots
 from .clinic.red_flags import OUTCOME_WORDS
 
 from .clinic import safety as safety_gate
+from .backends.replay import validate_trace
 from .limits import most_severe_first
-from .backends.replay import replay, validate_trace
-from .pipeline import Pipeline
+from .pipeline import replay_series
 from .report import MAX_FILENAME_CHARS, safe_filename
 from .spec import ExerciseSpec
 from .store import PatientRow, ProgressRow, SessionRow, SymptomCheckRow
@@ -253,14 +254,7 @@ def rescore(trace_json: str, spec: ExerciseSpec) -> AngleSeries:
     data = validate_trace(json.loads(trace_json), "stored trace")
     names = [spec.rep.signal_for(side) for side in (spec.rep.sides or ("",))]
     names += [rule.signal for rule in spec.rules if rule.signal not in names]
-    pipeline = Pipeline(spec, backend=None, record_trace=False)
-    times, values = [], {name: [] for name in names}
-    for pose_frame in replay(data):
-        result = pipeline.process_pose_frame(pose_frame)
-        times.append(result.t_ms / 1000.0)
-        for name in names:
-            values[name].append(result.signals.get(name, math.nan))
-    return AngleSeries(np.array(times, float), {k: np.array(v, float) for k, v in values.items()})
+    return AngleSeries(*replay_series(data, spec, names))
 
 
 def signal_label(name: str) -> str:

@@ -38,16 +38,16 @@ the live page runs the same code as ``analyze``:
    logo, a title over a blur), or that is part of an unsettled transition, is *not measurable*:
    no skeleton is drawn on it and no signal is computed there.
 
-What the engine does with them (engine.ExerciseEngine._after_discontinuity): on a shot change the
-camera roll, the rolling rest levels and the start posture (spinal flexion, trunk rotation) are
-taken again in the new view, finished reps are kept, and a rep under way is never completed across
-the cut: the part before it ends there (a partial rep, if long and large enough to be one), and the
-new shot's part is followed as a movement already under way (partial). In edited footage the two
-sides of a cut are different takes (every join in the validation corpus is between takes, at
-rest), so what the second shot shows cannot be taken for the rest of the first shot's rep; the
-truth counts reps per take, and a rep seen whole inside one shot is counted. A hold that had
-reached its target time before the cut counts, as at the end of a recording. On another person
-the movement under way is dropped and counting pauses for a second.
+What the engine does with them (engine/view.py, and ``ExerciseEngine._after_discontinuity`` in
+engine/core.py): on a shot change the camera roll, the rolling rest levels and the start posture
+(spinal flexion, trunk rotation) are taken again in the new view, finished reps are kept, and a rep
+under way is never completed across the cut: the part before it ends there (a partial rep, if long
+and large enough to be one), and the new shot's part is followed as a movement already under way
+(partial). In edited footage the two sides of a cut are different takes (every join in the
+validation corpus is between takes, at rest), so what the second shot shows cannot be taken for the
+rest of the first shot's rep; the truth counts reps per take, and a rep seen whole inside one shot
+is counted. A hold that had reached its target time before the cut counts, as at the end of a
+recording. On another person the movement under way is dropped and counting pauses for a second.
 
 What landmarks cannot tell, written down rather than hidden:
 - a still graphic of a human figure (a logo) looks like a person holding still; its frame-to-frame

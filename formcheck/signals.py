@@ -23,10 +23,9 @@ import numpy as np
 from .geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
 from .lumbar import arm_over_lower_back, lumbar_gap_deg
 from .silhouette import frame_back_arc
-from .skeleton import INDEX, SIDES, other_side
+from .skeleton import INDEX, SIDES, VISIBILITY_FLOOR, near_side, other_side
 from .types import PoseFrame
 
-VISIBILITY_FLOOR = 0.5
 MAX_ROLL_DEG = 25.0  # a larger tilt is more likely a person not lying flat than a tilted camera
 
 
@@ -36,7 +35,7 @@ class Body:
 
     px: np.ndarray  # (33, 2) pixels after roll correction; NaN where not visible enough
     world: np.ndarray | None  # (33, 3) metres, as MediaPipe gives them
-    near_side: str  # the side facing the camera (higher visibility)
+    near_side: str  # the side facing the camera (skeleton.near_side)
     back_bend_deg: float  # bend of the back outline (silhouette.back_arc), NaN when not measured
     back_px: np.ndarray | None = None  # the back contour in the same roll-corrected pixels, or None
 
@@ -64,9 +63,7 @@ def body_from_frame(frame: PoseFrame, roll_deg: float = 0.0) -> Body | None:
     px = np.where(visible[:, None], px, np.nan)
     if roll_deg:
         px = rotate_2d(px, -roll_deg, center=(frame.width / 2, frame.height / 2))
-    left_vis = image[[INDEX[f"left_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
-    right_vis = image[[INDEX[f"right_{p}"] for p in ("shoulder", "hip", "knee", "ankle")], 3].sum()
-    near = "left" if left_vis >= right_vis else "right"
+    near = near_side(image)
     px = _behind_the_near_limb(px, image, frame, near, roll_deg)
     bend = frame_back_arc(image, frame.pose.back_contour, frame.width, frame.height).bend_deg
     back_px = None
@@ -426,18 +423,32 @@ for _side in SIDES:
     SIGNALS[f"leg_forward_{_side}_deg"] = _leg_forward(_side)
 
 # Signals measured relative to the patient's own start posture (the median of the first valid
-# samples before the first rep): the engine derives them from the per-pose signal named here.
-# A neutral spine is not a zero bend of the back's outline, and the world landmarks' "level"
-# depends on the camera, so only the change from the start is meaningful.
-RELATIVE_TO_START = {
-    "spinal_flexion_deg": "back_bend_deg",  # positive = rounding (flexion), negative = arching/sagging
-    "trunk_rotation_deg": "pelvis_roll_deg",  # hip line rolled out of its start position
+# samples before the first rep). A neutral spine is not a zero bend of the back's outline, and the
+# world landmarks' "level" depends on the camera, so only the change from the start is meaningful.
+# Declared here, one entry each: what they are the change of, how still the start must be, and
+# what the session says when one was watched but never measured. engine/baselines.py computes
+# them and gives that warning.
+
+
+@dataclass(frozen=True)
+class RelativeSignal:
+    source: str  # the per-pose signal it is the change of
+    # How far a start-posture sample may lie from the median of those before it and still be the
+    # same still posture (degrees); beyond it the patient has begun to move and sampling stops.
+    # Infinite: sampled for the whole first rest.
+    still_deg: float = math.inf
+    not_measured: str = ""  # the session's warning when a rule watches it and it was never measured
+
+
+RELATIVE_SIGNALS = {
+    # Positive = rounding (flexion), negative = arching/sagging. still_deg: rounding into a first
+    # cat in the first second is not the start posture; three times the outline's largest SD in a
+    # still hold (5.8, README "Spinal flexion").
+    "spinal_flexion_deg": RelativeSignal("back_bend_deg", still_deg=17.0,
+                                         not_measured=f"Spinal flexion was not measured: {NO_BACK_OUTLINE[0]}."),
+    "trunk_rotation_deg": RelativeSignal("pelvis_roll_deg"),  # hip line rolled out of its start position
 }
-# How far a start-posture sample may lie from the median of those before it and still be the same
-# still posture (degrees); beyond it the patient has begun to move (rounding into a first cat in the
-# first second) and sampling stops. Three times the outline's largest SD in a still hold (5.8, README
-# "Spinal flexion"). Signals not listed are sampled for the whole first rest.
-START_STILL_DEG = {"back_bend_deg": 17.0}
+RELATIVE_TO_START = {name: signal.source for name, signal in RELATIVE_SIGNALS.items()}  # name: its source
 
 
 # Any signal's speed is available as "<name>_speed_deg_s" (absolute rate of change of the smoothed

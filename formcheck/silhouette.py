@@ -25,7 +25,7 @@ joint, up to C7, is outside it: see the README's spinal-flexion validation for w
 
 Limits: clothing, hair and the mask's soft edge move the outline by a few pixels; the thorax
 is thicker than the waist, so a neutral spine is not a zero bend. The engine therefore reports
-flexion relative to the patient's own start posture (see signals.RELATIVE_TO_START).
+flexion relative to the patient's own start posture (signals.RELATIVE_SIGNALS; engine/baselines.py).
 """
 from __future__ import annotations
 
@@ -35,10 +35,12 @@ from itertools import combinations
 
 import numpy as np
 
+from .skeleton import INDEX, VISIBILITY_FLOOR, near_side
+
 N_STATIONS = 9  # points along the back; odd so that one sits at mid-back
 # An outline point further than this from the best smooth curve belongs to something else. Share
 # of the chord: the mask's soft edge and clothing move the edge by 2-3 px on a trunk of at least
-# 77 px (engine.MIN_TRUNK_FRACTION of a 960 px frame), about 3-4 %; the borrowed points seen on
+# 77 px (engine/view.py's MIN_TRUNK_FRACTION of a 960 px frame), about 3-4 %; the borrowed points seen on
 # real footage lie 8-40 % away.
 OUTLIER_FRACTION = 0.04
 # Outline points beyond this share of the hip-shoulder chord lie over the shoulder girdle: the
@@ -61,7 +63,6 @@ ARC_DEGREE = 3
 # ears' midpoint: cos 60 degrees).
 KNEE_OFF_LINE_FRACTION = 0.25
 FACE_ACROSS_FRACTION = 0.5
-NEAR, FAR = (11, 23, 25), (12, 24, 26)  # shoulder, hip, knee of the left and right side
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,13 @@ class BackArc:
 def trunk_ends_px(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(hip, shoulder) in pixels on the side facing the camera, or None when either is not visible.
 
-    image: (33, 4) normalized landmarks with visibility. The side with the more visible shoulder
-    and hip is the one whose outline the camera sees.
+    image: (33, 4) normalized landmarks with visibility. The side facing the camera
+    (skeleton.near_side, as for every other signal) is the one whose outline the camera sees.
     """
     vis = image[:, 3]
-    shoulder_i, hip_i, _ = NEAR if vis[[11, 23]].sum() >= vis[[12, 24]].sum() else FAR
-    if min(vis[shoulder_i], vis[hip_i]) < 0.5:
+    side = near_side(image)
+    shoulder_i, hip_i = INDEX[f"{side}_shoulder"], INDEX[f"{side}_hip"]
+    if min(vis[shoulder_i], vis[hip_i]) < VISIBILITY_FLOOR:
         return None
     scale = np.array([width, height], float)
     return image[hip_i, :2] * scale, image[shoulder_i, :2] * scale
@@ -99,12 +101,12 @@ def ventral_normal(image: np.ndarray, width: int, height: int, hip: np.ndarray, 
     if not np.isfinite(length) or length < 1e-6:
         return None
     normal = np.array([-chord[1], chord[0]]) / length
-    knees = image[[25, 26], :2].mean(axis=0) * scale
+    knees = image[[INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=0) * scale
     knee_side = float(np.dot(knees - hip, normal))
     if abs(knee_side) > KNEE_OFF_LINE_FRACTION * length:
         return normal if knee_side > 0 else -normal
-    ears = image[[7, 8], :2].mean(axis=0) * scale
-    face = image[0, :2] * scale - ears
+    ears = image[[INDEX["left_ear"], INDEX["right_ear"]], :2].mean(axis=0) * scale
+    face = image[INDEX["nose"], :2] * scale - ears
     face_len = float(np.hypot(*face))
     face_side = float(np.dot(face, normal))
     if face_len > 0 and abs(face_side) > FACE_ACROSS_FRACTION * face_len:

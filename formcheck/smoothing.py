@@ -28,6 +28,9 @@ class NoFilter:
     def reset(self) -> None:
         pass
 
+    def describe(self) -> str:
+        return "none"
+
 
 @dataclass
 class OneEuroFilter:
@@ -43,6 +46,11 @@ class OneEuroFilter:
 
     def reset(self) -> None:
         self._x, self._dx, self._t_ms = math.nan, 0.0, math.nan
+
+    def describe(self) -> str:
+        """Its parameters, for the summary's provenance."""
+        return (f"One Euro (min_cutoff {self.min_cutoff_hz} Hz, beta {self.beta}, derivative cutoff "
+                f"{self.derivative_cutoff_hz} Hz, restarts after a gap of {self.max_gap_ms:g} ms)")
 
     def update(self, value: float, t_ms: float) -> float:
         if not math.isfinite(value):
@@ -79,6 +87,10 @@ class CausalMedian:
     def reset(self) -> None:
         self._values.clear()
 
+    def describe(self) -> str:
+        """Its parameters, for the summary's provenance."""
+        return f"causal median over {self.window_ms:.0f} ms"
+
     def update(self, value: float, t_ms: float) -> float:
         if not math.isfinite(value):
             return math.nan
@@ -97,6 +109,9 @@ class Chain:
     def reset(self) -> None:
         for f in self.filters:
             f.reset()
+
+    def describe(self) -> str:
+        return ", then ".join(f.describe() for f in self.filters)
 
     def update(self, value: float, t_ms: float) -> float:
         for f in self.filters:

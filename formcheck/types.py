@@ -125,9 +125,9 @@ class FrameResult:
     view_message: str  # what to change when view_ok is False ("Move back so your whole body is in view")
     signals: dict[str, float]  # smoothed signals (degrees unless the name says otherwise)
     phase: str  # rep state machine phase: "setup" | "rest" | "rising" | "top" | "lowering"
-    reps: int  # complete reps so far
-    reps_by_side: dict[str, int]
-    partial_reps: int
+    rep_count: int  # complete reps so far (SessionResult.reps is the list of the reps themselves)
+    rep_count_by_side: dict[str, int]  # complete reps so far per side, for a two-sided exercise
+    partial_rep_count: int  # partial reps so far
     active_flags: tuple[str, ...]  # codes of the rules firing now (after debounce)
     cues: tuple[str, ...]  # patient messages of the active flags
     new_rep: Rep | None = None  # set on the frame a rep was completed or abandoned

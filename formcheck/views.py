@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .skeleton import INDEX
+from .skeleton import INDEX, VISIBILITY_FLOOR
 from .types import Pose
 
 VIEW_CLASSES = ("side", "oblique", "front", "back")
@@ -128,7 +128,8 @@ def placement_2d(pose: Pose, width: int, height: int, set_up_view: str) -> str |
     if not (math.isfinite(trunk) and trunk > 0 and math.isfinite(shoulder_gap)):
         return None
     ratio = shoulder_gap / trunk
-    both_seen = image[INDEX["left_shoulder"], 3] >= 0.5 and image[INDEX["right_shoulder"], 3] >= 0.5
+    both_seen = (image[INDEX["left_shoulder"], 3] >= VISIBILITY_FLOOR
+                 and image[INDEX["right_shoulder"], 3] >= VISIBILITY_FLOOR)
     if set_up_view == "side" and ratio > SIDE_MAX_SHOULDER_RATIO_2D and both_seen:
         return "turn_side_on"
     if set_up_view == "front" and ratio < FRONT_MIN_SHOULDER_RATIO_2D:

@@ -151,7 +151,7 @@ def _hip_abduction(side: str) -> WorldSignal:
 # --- angles against the floor --------------------------------------------------------------
 
 def _from_down(side: str, joint: str, end: str) -> WorldSignal:
-    """As signals.angle_from_down_deg: 0 hanging straight down, 90 level, 180 straight up."""
+    """As geometry.angle_from_down_deg: 0 hanging straight down, 90 level, 180 straight up."""
     def from_down_3d(body: Body, up: np.ndarray | None = None) -> float:
         return 90.0 + _elevation_deg(_w(body, f"{side}_{end}") - _w(body, f"{side}_{joint}"), up)
     return from_down_3d

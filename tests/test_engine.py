@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import load_trace, replay
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import load_exercise
 from formcheck.shots import PERSON_SETTLE_S
 from synth import (bird_dog_joined_mid_reach, bridge_after_lying_down_with_straight_legs, bridge_angles,
@@ -17,7 +17,7 @@ TRACES = Path(__file__).parent / "fixtures" / "traces"
 
 
 def run(spec_name, frames):
-    engine = ExerciseEngine(load_exercise(spec_name))
+    engine = ExerciseEngine(load_exercise(spec_name), STANDARD_FILTERS)
     results = [engine.process(f) for f in frames]
     return results, engine.finish()
 
@@ -32,7 +32,7 @@ def test_three_clean_bridges_with_noise_count_three_and_raise_no_flag():
         assert rep.peak_deg == pytest.approx(180, abs=3)
         assert rep.hold_s >= 1.0
     # counts never go down and reach 3
-    counts = [r.reps for r in results]
+    counts = [r.rep_count for r in results]
     assert counts == sorted(counts) and counts[-1] == 3
 
 
@@ -141,7 +141,7 @@ def test_late_and_repeated_frames_are_skipped_not_counted():
         if i % 10 == 5:
             shuffled.append(frames[i - 3])  # a late frame from 0.1 s ago
             shuffled.append(frame)          # and a duplicate
-    engine = ExerciseEngine(load_exercise("glute_bridge"))
+    engine = ExerciseEngine(load_exercise("glute_bridge"), STANDARD_FILTERS)
     for frame in shuffled:
         engine.process(frame)
     session = engine.finish()
@@ -185,7 +185,7 @@ def test_ordinary_movement_is_not_taken_for_a_jump_between_people():
     for name, frames in (("glute_bridge", frames_from_angles(bridge_angles(3, noise_deg=2.0))),
                          ("bird_dog", list(replay(load_trace(TRACES / "bird_dog_synthetic_2ext.json")))),
                          ("glute_bridge", list(replay(load_trace(TRACES / "glute_bridge_side_1rep.json"))))):
-        engine = ExerciseEngine(load_exercise(name))
+        engine = ExerciseEngine(load_exercise(name), STANDARD_FILTERS)
         for frame in frames:
             engine.process(frame)
         assert engine.person_switches_s == [] and engine.shot_changes_s == [], name
@@ -222,3 +222,20 @@ def test_spinal_flexion_is_measured_when_the_session_starts_with_a_movement_befo
     measured = [r.signals["spinal_flexion_deg"] for r in results if math.isfinite(r.signals["spinal_flexion_deg"])]
     assert measured and max(abs(v) for v in measured) < 1.0  # a flat back stays flat
     assert "spinal_flexion" not in {f.code for f in session.flags}
+
+
+def test_filters_are_handed_in_and_the_provenance_says_which():
+    # No filters by default: the engine passes each signal through as measured (here exact
+    # geometry plus noise), so a smoothed run differs from it and the provenance tells them apart.
+    angles = bridge_angles(1, noise_deg=2.0)
+    spec = load_exercise("glute_bridge")
+    bare, smoothed = ExerciseEngine(spec), ExerciseEngine(spec, STANDARD_FILTERS)
+    frames = frames_from_angles(angles)
+    raw = [bare.process(f).signals["hip_extension_deg"] for f in frames]
+    smooth = [smoothed.process(f).signals["hip_extension_deg"] for f in frames]
+    assert np.nanstd(np.diff(raw)) > 1.5 * np.nanstd(np.diff(smooth))
+    assert bare.finish().provenance["smoothing"] == "none"
+    provenance = smoothed.finish().provenance
+    assert provenance["smoothing"].startswith("One Euro (min_cutoff 1.0 Hz, beta 0.05")
+    assert provenance["outline_median"] == "causal median over 167 ms"  # five frames at 30 fps
+    assert provenance["speed_smoothing"].startswith("One Euro (min_cutoff 0.5 Hz, beta 0.0")

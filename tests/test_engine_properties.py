@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import list_exercises, load_exercise
 from formcheck.types import Pose, PoseFrame
 from synth import HEIGHT, WIDTH, supine_pose
@@ -49,11 +49,11 @@ def stream(draw):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(frames=stream(), exercise=st.sampled_from(list_exercises()))
 def test_any_stream_is_handled(frames, exercise):
-    engine = ExerciseEngine(load_exercise(exercise))
+    engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     counts = []
     for frame in frames:
         result = engine.process(frame)
-        counts.append((result.reps, result.partial_reps))
+        counts.append((result.rep_count, result.partial_rep_count))
     session = engine.finish()
     assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(counts, counts[1:]))  # counts never decrease
     for rep in session.complete_reps:

@@ -5,13 +5,13 @@ Real-footage checks for the exercises that have clips are in test_real_footage.p
 import numpy as np
 import pytest
 
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import list_exercises, load_exercise
 from synth import frames_of, ramp_hold, side_lying, standing_side, supine_two_legs, walking
 
 
 def run(name, frames, spec=None):
-    engine = ExerciseEngine(spec or load_exercise(name))
+    engine = ExerciseEngine(spec or load_exercise(name), STANDARD_FILTERS)
     for frame in frames:
         engine.process(frame)
     return engine.finish()

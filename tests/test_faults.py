@@ -52,7 +52,7 @@ def test_black_frames_pause_counting_and_lose_nothing():
     results, session = run(frames)
     assert [r.side for r in session.complete_reps] == ["left", "right"]
     assert any(not r.view_ok for r in results[185:200])
-    assert all(r.reps == 1 for r in results[185:200])  # the first rep stays counted
+    assert all(r.rep_count == 1 for r in results[185:200])  # the first rep stays counted
 
 
 def test_person_leaves_and_returns():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import replay, validate_trace
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.lumbar import arm_over_lower_back, lumbar_gap_deg
 from formcheck.measurement import NOT_MEASURABLE
 from formcheck.signals import ARM_OVER_LOWER_BACK, NOT_ON_THE_BACK, body_from_frame, lumbar_gap_problem
@@ -31,7 +31,7 @@ def trace_frames(name):
 
 
 def run(spec_name, frames):
-    engine = ExerciseEngine(load_exercise(spec_name))
+    engine = ExerciseEngine(load_exercise(spec_name), STANDARD_FILTERS)
     results = [engine.process(f) for f in frames]
     return results, engine.finish()
 

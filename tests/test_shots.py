@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import load_trace, replay
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker
 from formcheck.skeleton import INDEX
 from formcheck.spec import load_exercise
@@ -20,7 +20,7 @@ FPS = 30.0
 
 
 def run(frames, exercise="glute_bridge"):
-    engine = ExerciseEngine(load_exercise(exercise))
+    engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     results = [engine.process(f) for f in frames]
     session = engine.finish()
     session.person_switches_s = engine.person_switches_s  # for the assertions only
@@ -189,7 +189,7 @@ def test_real_fade_into_the_end_card_is_not_a_person_switch_and_its_garbage_pose
     # childs_pose_mosmi 41.5-44.5 s: the hold's end, a fade (42.84-43.04 s) whose poses lose
     # their shape, then the end card (no pose). The old check saw three jumps between people.
     frames = list(replay(load_trace(TRACES / "childs_pose_mosmi_end_card.json")))
-    engine = ExerciseEngine(load_exercise("childs_pose"))
+    engine = ExerciseEngine(load_exercise("childs_pose"), STANDARD_FILTERS)
     results = [engine.process(f) for f in frames]
     assert engine.person_switches_s == []
     garbage = [r for r in results if 43.0 < r.t_ms / 1000.0 < 43.03]  # trunk a third of its size

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import replay, validate_trace
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.silhouette import frame_back_arc
 from formcheck.spec import load_exercise
 
@@ -36,7 +36,7 @@ def _trace(name: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _run(name: str, exercise: str):
-    engine = ExerciseEngine(load_exercise(exercise))
+    engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     series = []
     for frame in replay(_trace(name)):
         result = engine.process(frame)
@@ -175,7 +175,7 @@ def dc_replace_frame(frame, pose):
 
 
 def _session(frames, exercise="glute_bridge"):
-    engine = ExerciseEngine(load_exercise(exercise))
+    engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     series = [(f.t_ms / 1000.0, engine.process(f)) for f in frames]
     return series, engine.finish()
 

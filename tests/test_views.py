@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.replay import load_trace, replay, validate_trace
-from formcheck.engine import ExerciseEngine
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.signals import SIGNALS, VISIBILITY_FLOOR, body_from_frame
 from formcheck.skeleton import INDEX
 from formcheck.spec import load_exercise, parse_spec, SpecError
@@ -29,7 +29,7 @@ VALIDATION = FIXTURES / "validation"
 
 
 def run(spec, frames):
-    engine = ExerciseEngine(spec)
+    engine = ExerciseEngine(spec, STANDARD_FILTERS)
     for frame in frames:
         engine.process(frame)
     return engine.finish()
@@ -76,7 +76,7 @@ def _knee_to_chest(views):
 def test_oblique_view_is_refused_with_a_placement_message_when_not_declared():
     flex = ramp_hold(30, 120, 2, hold_s=5.5)
     frames = frames_of([supine_3d(f, 30, yaw_deg=45) for f in flex])
-    engine = ExerciseEngine(_knee_to_chest(("side",)))
+    engine = ExerciseEngine(_knee_to_chest(("side",)), STANDARD_FILTERS)
     messages = {engine.process(f).view_message for f in frames}
     session = engine.finish()
     assert session.complete_reps == [] and session.partial_reps == []
@@ -181,7 +181,7 @@ def test_real_views_match_the_labels(name, exercise, segments, reps):
 @pytest.mark.parametrize("name, exercise, segments, reps", REAL, ids=[r[0] for r in REAL])
 def test_real_two_angle_recordings_counted_without_false_alarms(name, exercise, segments, reps):
     spec = load_exercise(exercise)  # holds of about 5 s against the default 20 s count, as short holds
-    engine = ExerciseEngine(spec)
+    engine = ExerciseEngine(spec, STANDARD_FILTERS)
     problems = {}
     for frame in replay(_trace(name)):
         result = engine.process(frame)

@@ -1,10 +1,13 @@
 """Pose backends: turn a video frame into a Pose, behind one small interface.
 
 Only the modules in this package import mediapipe. ``make_backend(name)`` is the registry;
-the replay source (``formcheck.trace``) needs no backend at all.
+the replay source (``backends/replay.py``: recorded landmark traces) needs no backend at all.
+Each backend's ``description`` names its model, the installed mediapipe's version and its
+settings, built from the values it runs with, and is what the summary's provenance records.
 """
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +31,14 @@ class PoseBackend(Protocol):
 
 
 BACKENDS = ("mediapipe", "tasks")
+
+
+def mediapipe_version() -> str:
+    """The installed mediapipe's version (as its package records it), for the descriptions."""
+    try:
+        return metadata.version("mediapipe")
+    except metadata.PackageNotFoundError:  # pragma: no cover - broken install
+        return "(version unknown)"
 
 
 def make_backend(name: str = "mediapipe", *, model_path: str | None = None, static_images: bool = False,

@@ -14,7 +14,12 @@ import numpy as np
 
 from ..silhouette import back_contour, trunk_ends_px, ventral_normal
 from ..types import Pose
-from . import BackendError
+from . import BackendError, mediapipe_version
+
+# The bundled weights (see above). Landmark smoothing off: the engine smooths its angles itself,
+# with known lag, so the same trace gives the same result whether it came from video or from a replay.
+MODEL_COMPLEXITY = 1
+SMOOTH_LANDMARKS = False
 
 
 class SolutionsBackend:
@@ -31,18 +36,16 @@ class SolutionsBackend:
         self._pose = None
         self._frame_size: tuple[int, int] | None = None
         self._open_graph()  # here, not at the first frame: a broken install fails at once
-        self.description = (f"mediapipe 0.10.21 solutions.pose model_complexity=1 "
-                            f"{'static' if static_images else 'video'} mode, smooth_landmarks=False")
+        self.description = (f"mediapipe {mediapipe_version()} solutions.pose model_complexity={MODEL_COMPLEXITY} "
+                            f"{'static' if static_images else 'video'} mode, smooth_landmarks={SMOOTH_LANDMARKS}")
 
     def _open_graph(self) -> None:
-        # Landmark smoothing off: the engine smooths its angles itself, with known lag, so the
-        # same trace gives the same result whether it came from video or from a replay.
         # Opening logs the graph's start-up chatter, and so does its first frame.
         with quiet_native_stderr():
             self._pose = self._mp_pose.Pose(
                 static_image_mode=self.static_images,
-                model_complexity=1,
-                smooth_landmarks=False,
+                model_complexity=MODEL_COMPLEXITY,
+                smooth_landmarks=SMOOTH_LANDMARKS,
                 enable_segmentation=self.segmentation,
                 smooth_segmentation=True,
             )

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..types import Pose
-from . import BackendError
+from . import BackendError, mediapipe_version
 from .solutions import contour_from_mask
 
 
@@ -44,7 +44,7 @@ class TasksBackend:
         except (RuntimeError, ValueError) as exc:
             raise BackendError(f"{path} could not be loaded as a pose landmarker model: {exc}") from None
         self.segmentation = segmentation
-        self.description = f"mediapipe tasks PoseLandmarker {path.name}"
+        self.description = f"mediapipe {mediapipe_version()} tasks PoseLandmarker {path.name}"
         self._last_ms = -1
 
     def detect(self, frame_bgr: np.ndarray, t_ms: float) -> Pose | None:

@@ -19,8 +19,8 @@ from ..types import FrameResult
 
 OUTLINE_SOURCE = "back_bend_deg"
 # Seconds of the body in view before deciding: a second and a half of start posture is enough
-# for the baseline (engine.BASELINE_S) plus settling (engine.SETTLE_S), so by then a measurable
-# view has measured.
+# for the baseline (BASELINE_S, engine/baselines.py) plus settling (SETTLE_S, engine/core.py), so
+# by then a measurable view has measured.
 DECIDE_AFTER_S = 2.0
 # Share of in-view time the outline must be seen: the mask breaks up on single frames (clothing,
 # the mat's edge), and the engine's median outvotes those; below half, the check is mostly blind.

@@ -247,7 +247,7 @@ class LiveSession:
             self._process_ms.append(1000.0 * (now - arrived))
             self._outline.update(result)
             if result.new_rep is not None:
-                self._last_rep = self._describe_rep(result.new_rep, result.reps)
+                self._last_rep = self._describe_rep(result.new_rep, result.rep_count)
         if self._counting and self._autosave_plan.due(now):
             self._autosave(now)
         return annotated
@@ -381,9 +381,9 @@ class LiveSession:
                 session_id=self.session_id,
                 frames=self._frames,
                 dropped=self._dropped,
-                reps=latest.reps if latest else 0,
-                reps_by_side=dict(latest.reps_by_side) if latest else {s: 0 for s in self.spec.rep.sides},
-                partial_reps=latest.partial_reps if latest else 0,
+                reps=latest.rep_count if latest else 0,
+                reps_by_side=dict(latest.rep_count_by_side) if latest else {s: 0 for s in self.spec.rep.sides},
+                partial_reps=latest.partial_rep_count if latest else 0,
                 phase=latest.phase if latest else "waiting",
                 view_ok=latest.view_ok if latest else False,
                 view_message=latest.view_message if latest else "",
@@ -516,8 +516,8 @@ class LiveSession:
 
 def uncounted(result: FrameResult) -> FrameResult:
     """A frame's result before the set's go: what the view check and the phase say, no count."""
-    return replace(result, reps=0, reps_by_side={side: 0 for side in result.reps_by_side}, partial_reps=0,
-                   new_rep=None)
+    return replace(result, rep_count=0, rep_count_by_side={side: 0 for side in result.rep_count_by_side},
+                   partial_rep_count=0, new_rep=None)
 
 
 class SessionClock:
