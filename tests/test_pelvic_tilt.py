@@ -122,7 +122,7 @@ def test_a_slowly_drifting_rest_position_does_not_count():
 def test_a_bridge_is_not_a_tilt():
     lift = np.concatenate([np.zeros(90), np.linspace(0, 0.5, 30), np.full(90, 0.5), np.linspace(0.5, 0, 30),
                            np.zeros(90)])
-    results, session = run("pelvic_tilt", frames_of([supine_tilt_pose(8.0, lift=l) for l in lift]))
+    results, session = run("pelvic_tilt", frames_of([supine_tilt_pose(8.0, lift=up) for up in lift]))
     assert session.reps == []
     assert any(not r.view_ok and "hips on the mat" in r.view_message for r in results)
 

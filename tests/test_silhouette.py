@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from formcheck.backends.solutions import contour_from_mask
-from formcheck.silhouette import (MAX_SPINE_FRACTION, back_arc, back_contour, frame_back_arc, ventral_normal)
+from formcheck.silhouette import MAX_SPINE_FRACTION, back_arc, back_contour, frame_back_arc, ventral_normal
 
 W, H = 400, 300
 HIP, SHOULDER = np.array([100.0, 150.0]), np.array([300.0, 150.0])
