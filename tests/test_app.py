@@ -386,6 +386,7 @@ def start_live_session(at: AppTest):
     return live
 
 
+@pytest.mark.model
 def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(data_dir):
     at = run_app()
     live = start_live_session(at)
@@ -418,6 +419,7 @@ def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(d
     assert at.segmented_control(key="pain_before").value is None  # the pain is asked afresh
 
 
+@pytest.mark.model
 def test_a_live_session_finished_while_the_page_was_away_is_reported_as_interrupted(data_dir):
     at = run_app()
     live = start_live_session(at)
@@ -739,6 +741,7 @@ def test_review_says_plainly_when_a_recording_could_not_measure_the_exercise(dat
             in texts(at.error))
 
 
+@pytest.mark.model
 def test_a_reload_mid_set_says_what_was_saved_and_offers_to_continue_or_finish(data_dir):
     first = run_app()
     live = start_live_session(first)
@@ -759,6 +762,7 @@ def test_a_reload_mid_set_says_what_was_saved_and_offers_to_continue_or_finish(d
     live.stop(pain_after=1)
 
 
+@pytest.mark.model
 def test_a_reloaded_set_can_be_finished_with_the_pain_after(data_dir):
     live = start_live_session(run_app())
     live.on_frame(np.zeros((360, 640, 3), np.uint8), 0.0)

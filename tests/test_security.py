@@ -347,6 +347,7 @@ def test_a_failed_first_run_leaves_an_empty_folder(tmp_path):
     assert outputs_in(tmp_path / "out") == set()
 
 
+@pytest.mark.slow
 def test_batch_redoes_a_folder_whose_trace_was_cut_while_its_summary_is_valid(tmp_path, capsys):
     inputs, out = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()
@@ -383,6 +384,7 @@ def test_two_processes_into_one_folder_never_interleave(tmp_path):
     assert b"\0" not in (tmp_path / "frames.csv").read_bytes()
 
 
+@pytest.mark.model
 def test_outputs_are_private_whatever_the_umask(tmp_path):
     import os
     import stat
@@ -512,6 +514,7 @@ def test_a_picture_renamed_mp4_is_refused(tmp_path, capsys, fmt, words):
     assert_refused(capsys, path, tmp_path / "out", words)
 
 
+@pytest.mark.model
 def test_a_one_frame_video_is_a_picture_not_a_video(tmp_path, capsys):
     assert_refused(capsys, make_video(tmp_path / "one.mp4", 320, 240, 1), tmp_path / "out", "single picture")
 
@@ -584,6 +587,7 @@ def test_a_kept_live_video_is_private(tmp_path, loose_umask):
     assert mode(writer.path) == 0o600 and mode(writer.path.parent) == 0o700
 
 
+@pytest.mark.model
 def test_an_upload_and_its_kept_video_are_private(tmp_path, loose_umask, monkeypatch):
     import formcheck.uploads as uploads
 
@@ -680,6 +684,7 @@ def test_links_out_of_the_input_folder_are_not_followed(tmp_path, capsys):
     assert not (out / "link").exists() and is_complete(out / "inside") and is_complete(out / "s1")
 
 
+@pytest.mark.slow
 def test_newlines_and_escapes_in_file_names_do_not_reach_progress_lines_raw(tmp_path, capsys):
     inputs, out = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()
@@ -707,6 +712,7 @@ def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "no\\x0asuch.mp4" in err
 
 
+@pytest.mark.model
 def test_trace_refuses_to_write_over_its_video_and_writes_a_private_file(tmp_path, capsys, loose_umask):
     video = tmp_path / "clip.mp4"
     video.write_bytes(VIDEO.read_bytes())
