@@ -356,6 +356,7 @@ def _scores(summary: dict) -> tuple:
             [(f["code"], f["severity"], f["start_s"], f["end_s"]) for f in summary["flags"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_batch_rescores_a_folder_of_bundles_as_one_by_one(home, tmp_path, engine):
     from formcheck import cli

@@ -5,6 +5,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,7 @@ def test_wheel_contains_every_exercise_definition(tmp_path):
     assert modules == {p.relative_to(REPO).as_posix() for p in (REPO / "formcheck").rglob("*.py")}
 
 
+@pytest.mark.slow
 def test_installed_wheel_loads_definitions_outside_the_repo(tmp_path):
     wheel_dir = tmp_path / "wheel"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",

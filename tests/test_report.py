@@ -203,6 +203,7 @@ def test_safe_filename(text, expected):
     assert safe_filename(text) == expected
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_safe_filename_is_always_a_safe_non_empty_name(text):
     name = safe_filename(text)

@@ -178,6 +178,7 @@ def test_real_views_match_the_labels(name, exercise, segments, reps):
         assert share >= 0.9, (label, share, {v: seen[i].count(v) for v in set(seen[i])})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, exercise, segments, reps", REAL, ids=[r[0] for r in REAL])
 def test_real_two_angle_recordings_counted_without_false_alarms(name, exercise, segments, reps):
     spec = load_exercise(exercise)  # holds of about 5 s against the default 20 s count, as short holds
