@@ -2,7 +2,7 @@
 #   make run        start the app on its defaults (bundled model, SQLite in ./formcheck-data)
 #   make test       install everything the tests need (Chromium included), lint, run the whole suite
 # and for a developer's loop:
-#   make test-fast  lint, then the tests that need neither the pose model nor a browser and are quick
+#   make test-fast  lint, then the quick unit tests (no pose model, no browser, no AppTest)
 #   make lint       ruff and mypy, as configured in pyproject.toml
 .PHONY: run test test-fast lint check-install bench
 
@@ -21,7 +21,7 @@ test:
 test-fast:
 	scripts/setup-env.sh test-tools
 	@status=0; $(MAKE) --no-print-directory lint || status=1; \
-	.venv/bin/python -m pytest -q -rs -m "not model and not browser and not slow" || status=1; \
+	.venv/bin/python -m pytest -q -rs -m "not model and not browser and not slow and not app" || status=1; \
 	[ $$status = 0 ] || echo "make test-fast: FAILED (lint or tests, see above)"; exit $$status
 
 lint:

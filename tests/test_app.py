@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 TRACE = REPO / "tests" / "fixtures" / "traces" / "bird_dog_synthetic_2ext.json"
 TIMEOUT = 60
+pytestmark = pytest.mark.app  # about 28 s of CPU for the module: left out of `make test-fast`
 
 
 @pytest.fixture

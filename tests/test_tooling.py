@@ -58,6 +58,7 @@ def test_the_lint_tools_are_pinned_to_the_same_versions_in_pyproject_and_the_loc
 
 def test_the_fast_selection_is_declared():
     markers = " ".join(PYPROJECT["tool"]["pytest"]["ini_options"]["markers"])
-    assert "model:" in markers and "browser:" in markers and "slow:" in markers
+    for marker in ("model", "browser", "slow", "app"):
+        assert f"{marker}:" in markers
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert '-m "not model and not browser and not slow"' in makefile
+    assert '-m "not model and not browser and not slow and not app"' in makefile
