@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from formcheck.store import database as store_module, schema as schema_module
 from formcheck.store import MIGRATIONS, StoreError, default_data_dir, open_store
+from formcheck.store import database as store_module
+from formcheck.store import schema as schema_module
 from formcheck.types import Flag, Rep, SessionResult
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
