@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The install, checked on every Python that pyproject.toml's requires-python and the README promise:
 # for each one found on this machine, a throw-away venv gets requirements.lock and formcheck
-# (then `pip check`), then requirements-test.lock on top (then `pip check` again), then a smoke test
-# (mediapipe's bundled pose model imports, the CLI lists the exercises). Promised versions that are
+# (then `pip check` and a smoke test: every formcheck module and mediapipe's bundled pose model
+# import, the CLI lists the exercises), then requirements-test.lock on top (then `pip check` again). Promised versions that are
 # not on this machine are named at the end; with --require-all they fail the check.
 # Costs minutes per Python (pip's cache makes the second run quicker); `.ci/run` runs it.
 # Usage: scripts/check-install.sh [--require-all]
@@ -29,6 +29,10 @@ find_python() {  # find_python 3.12: the first interpreter of that version here,
   return 1
 }
 
+IMPORT_ALL='import importlib, pkgutil, formcheck, mediapipe.python.solutions.pose
+for m in pkgutil.walk_packages(formcheck.__path__, "formcheck."):
+    importlib.import_module(m.name)'
+
 check_one() {  # check_one PYTHON VENV: each step must pass (set -e does not reach into an `if`)
   local py=$1 venv=$2 pip="$2/bin/python -m pip" out
   "$py" -m venv "$venv" || return 1
@@ -38,12 +42,13 @@ check_one() {  # check_one PYTHON VENV: each step must pass (set -e does not rea
   $pip install -q --no-deps --no-build-isolation "$work/src" || return 1
   out=$($pip check) || { echo "$out" >&2; return 1; }
   echo "   requirements.lock: $out"
+  # The run lock alone must do: every formcheck module imports, the bundled pose model's module
+  # loads, the CLI answers. Outside the repo, so the installed package is what is imported.
+  (cd "$work" && "$venv/bin/python" -c "$IMPORT_ALL") || return 1
+  (cd "$work" && "$venv/bin/formcheck" exercises >/dev/null) || return 1
   $pip install -q -r requirements.lock -r requirements-test.lock || return 1
   out=$($pip check) || { echo "$out" >&2; return 1; }
   echo "   + requirements-test.lock: $out"
-  # Outside the repo, so the installed package is what is imported.
-  (cd "$work" && "$venv/bin/python" -c "import mediapipe.python.solutions.pose, formcheck.pipeline") || return 1
-  (cd "$work" && "$venv/bin/formcheck" exercises >/dev/null) || return 1
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/formcheck-check-install.XXXXXX")
