@@ -13,19 +13,20 @@ run:
 # Lint first (seconds), then the suite whatever lint said, so one run shows both; fails if either did.
 test:
 	scripts/setup-env.sh test
-	@status=0; $(MAKE) --no-print-directory lint || status=1; \
+	@status=0; scripts/lint.sh || status=1; \
 	.venv/bin/python -m pytest -q -rs || status=1; \
 	[ $$status = 0 ] || echo "make test: FAILED (lint or tests, see above)"; exit $$status
 
-# The markers are declared in pyproject.toml: `model` runs the MediaPipe model, `browser` Chromium.
+# The markers are declared in pyproject.toml: `model` (the MediaPipe model), `browser` (Chromium),
+# `slow` (seconds each without them), `app` (Streamlit AppTest).
 test-fast:
 	scripts/setup-env.sh test-tools
-	@status=0; $(MAKE) --no-print-directory lint || status=1; \
+	@status=0; scripts/lint.sh || status=1; \
 	.venv/bin/python -m pytest -q -rs -m "not model and not browser and not slow and not app" || status=1; \
 	[ $$status = 0 ] || echo "make test-fast: FAILED (lint or tests, see above)"; exit $$status
 
 lint:
-	@status=0; .venv/bin/ruff check . || status=1; .venv/bin/mypy || status=1; exit $$status
+	scripts/lint.sh
 
 # A fresh venv per promised Python found on this machine: both locks installed, pip check (minutes).
 check-install:
