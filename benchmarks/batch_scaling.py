@@ -35,7 +35,8 @@ def run_batch(folder: Path, out: Path, engine: str, workers: int, video: bool) -
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"batch_scaling: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"batch_scaling: {' '.join(cmd)} failed ({proc.returncode}):\n"
+                         f"{proc.stdout}\n{proc.stderr[-2000:]}")
     return seconds
 
 

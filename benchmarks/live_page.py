@@ -77,7 +77,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import write_y4m  # noqa: E402
+from tests.browser_support import write_y4m  # noqa: E402 - found through the sys.path line above
 
 DEFAULT_CLIP = ROOT / "tests" / "fixtures" / "video" / "cat_cow_360.mp4"
 EXERCISE = "bird_dog"

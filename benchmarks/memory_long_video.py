@@ -20,8 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from clips import clip_frames, loop_clip  # noqa: E402
-from throughput import run_child  # noqa: E402
+from clips import clip_frames, loop_clip  # noqa: E402 - found through the sys.path line above
+from throughput import run_child  # noqa: E402 - as clips
 
 DEFAULT_CLIP = HERE.parent / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
 

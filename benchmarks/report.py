@@ -180,7 +180,8 @@ def startup_rows(s: dict) -> list[tuple]:
 def table(results: dict) -> str:
     t = results.get("throughput", {"error": "not run"})
     bare = next((r["fps"] for r in t.get("rows", []) if r["kind"] == "bare"), None)
-    phone = [*throughput_rows(results["throughput_phone"], "1080 x 1920 phone clip")] if "throughput_phone" in results else []
+    phone = ([*throughput_rows(results["throughput_phone"], "1080 x 1920 phone clip")]
+             if "throughput_phone" in results else [])
     rows = [*throughput_rows(t), *phone, *live_rows(results.get("live_page", {"error": "not run"}), bare),
             *memory_rows(results.get("memory", {"error": "not run"})),
             *startup_rows(results.get("startup", {"error": "not run"}))]

@@ -33,10 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formcheck.backends.replay import replay, validate_trace  # noqa: E402
-from formcheck.engine import STANDARD_FILTERS, ExerciseEngine  # noqa: E402
-from formcheck.silhouette import frame_back_arc  # noqa: E402
-from formcheck.spec import load_exercise  # noqa: E402
+from formcheck.backends.replay import replay, validate_trace  # noqa: E402 - found through the sys.path line above
+from formcheck.engine import STANDARD_FILTERS, ExerciseEngine  # noqa: E402 - as replay
+from formcheck.silhouette import frame_back_arc  # noqa: E402 - as replay
+from formcheck.spec import load_exercise  # noqa: E402 - as replay
 
 ANNOTATIONS = ROOT / "tests" / "fixtures" / "spine_annotations.json"
 SHARED = ROOT.parent.parent / "shared" / "fixtures"

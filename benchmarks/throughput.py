@@ -88,9 +88,9 @@ def run_analyze(clip: str, exercise: str, **options) -> tuple[int, float]:
 def measure(kind: str, clip: str, exercise: str) -> dict:
     """Run one measurement in this process; return its figures."""
     import cv2  # noqa: F401 - imported before timing, in every measurement alike
-    import mediapipe  # noqa: F401
+    import mediapipe  # noqa: F401 - as cv2
 
-    import formcheck.pipeline  # noqa: F401
+    import formcheck.pipeline  # noqa: F401 - as cv2
 
     runs = {
         "bare": lambda: bare_loop(clip, segmentation=False),
@@ -133,7 +133,8 @@ def _cpu_seconds() -> float:
 
 
 def run_child(kind: str, clip: str, exercise: str) -> dict:
-    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": pythonpath}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, clip, "--exercise", exercise]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -42,9 +42,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Pattern, Sequence, TypeVar, Union
+from re import Pattern
+from typing import Any, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -77,9 +79,9 @@ T = TypeVar("T")
 
 
 def write_y4m(
-    video_path: Union[str, os.PathLike],
-    y4m_path: Union[str, os.PathLike],
-    max_frames: Optional[int] = None,
+    video_path: str | os.PathLike,
+    y4m_path: str | os.PathLike,
+    max_frames: int | None = None,
     loop: int = 1,
 ) -> dict:
     """Convert ``video_path`` into an uncompressed Y4M (I420) file for Chromium's fake camera.
@@ -208,10 +210,10 @@ class StreamlitServer(str):
                 self.process.kill()
         self.process.wait(timeout=timeout_s)
 
-    def stderr(self, tail_chars: Optional[int] = 20_000) -> str:
+    def stderr(self, tail_chars: int | None = 20_000) -> str:
         return _read_tail(self.stderr_path, tail_chars)
 
-    def stdout(self, tail_chars: Optional[int] = 20_000) -> str:
+    def stdout(self, tail_chars: int | None = 20_000) -> str:
         return _read_tail(self.stdout_path, tail_chars)
 
     def logs(self, tail_chars: int = 20_000) -> str:
@@ -221,7 +223,7 @@ class StreamlitServer(str):
         )
 
 
-def _read_tail(path: Path, tail_chars: Optional[int]) -> str:
+def _read_tail(path: Path, tail_chars: int | None) -> str:
     try:
         text = Path(path).read_text(errors="replace")
     except OSError as e:
@@ -278,12 +280,12 @@ def _stop_process(proc: subprocess.Popen, grace_s: float = 10.0, group: bool = F
 
 @contextlib.contextmanager
 def run_streamlit(
-    app_path: Union[str, os.PathLike],
-    data_dir: Union[str, os.PathLike],
-    port: Optional[int] = None,
-    env: Optional[Mapping[str, str]] = None,
+    app_path: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
     timeout_s: float = 60,
-    cwd: Union[str, os.PathLike, None] = None,
+    cwd: str | os.PathLike | None = None,
     extra_args: Sequence[str] = (),
     own_process_group: bool = False,
 ) -> Iterator[StreamlitServer]:
@@ -384,7 +386,7 @@ def run_streamlit(
 
 def launch_chromium(
     playwright: Any,
-    fake_camera_y4m: Union[str, os.PathLike, None] = None,
+    fake_camera_y4m: str | os.PathLike | None = None,
     headless: bool = True,
     extra_args: Sequence[str] = (),
     **launch_kwargs: Any,
@@ -499,7 +501,7 @@ def wait_for_app_idle(page, timeout_ms: int = 30_000) -> None:
 
 
 def wait_for_text(
-    page, text: Union[str, Pattern[str]], timeout_ms: int = 30_000, exact: bool = False
+    page, text: str | Pattern[str], timeout_ms: int = 30_000, exact: bool = False
 ):
     """Wait until ``text`` (a substring, or a regex) is visible in the main Streamlit page.
 
@@ -560,7 +562,7 @@ def wait_until(
     predicate: Callable[[], T],
     timeout_s: float,
     interval_s: float = 0.2,
-    message: Union[str, Callable[[], str]] = "condition not met",
+    message: str | Callable[[], str] = "condition not met",
 ) -> T:
     """Call ``predicate`` until it returns something truthy and return that; else TimeoutError."""
     deadline = time.monotonic() + timeout_s

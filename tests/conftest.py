@@ -1,7 +1,10 @@
 """Shared pytest fixtures."""
 
+import os as _os
 import sys as _sys
 from pathlib import Path as _Path
+
+import pytest
 
 # Tests import helpers as `tests.<module>` (e.g. tests.browser_support): make the repo root
 # importable however pytest is started (`pytest`, `python -m pytest`, from another directory).
@@ -11,10 +14,6 @@ if _REPO_ROOT not in _sys.path:
 
 # ---------------------------------------------------------------- browser (e2e) fixtures
 # Helpers live in tests/browser_support.py; tests using these are marked @pytest.mark.browser.
-import os as _os
-
-import pytest
-
 
 @pytest.fixture(scope="session")
 def chromium_available():

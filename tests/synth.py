@@ -262,7 +262,8 @@ def _leg_points(side: str, z: float, flexion_deg: float) -> dict:
     ankle = knee + np.array([math.sqrt(0.42 ** 2 - drop ** 2), drop, 0.0]) if flexion_deg < 100 else \
         knee + 0.42 * np.array([-math.cos(t - math.pi / 2), 0.0, 0.0])
     return {f"{side}_hip": hip, f"{side}_knee": knee, f"{side}_ankle": ankle,
-            f"{side}_heel": ankle + np.array([-0.05, 0.0, 0.0]), f"{side}_foot_index": ankle + np.array([0.1, 0.0, 0.0])}
+            f"{side}_heel": ankle + np.array([-0.05, 0.0, 0.0]),
+            f"{side}_foot_index": ankle + np.array([0.1, 0.0, 0.0])}
 
 
 def supine_3d(left_flexion_deg: float, right_flexion_deg: float, yaw_deg: float = 0.0,
@@ -314,7 +315,8 @@ def standing_3d(yaw_deg: float = 0.0) -> Pose:
     pts = {}
     for side, z in (("left", -0.18), ("right", 0.18)):
         pts.update({f"{side}_shoulder": (0.0, -0.5, z), f"{side}_hip": (0.0, 0.0, z), f"{side}_knee": (0.0, 0.45, z),
-                    f"{side}_ankle": (0.0, 0.9, z), f"{side}_elbow": (0.0, -0.2, z * 1.3), f"{side}_ear": (-0.05, -0.7, z / 2)})
+                    f"{side}_ankle": (0.0, 0.9, z), f"{side}_elbow": (0.0, -0.2, z * 1.3),
+                    f"{side}_ear": (-0.05, -0.7, z / 2)})
     pts["nose"] = (-0.12, -0.68, 0.0)
     return pose_3d(pts, yaw_deg)
 
@@ -393,8 +395,9 @@ def quadruped_reach(left_reach_deg: float, right_reach_deg: float, far_visibilit
     for side, arm_deg, leg_deg in (("left", left_reach_deg, right_reach_deg),
                                    ("right", right_reach_deg, left_reach_deg)):
         down_forward = math.radians(arm_deg)  # forward is screen-left
-        pts[f"{side}_elbow"] = (shoulder[0] - 45.0 * math.sin(down_forward), shoulder[1] + 45.0 * math.cos(down_forward))
-        pts[f"{side}_wrist"] = (shoulder[0] - 90.0 * math.sin(down_forward), shoulder[1] + 90.0 * math.cos(down_forward))
+        down_x, down_y = -math.sin(down_forward), math.cos(down_forward)
+        pts[f"{side}_elbow"] = (shoulder[0] + 45.0 * down_x, shoulder[1] + 45.0 * down_y)
+        pts[f"{side}_wrist"] = (shoulder[0] + 90.0 * down_x, shoulder[1] + 90.0 * down_y)
         back = math.radians(leg_deg)  # the thigh swings back (screen-right); the shin stays horizontal
         knee = (hip[0] + 90.0 * math.sin(back), hip[1] + 90.0 * math.cos(back))
         pts[f"{side}_knee"], pts[f"{side}_ankle"] = knee, (knee[0] + 90.0, knee[1])
@@ -415,7 +418,7 @@ def bird_dog_joined_mid_reach(fps: float = 30.0) -> list[PoseFrame]:
                            ramp, np.full(2 * hold, 85.0), ramp[::-1], np.zeros(rest)])
     right = np.concatenate([np.zeros(hold + move + rest), ramp, np.full(2 * hold, 85.0), ramp[::-1],
                             np.zeros(rest + 2 * move + 2 * hold + rest)])
-    return frames_of([quadruped_reach(l, r) for l, r in zip(left, right)], fps)
+    return frames_of([quadruped_reach(arm, leg) for arm, leg in zip(left, right)], fps)
 
 
 def with_flat_back(pose: Pose) -> Pose:

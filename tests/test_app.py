@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 TRACE = REPO / "tests" / "fixtures" / "traces" / "bird_dog_synthetic_2ext.json"
 TIMEOUT = 60
+pytestmark = pytest.mark.app  # about 28 s of CPU for the module: left out of `make test-fast`
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def seed_session(data_dir: Path, tmp_path: Path, name: str = "Maria Example") ->
     return patient, session
 
 
-SYMPTOMS = ("rf_severe_or_worsening_pain", "rf_fever_or_chills", "rf_wound_redness_or_drainage", "rf_new_numbness_tingling_or_weakness", "rf_bladder_or_bowel_change", "rf_breathing_or_chest_problem")
+SYMPTOMS = ("rf_severe_or_worsening_pain", "rf_fever_or_chills", "rf_wound_redness_or_drainage",
+            "rf_new_numbness_tingling_or_weakness", "rf_bladder_or_bowel_change", "rf_breathing_or_chest_problem")
 SYMPTOM_CODES = dict(zip(SYMPTOMS, ("severe_or_worsening_pain", "fever_or_chills", "wound_redness_or_drainage",
                                     "new_numbness_tingling_or_weakness", "bladder_or_bowel_change",
                                     "breathing_or_chest_problem")))
@@ -160,7 +162,8 @@ def test_any_red_flag_stops_the_session_says_to_contact_the_doctor_and_is_record
 def test_several_red_flags_are_recorded_together_and_a_yes_stops_even_with_questions_unanswered(data_dir, tmp_path):
     patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
-    answer_safety_check(at, {"rf_fever_or_chills": "Yes", "rf_wound_redness_or_drainage": "Yes", "rf_breathing_or_chest_problem": None})
+    answer_safety_check(at, {"rf_fever_or_chills": "Yes", "rf_wound_redness_or_drainage": "Yes",
+                             "rf_breathing_or_chest_problem": None})
     assert "do not exercise today" in texts(at.error)
     [check] = open_store(data_dir).list_symptom_checks(patient)
     assert check.symptoms == ("fever_or_chills", "wound_redness_or_drainage")
@@ -188,7 +191,7 @@ def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_save
     blocker = sqlite3.connect(data_dir / "formcheck.db", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock: the database is busy
     try:
-        answered = datetime.now(timezone.utc).replace(microsecond=0)
+        answered = datetime.now(UTC).replace(microsecond=0)
         answer_safety_check(at, {"rf_new_numbness_tingling_or_weakness": "Yes"})
         assert not at.exception
         assert "do not exercise today" in texts(at.error)  # safety first: stopped although nothing was saved
@@ -284,7 +287,8 @@ def test_once_cleared_the_questions_are_gone_until_the_patient_reports_something
     assert not [s for s in at.segmented_control if s.key == "pain_before"]
     answer_safety_check(at, {"rf_severe_or_worsening_pain": "Yes"})
     assert "do not exercise today" in texts(at.error)
-    assert [c.outcome for c in open_store(data_dir).list_symptom_checks(patient)] == ["stopped", "cleared"]  # newest first
+    outcomes = [c.outcome for c in open_store(data_dir).list_symptom_checks(patient)]
+    assert outcomes == ["stopped", "cleared"]  # newest first
 
 
 def test_the_questions_are_asked_once_a_day_not_before_every_set(data_dir, tmp_path):
@@ -383,6 +387,7 @@ def start_live_session(at: AppTest):
     return live
 
 
+@pytest.mark.model
 def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(data_dir):
     at = run_app()
     live = start_live_session(at)
@@ -415,6 +420,7 @@ def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(d
     assert at.segmented_control(key="pain_before").value is None  # the pain is asked afresh
 
 
+@pytest.mark.model
 def test_a_live_session_finished_while_the_page_was_away_is_reported_as_interrupted(data_dir):
     at = run_app()
     live = start_live_session(at)
@@ -466,7 +472,7 @@ def test_clinician_pickers_list_a_patient_created_in_another_tab(data_dir, tmp_p
 def seed_symptom_checks(data_dir: Path, patient: int) -> None:
     """A red flag 40 days ago, an all-clear 3 days ago and a red flag (two symptoms) 2 days ago at 09:30 local."""
     store = open_store(data_dir)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store.record_symptom_check(patient, ["bladder_or_bowel_change"], checked_at=now - timedelta(days=40))
     store.record_symptom_check(patient, [], checked_at=now - timedelta(days=3))
     two_days_ago = (now - timedelta(days=2)).astimezone().replace(hour=9, minute=30, second=0, microsecond=0)
@@ -480,7 +486,7 @@ def test_clinician_pages_show_the_recent_red_flag_reports_prominently(data_dir, 
     at = go_to(run_app(), page)
     assert not at.exception and not at.error
     alert = at.warning[0]  # the first warning on the page, above the sessions
-    day = (datetime.now(timezone.utc) - timedelta(days=2)).astimezone().date().isoformat()
+    day = (datetime.now(UTC) - timedelta(days=2)).astimezone().date().isoformat()
     assert "Red-flag symptoms reported: 1 time in the last 30 days" in alert.value
     assert f"- {day} 09:30: Fever or chills; Wound redness, warmth, swelling or drainage" in alert.value
     assert "bladder" not in alert.value.lower()  # 40 days ago: counted below, not in the 30-day warning
@@ -704,7 +710,8 @@ def test_the_patient_makes_a_file_for_the_clinic_and_the_overview_lists_red_flag
     at.button[0].click().run()  # Make the file
     assert not at.exception and not at.error
     [download] = [b for b in at.get("download_button")]
-    assert download.proto.label.startswith("Download formcheck-Maria_Example-") and download.proto.label.endswith(".formcheck")
+    label = download.proto.label
+    assert label.startswith("Download formcheck-Maria_Example-") and label.endswith(".formcheck")
     [made] = (data_dir / "exports").glob("*.formcheck")
     assert (made.stat().st_mode & 0o777) == 0o600
     from formcheck.bundle import read_bundle
@@ -714,7 +721,8 @@ def test_the_patient_makes_a_file_for_the_clinic_and_the_overview_lists_red_flag
     at = go_to(at, "overview")
     table = at.dataframe[0].value
     assert list(table["Patient"]) == ["Maria Example", "Quiet Quinn"]  # the red flag first
-    assert "Fever or chills" in table.iloc[0]["Red flags (last 30 days)"] and table.iloc[1]["Red flags (last 30 days)"] == "–"
+    red_flags = table["Red flags (last 30 days)"]
+    assert "Fever or chills" in red_flags.iloc[0] and red_flags.iloc[1] == "–"
     assert "1 patient(s) reported red-flag symptoms" in texts(at.warning)
 
 
@@ -734,6 +742,7 @@ def test_review_says_plainly_when_a_recording_could_not_measure_the_exercise(dat
             in texts(at.error))
 
 
+@pytest.mark.model
 def test_a_reload_mid_set_says_what_was_saved_and_offers_to_continue_or_finish(data_dir):
     first = run_app()
     live = start_live_session(first)
@@ -754,6 +763,7 @@ def test_a_reload_mid_set_says_what_was_saved_and_offers_to_continue_or_finish(d
     live.stop(pain_after=1)
 
 
+@pytest.mark.model
 def test_a_reloaded_set_can_be_finished_with_the_pain_after(data_dir):
     live = start_live_session(run_app())
     live.on_frame(np.zeros((360, 640, 3), np.uint8), 0.0)

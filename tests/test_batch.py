@@ -40,6 +40,7 @@ def read_summary(out: Path) -> dict[str, dict]:
         return {row["file"]: row for row in csv.DictReader(f)}
 
 
+@pytest.mark.slow
 def test_good_files_succeed_bad_ones_are_reported_and_a_rerun_skips_done_ones(folder, tmp_path, capsys):
     out = tmp_path / "out"
     assert batch(folder, out, "--workers", "2", "--no-video") == 2  # some failed
@@ -74,6 +75,7 @@ def test_good_files_succeed_bad_ones_are_reported_and_a_rerun_skips_done_ones(fo
     assert read_summary(out)["dog_b.json"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_a_folder_with_only_good_files_exits_zero(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -174,6 +176,7 @@ def ray_module():
         ray.shutdown()
 
 
+@pytest.mark.slow
 def test_the_ray_engine_on_a_local_instance(folder, tmp_path, ray_module):
     out = tmp_path / "out"
     assert batch(folder, out, "--engine", "ray", "--workers", "2", "--no-video") == 2

@@ -15,8 +15,8 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import live_page  # noqa: E402
-import report  # noqa: E402
+import live_page  # noqa: E402 - found through the sys.path line above (benchmarks/ is no package)
+import report  # noqa: E402 - as live_page
 
 
 @pytest.mark.parametrize("index", [0, 1, 127, 128, 506, 1023])
@@ -69,7 +69,10 @@ def test_camera_timeline_interpolates_within_a_loop_and_tells_loops_apart():
 def test_cue_latency_is_matched_by_marker_not_by_time():
     fps, frames, t0 = 30.0, 150, 1_000_000.0  # a 5 s loop, one movement a loop
     timeline = live_page.CameraTimeline(camera_reads(4, frames, fps, t0, skip=1), fps, frames)
-    capture = lambda loop, index: t0 + (loop * frames + index) * 1000.0 / fps  # noqa: E731
+
+    def capture(loop: int, index: int) -> float:
+        return t0 + (loop * frames + index) * 1000.0 / fps
+
     # The video runs 4 s behind, every 3rd frame shown: the band turns on with frame 117 (movement
     # at frame 100, cue from frame 115). The panel is quicker: 300 ms after frame 120's capture,
     # nearer in time to the previous loop's band than to its own.

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,7 +81,8 @@ def test_round_trip_gives_the_clinic_the_same_sessions_checks_and_video(home, tm
     assert result.patient_created and (result.sessions_added, result.symptom_checks_added) == (2, 2)
     here = clinic.get_patient(result.patient_id)
     there = store.get_patient(patient_id)
-    assert (here.uid, here.name, here.surgery_date, here.notes) == (there.uid, there.name, there.surgery_date, there.notes)
+    assert ((here.uid, here.name, here.surgery_date, here.notes)
+            == (there.uid, there.name, there.surgery_date, there.notes))
     assert session_view(clinic, result.patient_id) == session_view(store, patient_id)
     assert checks_view(clinic, result.patient_id) == checks_view(store, patient_id)
     assert [r.complete for r in clinic.get_reps(clinic.list_sessions(result.patient_id)[0].id)] == [True]
@@ -109,7 +110,8 @@ def test_a_second_import_changes_nothing(home, tmp_path):
     videos_before = sorted((clinic.data_dir / "videos").iterdir())
     again = import_bundle(clinic, path)
     assert (again.patient_id, again.patient_created) == (first.patient_id, False)
-    assert (again.sessions_added, again.sessions_updated, again.sessions_unchanged, again.symptom_checks_added) == (0, 0, 2, 0)
+    counts = (again.sessions_added, again.sessions_updated, again.sessions_unchanged, again.symptom_checks_added)
+    assert counts == (0, 0, 2, 0)
     assert (session_view(clinic, first.patient_id), checks_view(clinic, first.patient_id)) == before
     assert sorted((clinic.data_dir / "videos").iterdir()) == videos_before  # no orphan copy left behind
 
@@ -241,7 +243,8 @@ def _bomb(members, manifest):
     zeros = b"\x00" * (50 * 1024**2)  # deflates about 1000 times
     members["traces/" + "0" * 32 + ".json"] = zeros
     import hashlib
-    manifest["members"]["traces/" + "0" * 32 + ".json"] = {"sha256": hashlib.sha256(zeros).hexdigest(), "bytes": len(zeros)}
+    manifest["members"]["traces/" + "0" * 32 + ".json"] = {"sha256": hashlib.sha256(zeros).hexdigest(),
+                                                           "bytes": len(zeros)}
 
 
 def _released_all_clear(members, manifest):
@@ -263,7 +266,8 @@ def _bad_field(members, manifest):
 
 @pytest.mark.parametrize("make_bad, says", [
     (lambda good, bad: bad.write_text("just some text"), "not a readable zip"),  # renamed text file
-    (lambda good, bad: bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2]), "not a readable zip"),  # cut short
+    # cut short
+    (lambda good, bad: bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2]), "not a readable zip"),
     (lambda good, bad: _rezip(good, bad, _tamper_data), "does not match its checksum"),  # edited after export
     (lambda good, bad: _rezip(good, bad, _future_version), "version 2"),  # from a newer formcheck
     (lambda good, bad: _rezip(good, bad, _smuggled_file), "unexpected file"),  # path outside the bundle
@@ -301,7 +305,7 @@ def test_a_session_of_another_patient_is_refused_whole(home, tmp_path):
     other = store.add_patient("Ben")
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("UPDATE sessions SET patient_id = ?, updated_at = ? WHERE id = (SELECT MIN(id) FROM sessions)",
-                     (other, (datetime.now(timezone.utc) + timedelta(days=1)).isoformat(timespec="seconds")))
+                     (other, (datetime.now(UTC) + timedelta(days=1)).isoformat(timespec="seconds")))
     stolen = export_bundle(store, other, tmp_path / "ben.formcheck").path
     before = _dump(clinic.db_path)
     with pytest.raises(Exception, match="belongs to another patient"):
@@ -329,7 +333,8 @@ def test_cli_export_then_import_and_one_line_refusals(home, tmp_path):
     assert "2 session(s), 2 red-flag check(s), 0 video(s)" in done.stdout
     done = _cli("import", str(bundle), "--data", str(tmp_path / "clinic"))
     assert done.returncode == 0, done.stderr
-    assert "Ana Lopez (new patient): 2 session(s) added, 0 updated, 0 already here; 2 red-flag check(s) added." in done.stdout
+    assert ("Ana Lopez (new patient): 2 session(s) added, 0 updated, 0 already here; "
+            "2 red-flag check(s) added.") in done.stdout
 
     not_a_bundle = tmp_path / "notes.formcheck"
     not_a_bundle.write_text("hello")
@@ -346,10 +351,12 @@ def test_cli_export_then_import_and_one_line_refusals(home, tmp_path):
 
 def _scores(summary: dict) -> tuple:
     """What re-scoring decides: reps (with their times and flags) and flags."""
-    return (summary["reps"], [(r["start_s"], r["end_s"], r["complete"], tuple(r["flags"])) for r in summary["rep_details"]],
+    return (summary["reps"],
+            [(r["start_s"], r["end_s"], r["complete"], tuple(r["flags"])) for r in summary["rep_details"]],
             [(f["code"], f["severity"], f["start_s"], f["end_s"]) for f in summary["flags"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_batch_rescores_a_folder_of_bundles_as_one_by_one(home, tmp_path, engine):
     from formcheck import cli

@@ -38,6 +38,7 @@ def test_analyze_trace_writes_outputs(tmp_path, capsys):
     assert "2 complete rep(s)" in out
 
 
+@pytest.mark.slow
 def test_analyze_says_when_the_recording_cannot_measure_the_exercise(tmp_path, capsys):
     # The shared supine clip's trace: the near arm lies along the lower back (tests/test_pelvic_tilt.py).
     trace = tmp_path / "supine.json"
@@ -86,7 +87,8 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing file", "zero bytes", "a PDF renamed .mp4", "truncated mp4",
+@pytest.mark.parametrize("case", ["missing file", "zero bytes", "a PDF renamed .mp4",
+                                  pytest.param("truncated mp4", marks=pytest.mark.model),  # decodes frames
                                   "malformed trace", "a folder"])
 def test_bad_input_gives_one_clear_line(tmp_path, capsys, case):
     path, expected = _bad_inputs(tmp_path)[case]
@@ -98,6 +100,7 @@ def test_bad_input_gives_one_clear_line(tmp_path, capsys, case):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.model
 def test_truncated_video_keeps_what_was_decoded(tmp_path, capsys):
     path, _ = _bad_inputs(tmp_path)["truncated mp4"]
     run_cli(capsys, "analyze", path, "--exercise", "bird_dog", "--out", tmp_path / "out", "--no-video")
@@ -120,6 +123,7 @@ def test_video_with_zero_frames(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.model
 def test_video_with_nobody_succeeds_with_a_warning(tmp_path, capsys):
     path = tmp_path / "empty_room.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (320, 240))

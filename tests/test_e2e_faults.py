@@ -198,8 +198,8 @@ def test_two_tabs_two_patients_run_live_sessions_at_the_same_time(tmp_path, bird
 
         # Each tab counts its own reps while the other stream runs too.
         for name, page in pages.items():
-            wait_until(lambda: reps_shown(page) >= 1, timeout_s=REP_TIMEOUT_S,
-                       message=lambda: f"{name}: no rep counted; page shows {live_status(page)}")
+            wait_until(lambda page=page: reps_shown(page) >= 1, timeout_s=REP_TIMEOUT_S,
+                       message=lambda name=name, page=page: f"{name}: no rep counted; page shows {live_status(page)}")
         for tag, page in zip("ab", pages.values()):
             screenshot(page, f"faults_a2_tab_{tag}_counting")
 
@@ -367,4 +367,5 @@ def wait_for_autosave_after(data, patient: str, reps_at_least: int, timeout_s: f
     return wait_until(
         lambda: (s := only_session(data, patient)) and s.frames > frames_before and s.reps >= reps_at_least and s,
         timeout_s=timeout_s,
-        message=lambda: f"no autosave with {reps_at_least} reps after {frames_before} frames: {only_session(data, patient)}")
+        message=lambda: (f"no autosave with {reps_at_least} reps after {frames_before} frames: "
+                         f"{only_session(data, patient)}"))

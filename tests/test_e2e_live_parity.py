@@ -20,9 +20,18 @@ from formcheck.backends import make_backend
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from tests.browser_support import (click_webrtc_start, launch_chromium, open_app, run_streamlit,
-                                   screenshots_if_failed, select_option, wait_for_app_idle, wait_for_text,
-                                   wait_for_webrtc_video, write_y4m)
+from tests.browser_support import (
+    click_webrtc_start,
+    launch_chromium,
+    open_app,
+    run_streamlit,
+    screenshots_if_failed,
+    select_option,
+    wait_for_app_idle,
+    wait_for_text,
+    wait_for_webrtc_video,
+    write_y4m,
+)
 from tests.test_e2e_app import APP, VIDEOS, VIEWPORT, answer_safety_check, choose_pain, create_patient
 
 pytestmark = pytest.mark.browser

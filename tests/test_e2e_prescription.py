@@ -12,9 +12,18 @@ import pytest
 
 from formcheck.clinic.prescription import PrescribedExercise, Prescription, save_prescription, to_toml
 from formcheck.store import open_store
-from tests.browser_support import (click_webrtc_start, launch_chromium, open_app, run_streamlit, screenshot,
-                                   streamlit_exceptions, wait_for_app_idle, wait_for_text, wait_for_webrtc_video,
-                                   wait_until)
+from tests.browser_support import (
+    click_webrtc_start,
+    launch_chromium,
+    open_app,
+    run_streamlit,
+    screenshot,
+    streamlit_exceptions,
+    wait_for_app_idle,
+    wait_for_text,
+    wait_for_webrtc_video,
+    wait_until,
+)
 from tests.test_e2e_app import APP, VIEWPORT, answer_safety_check, camera_file, choose_pain, count
 
 pytestmark = pytest.mark.browser

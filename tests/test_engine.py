@@ -8,10 +8,15 @@ import pytest
 
 from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
-from formcheck.spec import load_exercise
 from formcheck.shots import PERSON_SETTLE_S
-from synth import (bird_dog_joined_mid_reach, bridge_after_lying_down_with_straight_legs, bridge_angles,
-                   frames_from_angles, standing_side)
+from formcheck.spec import load_exercise
+from synth import (
+    bird_dog_joined_mid_reach,
+    bridge_after_lying_down_with_straight_legs,
+    bridge_angles,
+    frames_from_angles,
+    standing_side,
+)
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 

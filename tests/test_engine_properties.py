@@ -3,6 +3,7 @@ down, and every rep's start < peak < end."""
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +47,7 @@ def stream(draw):
     return frames
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(frames=stream(), exercise=st.sampled_from(list_exercises()))
 def test_any_stream_is_handled(frames, exercise):

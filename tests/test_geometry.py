@@ -3,8 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from formcheck.geometry import (angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg,
-                                signed_bend_deg)
+from formcheck.geometry import angle_from_down_deg, joint_angle_deg, rotate_2d, segment_incline_deg, signed_bend_deg
 
 
 @pytest.mark.parametrize("a, b, c, expected", [

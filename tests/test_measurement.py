@@ -37,7 +37,8 @@ def test_refusals_and_their_reasons():
     assert verdict(evidence(signal_frames=20, signal_problems={arm: 280})).measured
     never = verdict(evidence(reps=0, settled=False, frames_in_view=0, view_problems={START: 300}))
     assert (never.reason, never.advice) == ("the body was never in the exercise's start position", START)
-    away = verdict(evidence(reps=0, settled=False, frames_in_view=50, view_problems={"Turn side-on to the camera.": 250}))
+    away = verdict(evidence(reps=0, settled=False, frames_in_view=50,
+                            view_problems={"Turn side-on to the camera.": 250}))
     assert away.reason.startswith("the body was not in view") and away.advice == "Turn side-on to the camera."
     noisy = verdict(evidence(reps=0, discarded_for_noise=2, largest_movement_deg=3.0, noise_deg=1.5))
     assert noisy.status == NOT_MEASURABLE and "within the measurement noise" in noisy.reason

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 from starlette.responses import Response
-
 from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
+
 from tests.async_support import run_in_own_thread
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # 10 kB, above the gzip minimum size

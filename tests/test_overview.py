@@ -2,14 +2,14 @@
 prescription, the pain trend, a dash where nothing was recorded."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from formcheck.clinic.overview import NONE_SHOWN, RED_FLAG_COLUMN, overview_rows, overview_table, pain_trend
 from formcheck.clinic.prescription import parse_prescription, save_prescription
 from formcheck.store import open_store
 from formcheck.types import SessionResult
 
-NOW = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)  # a Thursday
+NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
 
 
 def _session(store, patient_id: int, days_ago: float, pain_before: int | None, pain_after: int | None) -> None:

@@ -96,11 +96,13 @@ def test_three_posterior_tilts_count_three():
         assert rep.peak_deg < -4.0  # the gap closed: a flatter lower back
 
 
+@pytest.mark.slow
 def test_holds_longer_than_the_rest_window_are_one_tilt_each():
     _, session = run("pelvic_tilt", frames_of([supine_tilt_pose(g) for g in tilt_gaps(3, hold_s=12.0)]))
     assert len(session.complete_reps) == 3 and not session.partial_reps
 
 
+@pytest.mark.slow
 def test_arches_are_not_tilts_and_tilts_after_them_still_count():
     arches = tilt_gaps(3, tilt_px=14.0)  # the lower back lifted further off the mat, and back
     _, session = run("pelvic_tilt", frames_of([supine_tilt_pose(g) for g in arches]))
@@ -113,6 +115,7 @@ def test_arches_are_not_tilts_and_tilts_after_them_still_count():
     assert len(session.complete_reps) == 2 and not session.partial_reps
 
 
+@pytest.mark.slow
 def test_a_slowly_drifting_rest_position_does_not_count():
     gaps = tilt_gaps(3) + np.linspace(0.0, 2.0, len(tilt_gaps(3)))
     _, session = run("pelvic_tilt", frames_of([supine_tilt_pose(g) for g in gaps]))
@@ -122,11 +125,12 @@ def test_a_slowly_drifting_rest_position_does_not_count():
 def test_a_bridge_is_not_a_tilt():
     lift = np.concatenate([np.zeros(90), np.linspace(0, 0.5, 30), np.full(90, 0.5), np.linspace(0.5, 0, 30),
                            np.zeros(90)])
-    results, session = run("pelvic_tilt", frames_of([supine_tilt_pose(8.0, lift=l) for l in lift]))
+    results, session = run("pelvic_tilt", frames_of([supine_tilt_pose(8.0, lift=up) for up in lift]))
     assert session.reps == []
     assert any(not r.view_ok and "hips on the mat" in r.view_message for r in results)
 
 
+@pytest.mark.slow
 def test_an_arm_along_the_lower_back_is_an_honest_refusal_not_a_zero():
     results, session = run("pelvic_tilt", frames_of([supine_tilt_pose(g, arms="side") for g in tilt_gaps(3)]))
     assert session.reps == []

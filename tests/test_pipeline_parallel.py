@@ -194,7 +194,8 @@ def test_an_exercise_without_outline_signals_skips_the_mask_and_gets_the_same_re
     # pelvic tilt, which now reads the back's outline.)
     bird_dog = load_exercise("bird_dog")
     spec = dataclasses.replace(bird_dog, rules=tuple(r for r in bird_dog.rules if r.signal != "spinal_flexion_deg"))
-    assert not spec.needs_back_outline and bird_dog.needs_back_outline and load_exercise("pelvic_tilt").needs_back_outline
+    assert not spec.needs_back_outline and bird_dog.needs_back_outline
+    assert load_exercise("pelvic_tilt").needs_back_outline
     clip = FIXTURES / "video" / "bird_dog_360.mp4"
     made = []
     real_make = pipeline.make_backend

@@ -1,13 +1,28 @@
 """Prescriptions: TOML round trip through the database, validation, phases, the day's plan, adherence."""
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from formcheck.clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS,
-                                    PrescribedExercise, Prescription, PrescriptionError, adherence, adherence_by_week,
-                                    parse_prescription, phase_caution, plan_step, recovery_phase, save_prescription,
-                                    session_days, to_toml, todays_plan)
+from formcheck.clinic.prescription import (
+    DEFAULT_REPS,
+    DEFAULT_REST_S,
+    DEFAULT_SESSIONS_PER_WEEK,
+    DEFAULT_SETS,
+    PrescribedExercise,
+    Prescription,
+    PrescriptionError,
+    adherence,
+    adherence_by_week,
+    parse_prescription,
+    phase_caution,
+    plan_step,
+    recovery_phase,
+    save_prescription,
+    session_days,
+    to_toml,
+    todays_plan,
+)
 from formcheck.store import StoreError, open_store
 from formcheck.types import Rep, SessionResult
 
@@ -136,7 +151,7 @@ def test_an_evening_set_counts_on_the_patients_local_day(tmp_path, local_zone, z
     sunday_evening = datetime(2026, 11, 29, 23, 30, tzinfo=local)
     # Monday 30 November, 08:30 local: in UTC Monday 13:30 (UTC-5), or Sunday 23:30 (UTC+9).
     monday_morning = datetime(2026, 11, 30, 8, 30, tzinfo=local)
-    assert {sunday_evening.astimezone(timezone.utc).date(), monday_morning.astimezone(timezone.utc).date()} != {
+    assert {sunday_evening.astimezone(UTC).date(), monday_morning.astimezone(UTC).date()} != {
         date(2026, 11, 29), date(2026, 11, 30)}  # UTC's days would be wrong for one of them
     store = open_store(tmp_path / "data")
     patient = store.add_patient("Evening Eve")

@@ -25,7 +25,7 @@ def test_bird_dog_two_reps_one_per_side(bird_dog):
     reps = session.complete_reps
     # left arm + right leg [0.9, 3.2, 5.9], then right arm + left leg [7.9, 10.3, 13.3]
     assert [r.side for r in reps] == ["left", "right"]
-    for rep, (start, peak, end) in zip(reps, [(0.9, 3.2, 5.9), (7.9, 10.3, 13.3)]):
+    for rep, (start, _peak, end) in zip(reps, [(0.9, 3.2, 5.9), (7.9, 10.3, 13.3)]):
         assert rep.start_s == pytest.approx(start, abs=0.5)
         assert start < rep.peak_s < end
         assert rep.end_s == pytest.approx(end, abs=1.2)

@@ -6,7 +6,7 @@ import io
 import json
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -109,7 +109,8 @@ def test_the_report_escapes_everything_users_typed():
     assert "<script" not in page
     assert "<img" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
-    assert page.count("&lt;img src=x onerror=alert(1)&gt;&amp;") == 6  # page title, name, exercise title, notes, flag, warning
+    # page title, name, exercise title, notes, flag, warning
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;&amp;") == 6
 
 
 def test_the_report_is_self_contained_and_printable():
@@ -122,7 +123,7 @@ def test_the_report_is_self_contained_and_printable():
 
 def test_the_report_shows_what_a_clinician_files():
     meta = {
-        "started_at": datetime(2024, 5, 6, 12, 0, tzinfo=timezone.utc),
+        "started_at": datetime(2024, 5, 6, 12, 0, tzinfo=UTC),
         "pain_before": 4,
         "pain_after": 2,
         "notes": "Felt stiff",
@@ -133,7 +134,7 @@ def test_the_report_shows_what_a_clinician_files():
     page = session_report_html(make_result(), patient_name="Ana", session_meta=meta)
     text = re.sub(r"<[^>]+>", " ", page)  # the words a reader sees
     assert "Ana" in text
-    assert datetime(2024, 5, 6, 12, 0, tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M") in text
+    assert datetime(2024, 5, 6, 12, 0, tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M") in text
     assert "Glute bridge (glute_bridge)" in text
     assert "2 complete, 1 partial (left 1, right 1)" in text
     assert "4 / 2" in text  # pain before / after
@@ -202,6 +203,7 @@ def test_safe_filename(text, expected):
     assert safe_filename(text) == expected
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_safe_filename_is_always_a_safe_non_empty_name(text):
     name = safe_filename(text)

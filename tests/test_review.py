@@ -1,12 +1,12 @@
 """formcheck.review's red-flag helpers: what the clinician pages say about symptom checks."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from formcheck.review import red_flag_alert, red_flag_caption, red_flag_summary, symptom_checks_table
 from formcheck.store import SymptomCheckRow
 
-NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def check(id_: int, days_ago: float, *symptoms: str) -> SymptomCheckRow:

@@ -84,7 +84,8 @@ def test_the_printable_report_of_that_days_session_names_the_red_flag(tmp_path):
     store.record_symptom_check(patient, ["bladder_or_bowel_change"], checked_at=NEXT_DAY)  # another day
     session = store.start_session(patient, "glute_bridge", "Glute bridge", "1", "live", started_at=NOON)
     row, checks = store.get_session(session), store.list_symptom_checks(patient)
-    html = session_report_html(store.get_result(session), "Ana", review.report_meta(row, store.get_patient(patient), checks))
+    meta = review.report_meta(row, store.get_patient(patient), checks)
+    html = session_report_html(store.get_result(session), "Ana", meta)
     assert "Red-flag symptoms reported that day" in html
     assert "Fever or chills" in html and "stop cleared by the clinician at 10:00" in html
     assert "bladder" not in html.lower()

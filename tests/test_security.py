@@ -7,26 +7,33 @@ are finite, inside their clinical range (formcheck/limits.py) and one of their a
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
+import os
+import stat
 import string
 import sys
-from datetime import datetime, timezone
+import time
+import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from formcheck import limits
-from formcheck.plaintext import escape_markdown, printable
+from formcheck import cli, limits
+from formcheck.backends.replay import TraceError, load_trace, replay
 from formcheck.clinic.prescription import PrescriptionError, parse_prescription, to_toml
+from formcheck.outputs import OUTPUT_NAMES, FolderLock, OutputError, is_complete
+from formcheck.pipeline import AnalyzeOptions, analyze
+from formcheck.plaintext import escape_markdown, printable
 from formcheck.spec import SEVERITIES, SpecError, exercises_dir, load_exercise, parse_spec, threshold_range
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from formcheck.store import StoreError, open_store
+from formcheck.types import SessionResult
+from formcheck.uploads import STALE_UPLOAD_S, analyze_upload, remove_stale_uploads
+from formcheck.video import VideoInfo, video_limit_problem
 
 # -- a small TOML writer for generated documents (values TOML can hold, including nan and inf) ----
 
@@ -189,7 +196,7 @@ def test_the_live_cue_box_escapes_its_kind():
     source = (Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8")
     namespace: dict = {}
     start = source.index("def box(")
-    exec("import html\n" + source[start: source.index("\n\n\n", start)], namespace)  # noqa: S102 - our own code
+    exec("import html\n" + source[start: source.index("\n\n\n", start)], namespace)  # noqa: S102 - app.py's own box(), read from the repo
     html_out = namespace["box"]("Stop", 'danger"><img src=x onerror=alert(1)>')
     assert "<img" not in html_out and '"><' not in html_out
 
@@ -237,8 +244,9 @@ def test_export_names_keep_date_and_session_id_for_a_long_patient_name():
     from formcheck.review import export_name
     from formcheck.store import PatientRow, SessionRow
 
-    patient = PatientRow(id=1, name="Maria " + "Longname-" * 20, surgery_date=None, notes="", created_at=datetime.now(timezone.utc))
-    started = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
+    patient = PatientRow(id=1, name="Maria " + "Longname-" * 20, surgery_date=None, notes="",
+                         created_at=datetime.now(UTC))
+    started = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
     names = set()
     for session_id in (7, 8):
         row = SessionRow(**{**_session_fields(), "id": session_id, "started_at": started})
@@ -254,7 +262,7 @@ def _session_fields() -> dict:
 
     from formcheck.store import SessionRow
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     defaults = {"patient_id": 1, "exercise": "glute_bridge", "exercise_title": "Glute bridge", "spec_version": "1",
                 "source": "upload", "status": "recorded", "started_at": now, "updated_at": now, "ended_at": now}
     return {f.name: defaults.get(f.name) for f in fields(SessionRow)}
@@ -262,9 +270,6 @@ def _session_fields() -> dict:
 
 # -- 2 and 3. outputs: never over the input, all at once or not at all, one run at a time, private ----
 
-from formcheck import cli  # noqa: E402
-from formcheck.outputs import OUTPUT_NAMES, FolderLock, OutputError, is_complete  # noqa: E402
-from formcheck.pipeline import AnalyzeOptions, analyze  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TRACE = FIXTURES / "traces" / "glute_bridge_side_1rep.json"
@@ -342,6 +347,7 @@ def test_a_failed_first_run_leaves_an_empty_folder(tmp_path):
     assert outputs_in(tmp_path / "out") == set()
 
 
+@pytest.mark.slow
 def test_batch_redoes_a_folder_whose_trace_was_cut_while_its_summary_is_valid(tmp_path, capsys):
     inputs, out = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()
@@ -368,8 +374,8 @@ def test_a_second_run_into_a_folder_in_use_is_refused_with_one_line(tmp_path, ca
 def test_two_processes_into_one_folder_never_interleave(tmp_path):
     import subprocess
 
-    command = [sys.executable, "-m", "formcheck.cli", "analyze", str(FIXTURES / "traces" / "bird_dog_synthetic_2ext.json"),
-               "-e", "bird_dog", "-o", str(tmp_path)]
+    command = [sys.executable, "-m", "formcheck.cli", "analyze",
+               str(FIXTURES / "traces" / "bird_dog_synthetic_2ext.json"), "-e", "bird_dog", "-o", str(tmp_path)]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(r.wait(timeout=300), r.stderr.read()) for r in runs]
     assert sorted(code for code, _ in results) in ([0, 0], [0, 2])  # one after the other, or one refused
@@ -378,6 +384,7 @@ def test_two_processes_into_one_folder_never_interleave(tmp_path):
     assert b"\0" not in (tmp_path / "frames.csv").read_bytes()
 
 
+@pytest.mark.model
 def test_outputs_are_private_whatever_the_umask(tmp_path):
     import os
     import stat
@@ -393,8 +400,6 @@ def test_outputs_are_private_whatever_the_umask(tmp_path):
 
 # -- 5. bounded inputs: refused before the work starts, one line, exit 2 ------------------------------
 
-from formcheck.backends.replay import TraceError, load_trace, replay  # noqa: E402
-from formcheck.video import VideoInfo, video_limit_problem  # noqa: E402
 
 
 def assert_refused(capsys, path: Path, out: Path, words: str) -> None:
@@ -451,16 +456,19 @@ json_values = st.recursive(
 def traces(draw) -> dict:
     """Traces near the format (so the checks past the header are reached too), with arbitrary holes."""
     frame = st.fixed_dictionaries({"t": st.one_of(st.floats(0, 100), json_values)},
-                                  optional={"i": json_values, "image": st.one_of(json_values, st.just([[0.5, 0.5, 0.0, 1.0]] * 33)),
+                                  optional={"i": json_values,
+                                            "image": st.one_of(json_values, st.just([[0.5, 0.5, 0.0, 1.0]] * 33)),
                                             "world": json_values, "back": json_values})
     data = draw(st.fixed_dictionaries(
         {"format": st.sampled_from(["formcheck-trace/v1", "mediapipe-pose-33/v1", "other"])},
-        optional={"width": st.one_of(st.integers(-5, 5000), json_values), "height": st.one_of(st.integers(-5, 5000), json_values),
+        optional={"width": st.one_of(st.integers(-5, 5000), json_values),
+                  "height": st.one_of(st.integers(-5, 5000), json_values),
                   "fps": json_values, "frames": st.lists(frame, max_size=6)}))
     return data
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.one_of(traces(), json_values))
 def test_any_trace_json_is_analysed_or_refused_as_a_trace_error_leaving_no_partial_output(tmp_path, data):
     import shutil
@@ -506,6 +514,7 @@ def test_a_picture_renamed_mp4_is_refused(tmp_path, capsys, fmt, words):
     assert_refused(capsys, path, tmp_path / "out", words)
 
 
+@pytest.mark.model
 def test_a_one_frame_video_is_a_picture_not_a_video(tmp_path, capsys):
     assert_refused(capsys, make_video(tmp_path / "one.mp4", 320, 240, 1), tmp_path / "out", "single picture")
 
@@ -528,13 +537,7 @@ def test_every_real_trace_is_within_the_limits():
 
 # -- 4. private files; 6. the write lock is not held while compressing ------------------------------------
 
-import os  # noqa: E402
-import stat  # noqa: E402
-import time  # noqa: E402
 
-from formcheck.store import StoreError, open_store  # noqa: E402
-from formcheck.types import SessionResult  # noqa: E402
-from formcheck.uploads import STALE_UPLOAD_S, analyze_upload, remove_stale_uploads  # noqa: E402
 
 
 def mode(path: Path) -> int:
@@ -584,6 +587,7 @@ def test_a_kept_live_video_is_private(tmp_path, loose_umask):
     assert mode(writer.path) == 0o600 and mode(writer.path.parent) == 0o700
 
 
+@pytest.mark.model
 def test_an_upload_and_its_kept_video_are_private(tmp_path, loose_umask, monkeypatch):
     import formcheck.uploads as uploads
 
@@ -649,7 +653,6 @@ def test_the_write_lock_is_free_while_a_long_trace_is_compressed(tmp_path, monke
 
 # -- 8. batch: names that collide, links that leave the folder, names that break lines ---------------------
 
-import csv  # noqa: E402
 
 
 def batch(inputs: Path, out: Path) -> int:
@@ -681,6 +684,7 @@ def test_links_out_of_the_input_folder_are_not_followed(tmp_path, capsys):
     assert not (out / "link").exists() and is_complete(out / "inside") and is_complete(out / "s1")
 
 
+@pytest.mark.slow
 def test_newlines_and_escapes_in_file_names_do_not_reach_progress_lines_raw(tmp_path, capsys):
     inputs, out = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()
@@ -708,6 +712,7 @@ def test_an_error_line_stays_one_line_whatever_the_file_name(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "no\\x0asuch.mp4" in err
 
 
+@pytest.mark.model
 def test_trace_refuses_to_write_over_its_video_and_writes_a_private_file(tmp_path, capsys, loose_umask):
     video = tmp_path / "clip.mp4"
     video.write_bytes(VIDEO.read_bytes())

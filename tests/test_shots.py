@@ -12,8 +12,18 @@ from formcheck.shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker
 from formcheck.skeleton import INDEX
 from formcheck.spec import load_exercise
 from formcheck.types import PoseFrame
-from synth import (HEIGHT, WIDTH, bridge_angles, card_pose, dissolve_frames, frames_from_angles, jittery_times_ms,
-                   reframed, standing_side, supine_pose)
+from synth import (
+    HEIGHT,
+    WIDTH,
+    bridge_angles,
+    card_pose,
+    dissolve_frames,
+    frames_from_angles,
+    jittery_times_ms,
+    reframed,
+    standing_side,
+    supine_pose,
+)
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
 FPS = 30.0

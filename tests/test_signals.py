@@ -3,8 +3,14 @@ import math
 import numpy as np
 import pytest
 
-from formcheck.signals import (RollEstimator, body_from_frame, compute,
-                               hip_extension_both_sides_deg, hip_extension_deg, known_signal_names)
+from formcheck.signals import (
+    RollEstimator,
+    body_from_frame,
+    compute,
+    hip_extension_both_sides_deg,
+    hip_extension_deg,
+    known_signal_names,
+)
 from formcheck.types import Pose, PoseFrame
 from synth import HEIGHT, WIDTH, frames_from_angles, supine_pose
 

@@ -13,11 +13,19 @@ import pytest
 from formcheck.backends.replay import load_trace, replay
 from formcheck.backends.solutions import contour_from_mask
 from formcheck.signals import body_from_frame
-from formcheck.silhouette import (MAX_SPINE_FRACTION, back_arc, back_contour, frame_back_arc, trunk_ends_px,
-                                  ventral_normal)
+from formcheck.silhouette import (
+    MAX_SPINE_FRACTION,
+    back_arc,
+    back_contour,
+    frame_back_arc,
+    trunk_ends_px,
+    ventral_normal,
+)
 from formcheck.skeleton import INDEX, near_side
 from formcheck.types import Pose, PoseFrame
-from synth import HEIGHT as SH, WIDTH as SW, supine_pose
+from synth import HEIGHT as SH
+from synth import WIDTH as SW
+from synth import supine_pose
 
 VALIDATION_TRACES = Path(__file__).parent / "fixtures" / "validation" / "traces"
 

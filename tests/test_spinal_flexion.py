@@ -22,7 +22,7 @@ from formcheck.spec import load_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import spinal_flexion_validation as validation  # noqa: E402
+import spinal_flexion_validation as validation  # noqa: E402 - found through the sys.path line above
 
 SPINE = ROOT / "tests" / "fixtures" / "spine"
 VALIDATION = ROOT / "tests" / "fixtures" / "validation" / "traces"  # the ten validation traces
@@ -34,7 +34,7 @@ def _trace(name: str) -> dict:
         return validate_trace(json.load(fh), name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _run(name: str, exercise: str):
     engine = ExerciseEngine(load_exercise(exercise), STANDARD_FILTERS)
     series = []

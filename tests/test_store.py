@@ -7,16 +7,17 @@ import sqlite3
 import threading
 import time
 import zlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from formcheck.store import database as store_module, schema as schema_module
 from formcheck.store import MIGRATIONS, StoreError, default_data_dir, open_store
+from formcheck.store import database as store_module
+from formcheck.store import schema as schema_module
 from formcheck.types import Flag, Rep, SessionResult
 
-T0 = datetime(2024, 5, 6, 12, 0, tzinfo=timezone.utc)  # a Monday, noon UTC
+T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 
 
 def rep(index: int, start_s: float, rom_deg: float = 40.0, complete: bool = True, side: str = "", flags=()) -> Rep:
@@ -166,10 +167,13 @@ def test_bad_ids_and_values_give_a_clear_store_error(store, call, message):
 def test_sessions_are_listed_newest_first(store, patient):
     # Started out of order (an upload may carry an older recording time); equal times by id.
     ids = {
-        "tuesday": store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "upload", started_at=T0 + timedelta(days=1)),
+        "tuesday": store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "upload",
+                                       started_at=T0 + timedelta(days=1)),
         "monday": store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "upload", started_at=T0),
-        "friday": store.start_session(patient, "bird_dog", "Bird dog", "1.0", "live", started_at=T0 + timedelta(days=4)),
-        "friday_again": store.start_session(patient, "bird_dog", "Bird dog", "1.0", "live", started_at=T0 + timedelta(days=4)),
+        "friday": store.start_session(patient, "bird_dog", "Bird dog", "1.0", "live",
+                                      started_at=T0 + timedelta(days=4)),
+        "friday_again": store.start_session(patient, "bird_dog", "Bird dog", "1.0", "live",
+                                            started_at=T0 + timedelta(days=4)),
     }
     other = store.add_patient("Ben")
     store.start_session(other, "glute_bridge", "Glute bridge", "1.2", "live")
@@ -221,7 +225,8 @@ def test_finish_session_stores_the_result_pain_video_and_trace(store, patient):
     session_id = store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "upload", pain_before=5)
     final = result([rep(1, 0.0, side="left"), rep(1, 3.0, side="right", flags=["spinal_flexion"])], [flexion_flag(3.2)])
     trace = json.dumps({"fps": 30, "frames": [[0.5] * 132] * 50})
-    store.finish_session(session_id, final, pain_after=3, video_path="videos/s1.mp4", trace_json=trace, notes="Felt fine")
+    store.finish_session(session_id, final, pain_after=3, video_path="videos/s1.mp4", trace_json=trace,
+                         notes="Felt fine")
 
     session = store.get_session(session_id)
     assert (session.status, session.pain_after, session.video_path, session.notes) == (
@@ -340,7 +345,8 @@ def test_progress_gives_one_point_per_session_oldest_first(store, patient):
     store.finish_session(week5, result([rep(1, 0.0, rom_deg=30.0), rep(2, 3.0, rom_deg=40.0),
                                         rep(1, 6.0, rom_deg=5.0, complete=False)],  # partial: not in the mean
                                        [flexion_flag(1.0), flexion_flag(4.0)]))
-    week7 = store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "live", started_at=T0 + timedelta(weeks=2))
+    week7 = store.start_session(patient, "glute_bridge", "Glute bridge", "1.2", "live",
+                                started_at=T0 + timedelta(weeks=2))
     store.finish_session(week7, result([rep(1, 0.0, rom_deg=50.0)]))
 
     points = store.progress(patient)
@@ -378,7 +384,7 @@ def test_two_threads_saving_two_patients_sessions_do_not_mix(store):
                 reps.append(rep(i + 1, 3.0 * i, rom_deg=rom_by_name[name], side=name))
                 store.save_progress(session_id, result(reps))
             store.finish_session(session_id, result(reps), pain_after=1)
-        except BaseException as exc:  # reported below: an exception in a thread would vanish
+        except BaseException as exc:  # noqa: BLE001 - reported below: an exception in a thread would vanish
             errors.append(exc)
 
     threads = [threading.Thread(target=live_session, args=(name,)) for name in patients]
@@ -483,14 +489,14 @@ def test_symptom_checks_are_recorded_with_the_outcome_and_listed_newest_first(st
 
 
 def test_a_symptom_check_defaults_to_now_and_a_naive_time_is_local(store, patient):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     store.record_symptom_check(patient, "bladder_or_bowel_change")  # one code on its own is fine too
     [check] = store.list_symptom_checks(patient)
-    assert before <= check.checked_at <= datetime.now(timezone.utc)
+    assert before <= check.checked_at <= datetime.now(UTC)
     assert check.symptoms == ("bladder_or_bowel_change",)
     local = datetime(2024, 5, 6, 9, 30)
     store.record_symptom_check(patient, [], checked_at=local)
-    assert store.list_symptom_checks(patient)[-1].checked_at == local.astimezone(timezone.utc)
+    assert store.list_symptom_checks(patient)[-1].checked_at == local.astimezone(UTC)
 
 
 def test_symptom_checks_since_a_moment_or_a_local_date(store, patient):

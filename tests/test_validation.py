@@ -5,8 +5,17 @@ from pathlib import Path
 import pytest
 
 from formcheck.cli import main
-from formcheck.validation import (ClipTruth, ManifestError, failed_clip, load_manifest, match_by_overlap, metrics,
-                                  markdown_table, score_clip, text_table)
+from formcheck.validation import (
+    ClipTruth,
+    ManifestError,
+    failed_clip,
+    load_manifest,
+    markdown_table,
+    match_by_overlap,
+    metrics,
+    score_clip,
+    text_table,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "validation" / "corpus.toml"
@@ -66,8 +75,8 @@ CASES = [
     ("refusal not allowed", truth(), summary(THREE, measurement=NOT_MEASURABLE),
      dict(passed=False, refused=True, refusal_ok=False, fails_run=True)),
     # measured with cannot_measure_ok: the count still has to be right
-    ("measured though refusal allowed", truth(cannot_measure_ok=True), summary(THREE[:1], measurement={"status": "measured"}),
-     dict(passed=False, refused=False, count_error=-2)),
+    ("measured though refusal allowed", truth(cannot_measure_ok=True),
+     summary(THREE[:1], measurement={"status": "measured"}), dict(passed=False, refused=False, count_error=-2)),
     # timing: counted reps are matched by overlap, whatever their order; errors per matched truth rep
     ("timing matched by overlap", truth(rep_times=THREE_TIMED), summary(((7.5, 9.5), (0.6, 2.8), (4.0, 6.0))),
      dict(passed=True, timing=((0.4, 0.2), (0.0, 0.0), (0.5, 0.5)))),
@@ -221,7 +230,8 @@ def test_a_failing_sure_clip_exits_1_and_a_bad_manifest_exits_2(tmp_path, capsys
     code, out, _ = run(capsys, manifest, "--workers", 1)
     assert code == 1 and "FAIL: count 1, truth 4" in out
     code, out, err = run(capsys, tmp_path / "nothing.toml")
-    assert code == 2 and out == "" and err.strip() == f"formcheck: error: {tmp_path / 'nothing.toml'}: no such validation manifest file"
+    assert code == 2 and out == ""
+    assert err.strip() == f"formcheck: error: {tmp_path / 'nothing.toml'}: no such validation manifest file"
 
 
 @pytest.mark.model  # the six videos go through the bundled MediaPipe model: about 3-4 minutes on 2 cores

@@ -64,6 +64,7 @@ def test_portrait_phone_clip_with_rotation_metadata_is_upright(tmp_path):
     assert frames[0][:150].mean() > 200 and frames[0][170:].mean() < 50
 
 
+@pytest.mark.model
 def test_rotated_real_clip_gives_the_same_reps(tmp_path):
     # The bird dog clip stored on its side with rotation metadata, as a phone would save it.
     cap = cv2.VideoCapture(str(BIRD_DOG))
@@ -79,6 +80,7 @@ def test_rotated_real_clip_gives_the_same_reps(tmp_path):
     assert [r.side for r in session.complete_reps] == ["left", "right"]
 
 
+@pytest.mark.model
 def test_4k_60fps_clip_is_analysed(tmp_path):
     cap = cv2.VideoCapture(str(BIRD_DOG))
     cap.set(cv2.CAP_PROP_POS_FRAMES, 60)

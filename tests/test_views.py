@@ -17,7 +17,7 @@ from formcheck.backends.replay import load_trace, replay, validate_trace
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.signals import SIGNALS, VISIBILITY_FLOOR, body_from_frame
 from formcheck.skeleton import INDEX
-from formcheck.spec import load_exercise, parse_spec, SpecError
+from formcheck.spec import SpecError, load_exercise, parse_spec
 from formcheck.types import PoseFrame
 from formcheck.view_gate import ViewGate
 from formcheck.views import classify, view_angles
@@ -178,6 +178,7 @@ def test_real_views_match_the_labels(name, exercise, segments, reps):
         assert share >= 0.9, (label, share, {v: seen[i].count(v) for v in set(seen[i])})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, exercise, segments, reps", REAL, ids=[r[0] for r in REAL])
 def test_real_two_angle_recordings_counted_without_false_alarms(name, exercise, segments, reps):
     spec = load_exercise(exercise)  # holds of about 5 s against the default 20 s count, as short holds
@@ -243,7 +244,8 @@ def test_real_3d_joint_angles_agree_with_2d_on_side_views():
 def test_real_3d_bird_dog_reach_agrees_with_2d_on_side_views():
     pooled = []
     for data in (_trace("bird_dog_fitbod"), FIXTURES / "bird_dog_synthetic_2ext.json"):
-        for pairs in _side_view_pairs(data, "bird_dog", ["bird_dog_reach_left_deg", "bird_dog_reach_right_deg"]).values():
+        reaches = ["bird_dog_reach_left_deg", "bird_dog_reach_right_deg"]
+        for pairs in _side_view_pairs(data, "bird_dog", reaches).values():
             pooled += pairs
     _agree(pooled, "bird_dog_reach")
 

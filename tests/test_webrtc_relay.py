@@ -1,4 +1,5 @@
-"""formcheck.ui.webrtc (the newest-frame relay): a slow consumer of a 30 fps camera track sees new frames, not a backlog.
+"""formcheck.ui.webrtc (the newest-frame relay): a slow consumer of a 30 fps camera track sees new
+frames, not a backlog.
 
 Real aiortc tracks and relays on an asyncio loop; the camera is a track that makes a numbered
 frame every 1/30 s, the consumer takes 100 ms per frame (a busy pose model).
