@@ -35,10 +35,11 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .backends.replay import TRACE_SUFFIXES, is_trace_name, trace_stem
 from .framerate import DEFAULT_MAX_FPS
@@ -166,7 +167,7 @@ def plan(inputs: Iterable[Path | Item], out: Path, spec: ExerciseSpec | None,
 
 
 def bundle_items(bundle: Path, out: Path, spec: ExerciseSpec | None,
-                 prescription: "Prescription | None") -> tuple[list[Item], list[Outcome]]:
+                 prescription: Prescription | None) -> tuple[list[Item], list[Outcome]]:
     """The bundle's sessions as items to re-score (their traces extracted under OUT/.bundle-traces),
     or one failed outcome when the bundle is refused (bundle.py checks it whole first)."""
     from .bundle import BundleError, bundle_traces
@@ -195,7 +196,7 @@ def bundle_items(bundle: Path, out: Path, spec: ExerciseSpec | None,
     return items, known
 
 
-def _prescribed(exercise: str, prescription: "Prescription | None") -> ExerciseSpec | None:
+def _prescribed(exercise: str, prescription: Prescription | None) -> ExerciseSpec | None:
     """The exercise with the prescription's targets and limits, when the prescription has it."""
     for item in (prescription.exercises if prescription is not None else ()):
         if item.name == exercise:
@@ -358,7 +359,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: ExerciseSpec | None,
-                prescription: "Prescription | None", inputs: list[Path]) -> int:
+                prescription: Prescription | None, inputs: list[Path]) -> int:
     # Overlapping decoding, model and writing uses idle cores; with a file on every core there are none.
     options = AnalyzeOptions(write_video=not args.no_video, overlap=args.workers < (os.cpu_count() or 1),
                              max_side_px=getattr(args, "max_side", ANALYSIS_MAX_SIDE_PX),
@@ -405,7 +406,7 @@ def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: Exercis
     return EXIT_SOME_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
 
-def _load_prescription(path: str | None) -> "Prescription | None":
+def _load_prescription(path: str | None) -> Prescription | None:
     if not path:
         return None
     from .clinic.prescription import PrescriptionError, parse_prescription

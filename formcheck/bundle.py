@@ -30,15 +30,24 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import __version__
 from .clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS
 from .days import local_midnight
 from .private_files import make_private_dir
-from .store import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, FINAL_STATUSES, PAIN_MAX,
-                    PAIN_MIN, SOURCES, VIDEO_DIR, Store)
+from .store import (
+    BUNDLE_FLAG_COLUMNS,
+    BUNDLE_REP_COLUMNS,
+    BUNDLE_SESSION_COLUMNS,
+    FINAL_STATUSES,
+    PAIN_MAX,
+    PAIN_MIN,
+    SOURCES,
+    VIDEO_DIR,
+    Store,
+)
 
 FORMAT = "formcheck-bundle"
 VERSION = 1
@@ -62,7 +71,7 @@ _MEMBER = re.compile(r"(data\.json|traces/[0-9a-f]{32}\.json|videos/[0-9a-f]{32}
 _UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SEVERITIES = ("info", "warning", "danger")
-EVERYTHING = datetime(1970, 1, 1, tzinfo=timezone.utc)  # export_bundle(since=EVERYTHING): every session
+EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)  # export_bundle(since=EVERYTHING): every session
 _CHUNK = 1024**2
 
 
@@ -272,7 +281,7 @@ class _CheckedBundle:
             self.zip.close()
             raise
 
-    def __enter__(self) -> "_CheckedBundle":
+    def __enter__(self) -> _CheckedBundle:
         return self
 
     def __exit__(self, *exc) -> None:

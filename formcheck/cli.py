@@ -290,7 +290,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import tempfile
 
     from .pipeline import AnalyzeOptions
-    from .validation import default_workers, load_manifest, markdown_table, metrics, metrics_text, run_validation, text_table
+    from .validation import (
+        default_workers,
+        load_manifest,
+        markdown_table,
+        metrics,
+        metrics_text,
+        run_validation,
+        text_table,
+    )
 
     clips = load_manifest(args.manifest)
     workers = default_workers(len(clips)) if args.workers is None else args.workers

@@ -11,8 +11,9 @@ from one analysed frame to the next; a skipped frame is simply a longer step for
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 # Camera frame rates are 24-30 fps for most webcams and laptops; phones record 30 or 60.
 DEFAULT_MAX_FPS = 30.0

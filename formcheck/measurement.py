@@ -44,7 +44,7 @@ class Measurement:
                 "signal_to_noise": None if self.signal_to_noise is None else round(self.signal_to_noise, 1)}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Measurement":
+    def from_dict(cls, data: dict | None) -> Measurement:
         """Read back a stored summary's verdict; a summary from before verdicts existed was measured."""
         if not isinstance(data, dict) or data.get("status") not in (MEASURED, NOT_MEASURABLE):
             return cls(MEASURED)

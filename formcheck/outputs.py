@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 # Re-exported: uploads, live and bundles import them here.
 from formcheck.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private_dir, make_private_file  # noqa: F401
@@ -48,7 +49,7 @@ class FolderLock:
         self.what = what
         self._fd: int | None = None
 
-    def __enter__(self) -> "FolderLock":
+    def __enter__(self) -> FolderLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
             _lock(fd)
@@ -93,7 +94,7 @@ class OutputFolder:
         self._staged: dict[str, Path] = {}
         self._lock = FolderLock(self.folder, "run")
 
-    def __enter__(self) -> "OutputFolder":
+    def __enter__(self) -> OutputFolder:
         refuse_input_among_outputs(self.input_path, self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock.__enter__()

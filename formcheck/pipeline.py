@@ -13,9 +13,9 @@ import json
 import math
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,8 +28,16 @@ from .outputs import OutputFolder
 from .render import draw
 from .spec import ExerciseSpec
 from .types import FrameResult, PoseFrame, SessionResult
-from .video import (ANALYSIS_MAX_SIDE_PX, H264Writer, ReadAhead, TruncatedVideoError, fit_within, fitted_size, open_video,
-                    read_frames)
+from .video import (
+    ANALYSIS_MAX_SIDE_PX,
+    H264Writer,
+    ReadAhead,
+    TruncatedVideoError,
+    fit_within,
+    fitted_size,
+    open_video,
+    read_frames,
+)
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)

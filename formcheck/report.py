@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: app.py and the UI import it here
-from formcheck.summary import summary_json  # noqa: F401 - re-exported: the summary's one serialization
+from formcheck.summary import summary_json  # used here and re-exported: the summary's one serialization
 from formcheck.types import SessionResult
 
 REPS_CSV_COLUMNS = (

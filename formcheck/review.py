@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .clinic.red_flags import OUTCOME_WORDS
-
-from .clinic import safety as safety_gate
 from .backends.replay import validate_trace
+from .clinic import safety as safety_gate
+from .clinic.red_flags import OUTCOME_WORDS
 from .limits import most_severe_first
 from .pipeline import replay_series
 from .report import MAX_FILENAME_CHARS, safe_filename
@@ -166,7 +165,7 @@ class RedFlagSummary:
 def red_flag_summary(checks: Sequence[SymptomCheckRow], now: datetime | None = None,
                      days: int = RED_FLAG_DAYS) -> RedFlagSummary:
     """Counts of checks and the red-flag reports of the last ``days`` days (up to ``now``, default now)."""
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
     recent = [c for c in checks if c.checked_at >= since]
     reports = sorted((c for c in recent if c.stopped), key=lambda c: c.checked_at, reverse=True)
     return RedFlagSummary(days=days, checks=len(checks), recent_checks=len(recent),
@@ -304,7 +303,7 @@ def angle_figure(series: AngleSeries, spec: ExerciseSpec, reps: Sequence[Rep], f
         fig.add_vrect(x0=r.start_s, x1=r.end_s, fillcolor=colour, opacity=0.10, line_width=0, row=1, col=1,
                       annotation_text=f"rep {label}", annotation_position="top left")
 
-    for i, name in enumerate(rule_signals):
+    for name in rule_signals:
         y = series.signals[name]
         fig.add_trace(go.Scatter(x=series.t_s, y=y, mode="lines", name=signal_label(name),
                                  line=dict(width=1.5)), row=2, col=1)

@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-import sys
+import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 from . import limits
 from .limits import SEVERITIES, Range, range_problem
@@ -125,7 +120,7 @@ class ExerciseSpec:
         names = [self.rep.signal_for(s) for s in (self.rep.sides or ("",))] + [r.signal for r in self.rules]
         return sorted(set(names))
 
-    def with_rep_targets(self, **changes: float) -> "ExerciseSpec":
+    def with_rep_targets(self, **changes: float) -> ExerciseSpec:
         """A copy with the rep's targets changed (a prescription): ``target_hold_s``, ``top_deg``, ``rest_deg``."""
         allowed = {"target_hold_s", "top_deg", "rest_deg"}
         unknown = set(changes) - allowed
@@ -142,7 +137,7 @@ class ExerciseSpec:
             raise SpecError(f"{self.name}: target_hold_s must be positive")
         return replace(self, rep=rep)
 
-    def with_overrides(self, limits: dict[str, dict]) -> "ExerciseSpec":
+    def with_overrides(self, limits: dict[str, dict]) -> ExerciseSpec:
         """A copy with rule limits replaced, e.g. ``{"spinal_flexion": {"above": 15}}`` (a prescription)."""
         rules = []
         for rule in self.rules:

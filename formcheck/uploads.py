@@ -14,8 +14,9 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from .backends import BackendError
 from .outputs import PRIVATE_FILE_MODE, make_private_dir, make_private_file

@@ -37,10 +37,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 CONFIDENCES = ("sure", "likely")
 ALARM_SEVERITIES = ("warning", "danger")

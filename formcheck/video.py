@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Generic, Iterable, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 import cv2
 import numpy as np
@@ -328,7 +329,7 @@ class ReadAhead(Generic[T]):
         except queue.Empty:
             pass
 
-    def __enter__(self) -> "ReadAhead[T]":
+    def __enter__(self) -> ReadAhead[T]:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -7,16 +7,16 @@ red-flag symptoms they reported recently (date and symptoms).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
 from ..days import local_day
-from .prescription import Prescription
 from ..review import NONE_SHOWN, RED_FLAG_DAYS
 from ..store import PatientRow, SessionRow, SymptomCheckRow
+from .prescription import Prescription
 
 RED_FLAG_COLUMN = f"Red flags (last {RED_FLAG_DAYS} days)"
 
@@ -49,7 +49,7 @@ def overview_rows(patients: Sequence[PatientRow], sessions: dict[int, Sequence[S
                   checks: dict[int, Sequence[SymptomCheckRow]], prescriptions: dict[int, Prescription | None],
                   now: datetime | None = None) -> list[OverviewRow]:
     """One row per patient: red flags first (the newest report first), then the longest without a session."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = local_day(now)
     monday = today - timedelta(days=today.weekday())
     since = now - timedelta(days=RED_FLAG_DAYS)

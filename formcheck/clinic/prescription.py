@@ -26,15 +26,10 @@ Example file::
 from __future__ import annotations
 
 import math
-import sys
+import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from .. import limits
 from ..days import local_day

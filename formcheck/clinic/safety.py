@@ -15,9 +15,9 @@ without Streamlit:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Sequence
 
 from ..days import local_day, local_time  # noqa: F401 - local_time re-exported: the pages import it here
 from ..store import SymptomCheckRow

@@ -33,9 +33,11 @@ from .view import ViewCheck
 # outline lags the limbs by a few tenths of a second on the shared bird-dog clip).
 SETTLE_S = 0.5
 
+NO_FILTERS = SignalFilters()  # the default: frozen, so one shared instance is safe
+
 
 class ExerciseEngine:
-    def __init__(self, spec: ExerciseSpec, filters: SignalFilters = SignalFilters()):
+    def __init__(self, spec: ExerciseSpec, filters: SignalFilters = NO_FILTERS):
         self.spec = spec
         self.filters = filters
         self.view = ViewCheck(spec)

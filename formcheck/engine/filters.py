@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..signals import OUTLINE_SIGNALS, speed_source
 from ..smoothing import CausalMedian, Chain, NoFilter, OneEuroFilter

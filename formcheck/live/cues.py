@@ -12,8 +12,8 @@ Pure and single-threaded: ``LiveSession`` calls them under its lock. Times in se
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Iterable, Mapping
 
 from ..engine import DEFAULT_MESSAGES
 from ..limits import most_severe_first

@@ -63,7 +63,7 @@ class OutlineWatch:
     _last_ms: float = math.nan
 
     @classmethod
-    def for_spec(cls, spec: ExerciseSpec) -> "OutlineWatch":
+    def for_spec(cls, spec: ExerciseSpec) -> OutlineWatch:
         return cls(tuple(outline_signals(spec)))
 
     def update(self, result: FrameResult) -> None:

@@ -38,7 +38,7 @@ class LiveRegistry:
                 time.sleep(every_s)
                 try:
                     self.sweep()
-                except Exception:  # noqa: BLE001 - keep sweeping
+                except Exception:  # keep sweeping
                     log.exception("live session sweep failed")
 
         self._sweeper = threading.Thread(target=run, name="formcheck-live-sweeper", daemon=True)

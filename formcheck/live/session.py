@@ -42,9 +42,9 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Union
 
 import numpy as np
 
@@ -72,7 +72,7 @@ CLOCK_JUMP_MS = 2000.0  # frame clock and monotonic clock disagree by more: the 
 VIDEO_STOPPED_NOTE = ("The video stopped recording, but your reps are still counted and saved. "
                       "The part recorded so far is kept.")
 
-BackendOrFactory = Union[PoseBackend, Callable[[], PoseBackend]]
+BackendOrFactory = PoseBackend | Callable[[], PoseBackend]
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class LiveSession:
             if self._result is not None:
                 return frame_bgr
             return self._process(frame_bgr, t_ms, arrived)
-        except Exception as exc:  # noqa: BLE001 - the camera thread must survive anything
+        except Exception as exc:  # the camera thread must survive anything
             if type(exc) not in self._logged:  # once per kind of error, not 30 times a second
                 self._logged.add(type(exc))
                 log.exception("live session %s: a frame could not be processed", self.session_id)
@@ -258,12 +258,12 @@ class LiveSession:
         try:
             self._video.write(annotated, t_ms)
             return
-        except Exception:  # noqa: BLE001 - the video is optional; the counting must go on
+        except Exception:  # the video is optional; the counting must go on
             log.exception("live session %s: the kept video could not be written; it stops here", self.session_id)
         video, self._video = self._video, None
         try:
             video.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("live session %s: the stopped video could not be finished", self.session_id)
             self.video_path = None
         with self._lock:
@@ -359,7 +359,7 @@ class LiveSession:
         except StoreError as exc:
             problem = f"Your progress could not be saved: {exc}"
             log.warning("live session %s: autosave failed: %s", self.session_id, exc)
-        except Exception as exc:  # noqa: BLE001 - keep exercising; the final save will tell
+        except Exception as exc:  # keep exercising; the final save will tell
             problem = f"Your progress could not be saved ({type(exc).__name__})."
             log.exception("live session %s: autosave failed", self.session_id)
         with self._lock:
@@ -475,14 +475,14 @@ class LiveSession:
         if self._video is not None:
             try:
                 self._video.close()
-            except Exception:  # noqa: BLE001 - a broken video must not lose the session
+            except Exception:  # a broken video must not lose the session
                 log.exception("live session %s: the video could not be finished", self.session_id)
                 self.video_path = None
             self._video = None
         if self._backend is not None:
             try:
                 self._backend.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("live session %s: the pose model did not close cleanly", self.session_id)
 
     def _save_final(self, pain_after: int | None, status: str) -> None:

@@ -22,8 +22,18 @@ pipeline, no clinic rules (a prescription is validated by its caller,
 
 The public names are re-exported here, so ``from formcheck.store import Store`` keeps working.
 """
-from .database import (BUNDLE_FLAG_COLUMNS, BUNDLE_REP_COLUMNS, BUNDLE_SESSION_COLUMNS, DB_FILENAME,
-                       DEFAULT_BUSY_TIMEOUT_S, KEEP, VIDEO_DIR, Store, default_data_dir, open_store)
+from .database import (
+    BUNDLE_FLAG_COLUMNS,
+    BUNDLE_REP_COLUMNS,
+    BUNDLE_SESSION_COLUMNS,
+    DB_FILENAME,
+    DEFAULT_BUSY_TIMEOUT_S,
+    KEEP,
+    VIDEO_DIR,
+    Store,
+    default_data_dir,
+    open_store,
+)
 from .errors import StoreError
 from .rows import BundleMerge, PatientRow, ProgressRow, SessionRow, SymptomCheckRow
 from .schema import FINAL_STATUSES, MIGRATIONS, PAIN_MAX, PAIN_MIN, SOURCES, STATUSES

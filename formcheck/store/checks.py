@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from datetime import date, datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 from formcheck.clinic.red_flags import RED_FLAG_SYMPTOMS
 
@@ -53,7 +53,7 @@ def check_datetime(value: datetime, what: str) -> datetime:
     """A datetime (naive means local time) in UTC."""
     if not isinstance(value, datetime):
         raise StoreError(f"{what} must be a date and time, got {value!r}.")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def iso_date_or_none(value: date | str | None) -> str | None:

@@ -25,11 +25,11 @@ import json
 import os
 import sqlite3
 import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from formcheck.days import local_day, local_midnight
 from formcheck.measurement import Measurement
@@ -40,8 +40,16 @@ from formcheck.types import Flag, Rep, SessionResult
 from . import schema
 from .checks import check_datetime, check_name, check_pain, check_symptoms, iso_date_or_none
 from .errors import StoreError, store_error
-from .rows import (BundleMerge, PatientRow, ProgressRow, SessionRow, SymptomCheckRow, patient_row, session_row,
-                   symptom_check_row)
+from .rows import (
+    BundleMerge,
+    PatientRow,
+    ProgressRow,
+    SessionRow,
+    SymptomCheckRow,
+    patient_row,
+    session_row,
+    symptom_check_row,
+)
 from .schema import FINAL_STATUSES, SOURCES
 from .values import date_or_none, iso, nan_if_none, new_uid, none_if_nan, parse_datetime, utc_now
 
@@ -186,7 +194,7 @@ class Store:
             raise StoreError(f"Unknown session source {source!r}; expected one of {list(SOURCES)}.")
         pain_before = check_pain(pain_before, "Pain before")
         now = iso(utc_now())
-        started = iso(started_at.astimezone(timezone.utc)) if started_at is not None else now
+        started = iso(started_at.astimezone(UTC)) if started_at is not None else now
         with self._write() as conn:
             _fetch_patient(conn, patient_id)
             cursor = conn.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def new_uid() -> str:
@@ -16,12 +16,12 @@ def new_uid() -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     # Always UTC and always to the second, so the text sorts in time order in SQL.
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def parse_datetime(text: str) -> datetime:
