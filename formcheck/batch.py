@@ -5,8 +5,8 @@
 
 Every video (``video.VIDEO_SUFFIXES``) and landmark trace (``.json``, ``.json.gz``) directly inside
 DIR is analysed with the same exercise; OUT/<file stem>/ (``a.json.gz`` -> ``a``) receives exactly
-what ``formcheck analyze`` writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored from the landmark traces
-it carries, no model needed: each session with its own exercise (or ``--exercise`` when given),
+what ``formcheck analyze`` writes. Every session bundle (``.formcheck``, see bundle.py) is re-scored
+from the landmark traces it carries, no model needed: each session with its own exercise (or ``--exercise`` when given),
 with a prescription's targets and limits where ``--prescription`` names that exercise, into
 OUT/<bundle stem>/<session uid>/. That is how a clinic re-scores stored sessions after a
 definition or a prescription changes. Reruns are cheap: an input whose OUT/<stem>/ holds a
@@ -349,8 +349,8 @@ def _run(args: argparse.Namespace) -> int:
     prescription = _load_prescription(getattr(args, "prescription", None))
     inputs = find_inputs(folder)
     if not inputs:
-        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}), traces ({', '.join(TRACE_SUFFIXES)}) or session bundles "
-                         f"(.formcheck) in it")
+        raise BatchError(f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}), "
+                         f"traces ({', '.join(TRACE_SUFFIXES)}) or session bundles (.formcheck) in it")
     if spec is None and any(p.suffix.lower() not in BUNDLE_SUFFIXES for p in inputs):
         raise BatchError(f"{folder} holds videos or traces: name their exercise with --exercise")
     out.mkdir(parents=True, exist_ok=True)
@@ -368,7 +368,8 @@ def _run_locked(args: argparse.Namespace, folder: Path, out: Path, spec: Exercis
     refused: list[Outcome] = []
     for path in inputs:
         if is_link_outside(path, folder):
-            refused.append(Outcome(path.name, "failed", error="a link to a file outside the input folder; not followed"))
+            refused.append(Outcome(path.name, "failed",
+                                   error="a link to a file outside the input folder; not followed"))
         elif path.suffix.lower() in BUNDLE_SUFFIXES:
             items, failed = bundle_items(path, out, spec, prescription)
             entries += items

@@ -308,8 +308,9 @@ class _CheckedBundle:
                                   f"more than the {limit} allowed")
             if (info.file_size > _RATIO_APPLIES_FROM_BYTES
                     and info.file_size > MAX_EXPANSION_RATIO * max(info.compress_size, 1)):
-                raise BundleError(f"{self.path}: {info.filename} would expand {info.file_size // max(info.compress_size, 1)} "
-                                  f"times its size (a zip bomb); refused")
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise BundleError(f"{self.path}: {info.filename} would expand {ratio} times its size "
+                                  "(a zip bomb); refused")
             total += info.file_size
         if total > MAX_EXPANDED_BYTES:
             raise BundleError(f"{self.path}: would expand to {total / 1024**3:.1f} GB, more than the "
@@ -321,7 +322,8 @@ class _CheckedBundle:
         except (ValueError, UnicodeDecodeError) as exc:
             raise BundleError(f"{self.path}: manifest.json is damaged ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise BundleError(f"{self.path}: not a formcheck session bundle (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+            found = manifest.get("format") if isinstance(manifest, dict) else None
+            raise BundleError(f"{self.path}: not a formcheck session bundle (format {found!r})")
         version = manifest.get("version")
         if version != VERSION:
             raise BundleError(f"{self.path}: session bundle version {version!r}; this formcheck reads version "
@@ -411,7 +413,8 @@ class _Checker:
             self.fail(where, f"lacks {missing[0]!r}")
         return value
 
-    def text(self, value, where: str, max_len: int = 10_000, pattern: re.Pattern | None = None, empty: bool = True) -> str:
+    def text(self, value, where: str, max_len: int = 10_000, pattern: re.Pattern | None = None,
+             empty: bool = True) -> str:
         if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()):
             self.fail(where, "is not a valid text")
         if pattern is not None and not pattern.fullmatch(value):

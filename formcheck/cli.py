@@ -1,6 +1,7 @@
 """The ``formcheck`` command line.
 
-    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--max-side PX] [--max-fps F] [--backend tasks --model F.task]
+    formcheck analyze INPUT --exercise NAME --out DIR [--no-video] [--max-side PX] [--max-fps F]
+                      [--backend tasks --model F.task]
     formcheck trace VIDEO -o trace.json
     formcheck exercises
     formcheck batch DIR --exercise NAME --out DIR [--workers N] [--engine local|ray --address ADDR]
@@ -72,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 
     analyze = sub.add_parser("analyze", help="analyse a video or a landmark trace")
     analyze.add_argument("input", help="video file (mp4, mov, webm, avi) or landmark trace (.json, .json.gz)")
-    analyze.add_argument("--exercise", "-e", required=True, help="exercise name (see `formcheck exercises`) or a .toml file")
+    analyze.add_argument("--exercise", "-e", required=True,
+                         help="exercise name (see `formcheck exercises`) or a .toml file")
     analyze.add_argument("--out", "-o", required=True, help="output folder")
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
     _size_arg(analyze)
@@ -158,7 +160,8 @@ def _size_arg(parser: argparse.ArgumentParser) -> None:
 def _fps_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-fps", type=_max_fps, default=DEFAULT_MAX_FPS, metavar="F",
                         help=f"analyse at most F frames a second, skipping frames closer in time than 1/F s "
-                             f"(default {DEFAULT_MAX_FPS:g}: a 60 fps clip costs what a 30 fps one does; 0: every frame)")
+                             f"(default {DEFAULT_MAX_FPS:g}: a 60 fps clip costs what a 30 fps one does; "
+                             f"0: every frame)")
 
 
 def _max_fps(text: str) -> float:
@@ -336,8 +339,9 @@ def _check_input(path: str) -> None:
 
 
 def summary_text(summary: dict, out_dir: Path | None = None) -> str:
+    by_side = ", ".join(f"{s} {n}" for s, n in summary["reps_by_side"].items())
     lines = [f"{summary['exercise_title']}: {summary['reps']} complete rep(s)"
-             + (f" ({', '.join(f'{s} {n}' for s, n in summary['reps_by_side'].items())})" if summary["reps_by_side"] else "")
+             + (f" ({by_side})" if summary["reps_by_side"] else "")
              + f", {summary['partial_reps']} partial, {summary['duration_s']:.1f} s,"
              f" pose found in {summary['frames_with_pose']}/{summary['frames']} frames."]
     measurement = Measurement.from_dict(summary.get("measurement"))
@@ -346,10 +350,11 @@ def summary_text(summary: dict, out_dir: Path | None = None) -> str:
     for rep in summary["rep_details"]:
         side = f" {rep['side']}" if rep["side"] else ""
         flags = f"  flags: {', '.join(rep['flags'])}" if rep["flags"] else ""
-        lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, peak {rep['peak_deg']} deg,"
-                     f" range {rep['rom_deg']} deg, hold {rep['hold_s']:.1f} s{flags}")
+        lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s,"
+                     f" peak {rep['peak_deg']} deg, range {rep['rom_deg']} deg, hold {rep['hold_s']:.1f} s{flags}")
     for flag in summary["flags"]:
-        lines.append(f"  [{flag['severity']}] {flag['start_s']:.1f}-{flag['end_s']:.1f} s {flag['code']}: {flag['message']}")
+        lines.append(f"  [{flag['severity']}] {flag['start_s']:.1f}-{flag['end_s']:.1f} s"
+                     f" {flag['code']}: {flag['message']}")
     for warning in summary["warnings"]:
         lines.append(f"  warning: {warning}")
     if out_dir is not None:

@@ -96,7 +96,8 @@ def arm_over_lower_back(contour_px: np.ndarray, hip_px: np.ndarray, shoulder_px:
         if not LUMBAR_FROM <= u <= LUMBAR_TO:
             continue
         depth = float((q - hip) @ to_back)
-        edge = float(np.interp(u, outline_u, outline_depth)) if np.all(np.diff(outline_u) > 0) else float(np.max(outline_depth))
+        edge = (float(np.interp(u, outline_u, outline_depth)) if np.all(np.diff(outline_u) > 0)
+                else float(np.max(outline_depth)))
         if 0 < depth <= edge + ARM_MARGIN * length:
             return True
     return False

@@ -109,6 +109,7 @@ def verdict(e: MeasurementEvidence) -> Measurement:
     if e.min_snr > 0 and e.reps == 0:
         if e.discarded_for_noise:
             return refuse(f"its {e.discarded_for_noise} movement(s) were within the measurement noise", noisy_advice)
-        if math.isfinite(e.noise_deg) and math.isfinite(e.complete_rep_deg) and e.complete_rep_deg < e.min_snr * e.noise_deg:
+        if (math.isfinite(e.noise_deg) and math.isfinite(e.complete_rep_deg)
+                and e.complete_rep_deg < e.min_snr * e.noise_deg):
             return refuse("the measurement noise is larger than a whole repetition", noisy_advice)
     return Measurement(MEASURED, None, None, snr)

@@ -164,7 +164,8 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     try:
         if options.write_video and not is_trace(input_path):
             # Skipped frames are not drawn: the annotated video runs at the analysed rate.
-            writer = H264Writer(outputs.stage("annotated.mp4"), min(fps, options.max_fps) if options.max_fps > 0 else fps)
+            video_fps = min(fps, options.max_fps) if options.max_fps > 0 else fps
+            writer = H264Writer(outputs.stage("annotated.mp4"), video_fps)
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):

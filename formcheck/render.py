@@ -103,7 +103,8 @@ def _draw_plain_panel(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec
     if sides:
         lines.insert(1, (sides, 0.95 * scale))
     thickness = [max(2, int(2.2 * fs)) for _, fs in lines]
-    heights = [int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][1] * 1.6) for (t, fs), th in zip(lines, thickness)]
+    heights = [int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][1] * 1.6)
+               for (t, fs), th in zip(lines, thickness)]
     box_w = int(max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, th)[0][0] for (t, fs), th in zip(lines, thickness))
                 + 24 * scale)
     box_h = sum(heights) + int(14 * scale)

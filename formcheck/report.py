@@ -115,7 +115,8 @@ def session_report_html(
     reps_text = f"{len(result.complete_reps)} complete, {len(result.partial_reps)} partial"
     if by_side:
         reps_text += " (" + ", ".join(f"{side} {n}" for side, n in sorted(by_side.items())) + ")"
-    pose_share = f"{100 * result.frames_with_pose / result.frames:.0f}% of {result.frames} frames" if result.frames else "no frames"
+    pose_share = (f"{100 * result.frames_with_pose / result.frames:.0f}% of {result.frames} frames"
+                  if result.frames else "no frames")
 
     facts = [
         ("Patient", patient_name or "not given"),
@@ -295,6 +296,8 @@ footer { margin-top: 1.5em; font-size: 8.5pt; color: #444; border-top: 1px solid
   body { margin: 0; padding: 0; max-width: none; font-size: 9.5pt; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
-  tr.sev-danger td, tr.sev-warning td, thead th, .not-measurable { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  tr.sev-danger td, tr.sev-warning td, thead th, .not-measurable {
+    -webkit-print-color-adjust: exact; print-color-adjust: exact;
+  }
 }
 """

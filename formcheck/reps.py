@@ -6,10 +6,11 @@ it to end one, so jitter around either threshold cannot count twice (the "double
 top" of a held rep stays one rep).
 
 Set-up: nothing counts until the signal has been in the rest zone for SETTLE_SAMPLES samples in a
-row, or ``min_rest_s`` if that is shorter (the body settled in the exercise's start position; the engine makes the signal missing while the posture or
-the view is wrong). A movement already under way when the body is first seen, or seen only from a
-position that is not the start position (a child's pose analysed as a glute bridge), is setting up,
-not a rep of this exercise: ``waiting_for_start`` is True meanwhile, so the patient can be told to
+row, or ``min_rest_s`` if that is shorter (the body settled in the exercise's start position; the
+engine makes the signal missing while the posture or the view is wrong). A movement already under
+way when the body is first seen, or seen only from a position that is not the start position (a
+child's pose analysed as a glute bridge), is setting up, not a rep of this exercise:
+``waiting_for_start`` is True meanwhile, so the patient can be told to
 get into the start position. The counter sets up again after losing sight of the body (a missing
 signal) for longer than MAX_GAP_MS, at rest or mid-rep. One exception: after a camera shot change
 broke a rep that was seen starting from rest (``continue_after_cut``), the movement under way in the
@@ -239,7 +240,8 @@ class RepCounter:
         rom = exc.peak_value - min(exc.start_value, end_value)
         if duration_ms < 1000.0 * self.spec.min_duration_s:
             return None
-        self.largest_movement_deg = rom if math.isnan(self.largest_movement_deg) else max(self.largest_movement_deg, rom)
+        self.largest_movement_deg = (rom if math.isnan(self.largest_movement_deg)
+                                     else max(self.largest_movement_deg, rom))
         if rom < self.spec.min_rom_deg:
             return None
         if self.spec.min_snr > 0 and math.isfinite(noise_sd_deg) and rom < self.spec.min_snr * noise_sd_deg:

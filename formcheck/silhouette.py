@@ -89,7 +89,8 @@ def trunk_ends_px(image: np.ndarray, width: int, height: int) -> tuple[np.ndarra
     return image[hip_i, :2] * scale, image[shoulder_i, :2] * scale
 
 
-def ventral_normal(image: np.ndarray, width: int, height: int, hip: np.ndarray, shoulder: np.ndarray) -> np.ndarray | None:
+def ventral_normal(image: np.ndarray, width: int, height: int, hip: np.ndarray,
+                   shoulder: np.ndarray) -> np.ndarray | None:
     """Unit vector perpendicular to the hip-shoulder chord pointing to the belly side, or None.
 
     The knees decide when the hips are bent; otherwise the nose (in front of the ears) does; None

@@ -148,7 +148,8 @@ class ExerciseSpec:
             rules.append(replace(rule, **{k: _override(self.name, rule, k, v) for k, v in change.items()}))
         unknown_codes = set(limits) - {r.code for r in self.rules}
         if unknown_codes:
-            raise SpecError(f"{self.name}: no rule named {sorted(unknown_codes)}; rules are {[r.code for r in self.rules]}")
+            raise SpecError(f"{self.name}: no rule named {sorted(unknown_codes)}; "
+                            f"rules are {[r.code for r in self.rules]}")
         return replace(self, rules=tuple(rules))
 
 
@@ -370,5 +371,6 @@ def _signal(where: _Where, key: str, name: str, sides: tuple[str, ...]) -> str:
         raise SpecError(f"{where}: {key} uses {{side}} but rep.sides is empty")
     for candidate in candidates:
         if candidate not in known_signal_names():
-            raise SpecError(f"{where}: {key}: unknown signal {candidate!r}; known signals: {', '.join(known_signal_names())}")
+            raise SpecError(f"{where}: {key}: unknown signal {candidate!r}; "
+                            f"known signals: {', '.join(known_signal_names())}")
     return name

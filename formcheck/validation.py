@@ -158,7 +158,8 @@ def _parse_clip(entry: dict, n: int, manifest: Path) -> ClipTruth:
     sides = entry.get("sides")
     if sides is not None:
         if not isinstance(sides, dict) or not sides:
-            raise ManifestError(f"{where}: field 'sides' must be a table of side = count, e.g. {{ left = 3, right = 3 }}")
+            raise ManifestError(f"{where}: field 'sides' must be a table of side = count, "
+                                "e.g. { left = 3, right = 3 }")
         sides = {str(side): _count(where, f"sides.{side}", count) for side, count in sides.items()}
     view = _field(where, "view", entry.get("view", ""), str)
     clip = ClipTruth(name=name, input=recording, exercise=exercise, reps=reps, reps_ok=reps_ok, rep_times=rep_times,
@@ -402,7 +403,8 @@ def table_rows(scores: Sequence[ClipScore]) -> list[list[str]]:
         faults = "-" if not s.truth.faults else f"{len(s.faults_found)}/{len(s.truth.faults)}"
         refused = "no"
         if s.refused:
-            reason = s.refusal_reason if len(s.refusal_reason) <= REASON_CHARS else s.refusal_reason[:REASON_CHARS - 3] + "..."
+            reason = (s.refusal_reason if len(s.refusal_reason) <= REASON_CHARS
+                      else s.refusal_reason[:REASON_CHARS - 3] + "...")
             refused = ("yes, allowed" if s.truth.cannot_measure_ok else "yes") + (f": {reason}" if reason else "")
         rows.append([s.truth.name, Path(s.truth.exercise).stem, truth, counted,
                      "-" if s.counted is None else str(s.partial), timing, faults,

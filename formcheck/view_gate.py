@@ -24,8 +24,8 @@ from .world_signals import NEEDS_FLOOR, WORLD_SIGNALS, FloorPlane
 
 # Segments whose picture length over their world length gives the pixels per metre: the least
 # foreshortened of them gives the best estimate (foreshortening only ever shortens).
-_SCALE_SEGMENTS = tuple((f"{s}_{a}", f"{s}_{b}") for s in ("left", "right")
-                        for a, b in (("shoulder", "hip"), ("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"))) + (
+_LIMB_SEGMENTS = (("shoulder", "hip"), ("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"))
+_SCALE_SEGMENTS = tuple((f"{s}_{a}", f"{s}_{b}") for s in ("left", "right") for a, b in _LIMB_SEGMENTS) + (
     ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"))
 MIN_SEGMENT_M = 0.08  # shorter world segments (metres) give no usable scale
 
@@ -87,8 +87,10 @@ class ViewGate:
     def placement_problem(self) -> str | None:
         """The message key ("turn_side_on", ...) when this view cannot measure the exercise."""
         if self.view is None:
-            pose = self._frame.pose if self._frame is not None else None
-            return placement_2d(pose, self._frame.width, self._frame.height, self.spec.view) if pose is not None else None
+            frame = self._frame
+            if frame is None or frame.pose is None:
+                return None
+            return placement_2d(frame.pose, frame.width, frame.height, self.spec.view)
         if self.view in self.spec.views:
             return None
         preferred = self.spec.view if self.spec.view in PLACEMENT_MESSAGES else self.spec.views[0]

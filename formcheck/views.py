@@ -75,7 +75,8 @@ def body_axes(world: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     w = np.asarray(world, float)
     hips = w[INDEX["right_hip"]] - w[INDEX["left_hip"]]
     shoulders = w[INDEX["right_shoulder"]] - w[INDEX["left_shoulder"]]
-    up = (w[INDEX["left_shoulder"]] + w[INDEX["right_shoulder"]]) / 2 - (w[INDEX["left_hip"]] + w[INDEX["right_hip"]]) / 2
+    up = ((w[INDEX["left_shoulder"]] + w[INDEX["right_shoulder"]]) / 2
+          - (w[INDEX["left_hip"]] + w[INDEX["right_hip"]]) / 2)
     if not all(np.all(np.isfinite(v)) and np.linalg.norm(v) > MIN_AXIS_M for v in (hips, shoulders, up)):
         return None
     across = hips / np.linalg.norm(hips) + shoulders / np.linalg.norm(shoulders)
@@ -121,7 +122,8 @@ def placement_2d(pose: Pose, width: int, height: int, set_up_view: str) -> str |
     long-standing check. The placement message key, or None when the view is acceptable."""
     image = pose.image
     scale = np.array([width, height], float)
-    shoulder_gap = float(np.linalg.norm((image[INDEX["left_shoulder"], :2] - image[INDEX["right_shoulder"], :2]) * scale))
+    shoulder_gap = float(np.linalg.norm(
+        (image[INDEX["left_shoulder"], :2] - image[INDEX["right_shoulder"], :2]) * scale))
     mid_shoulder = (image[INDEX["left_shoulder"], :2] + image[INDEX["right_shoulder"], :2]) / 2
     mid_hip = (image[INDEX["left_hip"], :2] + image[INDEX["right_hip"], :2]) / 2
     trunk = float(np.linalg.norm((mid_shoulder - mid_hip) * scale))

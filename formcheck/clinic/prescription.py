@@ -304,7 +304,8 @@ class WeekAdherence:
         return min(1.0, self.sessions_done / self.sessions_prescribed) if self.sessions_prescribed else 0.0
 
 
-def adherence_by_week(session_days: list[date], prescription: Prescription, first: date, last: date) -> list[WeekAdherence]:
+def adherence_by_week(session_days: list[date], prescription: Prescription, first: date,
+                      last: date) -> list[WeekAdherence]:
     """Sessions done against prescribed, per calendar week from ``first`` to ``last``.
 
     A day counts once however many exercises were done that day (a session = one day's program).

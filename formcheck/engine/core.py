@@ -251,7 +251,8 @@ class ExerciseEngine:
             discarded_for_noise=sum(c.discarded_for_noise for c in counters),
             largest_movement_deg=max(movements, default=math.nan),
             noise_deg=float(np.median(noise)) if noise else math.nan,
-            min_snr=rep.min_snr, complete_rep_deg=abs(rep.top_deg - (0.0 if rep.baseline_window_s > 0 else rep.rest_deg)),
+            min_snr=rep.min_snr,
+            complete_rep_deg=abs(rep.top_deg - (0.0 if rep.baseline_window_s > 0 else rep.rest_deg)),
         )
 
     def _record_rep(self, rep: Rep) -> Rep:

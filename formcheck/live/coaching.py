@@ -191,7 +191,10 @@ _SPEECH_JS = """<script>
     st.busy = true;
     const u = new w.SpeechSynthesisUtterance(line);
     u.lang = %(lang)s; u.rate = 0.95;
-    u.onend = u.onerror = () => { st.busy = false; if (st.waiting) { const next = st.waiting; st.waiting = null; say(next); } };
+    u.onend = u.onerror = () => {
+      st.busy = false;
+      if (st.waiting) { const next = st.waiting; st.waiting = null; say(next); }
+    };
     synth.speak(u);
   };
   if (st.busy || synth.speaking) { st.waiting = text; } else { say(text); }

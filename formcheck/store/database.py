@@ -477,8 +477,8 @@ class Store:
             patient = dict(_fetch_patient(conn, patient_id))
             sessions = []
             for row in conn.execute(
-                f"SELECT * FROM sessions WHERE patient_id = ? AND status != 'live' AND updated_at >= ? {unsent['sessions']} "
-                "ORDER BY started_at, id", (patient_id, since_iso),
+                "SELECT * FROM sessions WHERE patient_id = ? AND status != 'live' AND updated_at >= ? "
+                f"{unsent['sessions']} ORDER BY started_at, id", (patient_id, since_iso),
             ).fetchall():
                 session = dict(row)
                 session["rep_rows"] = [dict(r) for r in conn.execute(
@@ -531,7 +531,8 @@ class Store:
                 old = conn.execute("SELECT id, patient_id, updated_at, video_path FROM sessions WHERE uid = ?",
                                    (s["uid"],)).fetchone()
                 if old is not None and old["patient_id"] != merge.patient_id:
-                    raise StoreError(f"Session {s['uid']} in the bundle belongs to another patient here; nothing was imported.")
+                    raise StoreError(f"Session {s['uid']} in the bundle belongs to another patient here; "
+                                     "nothing was imported.")
                 if old is not None and s["updated_at"] <= old["updated_at"]:
                     merge.sessions_unchanged += 1
                     continue
@@ -547,8 +548,8 @@ class Store:
             for c in data["symptom_checks"]:
                 released = c.get("released_at")  # absent from bundles written before releases travelled
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid, released_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO symptom_checks "
+                    "(patient_id, checked_at, symptoms, outcome, uid, released_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (merge.patient_id, c["checked_at"], json.dumps(list(check_symptoms(c["symptoms"]))),
                      c["outcome"], c["uid"], released))
                 merge.checks_added += cursor.rowcount
