@@ -93,10 +93,10 @@ def verdict(e: MeasurementEvidence) -> Measurement:
         return refuse("no person was found in it", "Make sure your whole body is in view.")
     problem_frames = sum(e.signal_problems.values())
     if e.reps == 0 and problem_frames > e.signal_frames:
-        reason, advice = max(e.signal_problems, key=e.signal_problems.get)
+        reason, advice = max(e.signal_problems, key=e.signal_problems.__getitem__)
         return refuse(reason, advice)
     if not e.settled:
-        worst = max(e.view_problems, key=e.view_problems.get) if e.view_problems else None
+        worst = max(e.view_problems, key=e.view_problems.__getitem__) if e.view_problems else None
         if worst is not None and worst != e.start_message and e.frames_in_view < e.frames_with_pose / 2:
             return refuse("the body was not in view as the exercise needs it for most of the recording", worst)
         return refuse("the body was never in the exercise's start position", e.start_message or None)

@@ -12,9 +12,10 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: app.py and the UI import it here
 from formcheck.summary import summary_json  # used here and re-exported: the summary's one serialization
@@ -118,7 +119,7 @@ def session_report_html(
     pose_share = (f"{100 * result.frames_with_pose / result.frames:.0f}% of {result.frames} frames"
                   if result.frames else "no frames")
 
-    facts = [
+    facts: list[tuple[str, object]] = [
         ("Patient", patient_name or "not given"),
         ("Date", _format_moment(meta.get("started_at"))),
         ("Exercise", f"{result.exercise_title} ({result.exercise})"),
@@ -140,7 +141,8 @@ def session_report_html(
         _facts_table(facts),
     ]
     if meta.get("red_flag_stops"):
-        items = "".join(f"<li>{_e(line)}</li>" for line in meta["red_flag_stops"])
+        stops = cast("Iterable[object]", meta["red_flag_stops"])  # lines of text (see the docstring)
+        items = "".join(f"<li>{_e(line)}</li>" for line in stops)
         sections += ['<h2 class="red-flag">Red-flag symptoms reported that day</h2>',
                      '<p class="red-flag">The patient answered "yes" to the safety check; the app told them not '
                      'to exercise and to contact their doctor.</p>', f'<ul class="red-flag">{items}</ul>']
@@ -248,11 +250,12 @@ def _format_moment(value: object) -> str:
     if value is None or value == "":
         return "not recorded"
     if isinstance(value, str):
+        text = value
         try:
             # A bare date stays a date; anything longer is a moment.
-            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            return value  # escaped by the caller
+            return text  # escaped by the caller
     if isinstance(value, datetime):
         return (value.astimezone() if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):

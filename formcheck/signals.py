@@ -379,6 +379,7 @@ def lumbar_gap_signal_deg(body: Body) -> float:
     ``lumbar_gap_problem``)."""
     if lumbar_gap_problem(body) is not None:
         return math.nan
+    assert body.back_px is not None, "lumbar_gap_problem refuses a pose without a back outline"
     inside = (body.mid("hip") + body.mid("shoulder")) / 2
     return lumbar_gap_deg(body.back_px, inside)
 

@@ -202,5 +202,5 @@ class SessionResult:
         }
 
 
-def _round_or_none(value: float, digits: int = 2) -> float | None:
+def _round_or_none(value: float | None, digits: int = 2) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)

@@ -18,13 +18,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import cv2
 import numpy as np
 
 from .limits import MAX_DURATION_S, MAX_FPS, MAX_FRAMES, MAX_VIDEO_SIDE_PX
 from .private_files import make_private_dir, make_private_file
+
+if TYPE_CHECKING:  # av is imported where it is used: importing it costs start-up time
+    from av.container import OutputContainer
+    from av.video.stream import VideoStream
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some formats: allow 10%
@@ -189,8 +193,8 @@ class H264Writer:
         self.path = Path(path)
         self.fps = fps
         self.private = private
-        self._container = None
-        self._stream = None
+        self._container: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._last_pts = -1
 
     @property
@@ -204,13 +208,18 @@ class H264Writer:
             raise ValueError("this video places each frame at its own time: write(frame, t_ms)")
         if self._container is None:
             self._open(frame_bgr.shape[1], frame_bgr.shape[0])
+        container, stream = self._opened()
         frame = av.VideoFrame.from_ndarray(self._fitted(frame_bgr), format="bgr24")
-        if self.timestamped:
+        if self.timestamped and t_ms is not None:  # (timestamped without t_ms was refused above)
             pts = max(int(round(t_ms)), self._last_pts + 1)  # strictly increasing, whatever the jitter
             self._last_pts = pts
             frame.pts, frame.time_base = pts, Fraction(1, 1000)
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+
+    def _opened(self) -> tuple[OutputContainer, VideoStream]:
+        assert self._container is not None and self._stream is not None, "the first write() opens the file"
+        return self._container, self._stream
 
     def _open(self, width: int, height: int) -> None:
         import av
@@ -219,23 +228,24 @@ class H264Writer:
             make_private_dir(self.path.parent)
             make_private_file(self.path)
         # The format is named: the path may be a temporary name (outputs.OutputFolder's staging).
-        self._container = av.open(str(self.path), mode="w", format="mp4")
-        self._stream = self._container.add_stream("libx264", rate=int(round(self.fps or 30)) or 30)
-        self._stream.width, self._stream.height = width - width % 2, height - height % 2
-        self._stream.pix_fmt = "yuv420p"
+        self._container = container = av.open(str(self.path), mode="w", format="mp4")
+        self._stream = stream = container.add_stream("libx264", rate=int(round(self.fps or 30)) or 30)
+        stream.width, stream.height = width - width % 2, height - height % 2
+        stream.pix_fmt = "yuv420p"
         if self.timestamped:
             # The encoder must count in milliseconds too: with its default 1/30 s (from rate=30)
             # PyAV rescales each frame's millisecond pts to 1/30 s, two frames less than 33 ms
             # apart (a camera faster than 30 fps, or jitter) get the same pts, and libx264
             # rejects the second with EINVAL (av.error.ArgumentError 22).
-            self._stream.codec_context.time_base = Fraction(1, 1000)
-            self._stream.time_base = Fraction(1, 1000)
-        self._stream.options = dict(self.QUALITY)
+            stream.codec_context.time_base = Fraction(1, 1000)
+            stream.time_base = Fraction(1, 1000)
+        stream.options = dict(self.QUALITY)
 
     def _fitted(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame at the video's size: an odd last row or column cut off, another size scaled."""
         height, width = frame_bgr.shape[:2]
-        target_w, target_h = self._stream.width, self._stream.height
+        _, stream = self._opened()
+        target_w, target_h = stream.width, stream.height
         if (height - height % 2, width - width % 2) == (target_h, target_w):
             return np.ascontiguousarray(frame_bgr[:target_h, :target_w])
         return cv2.resize(frame_bgr, (target_w, target_h))
@@ -245,8 +255,10 @@ class H264Writer:
         if self._container is None:
             return
         container, self._container = self._container, None
+        stream = self._stream
         try:
-            for packet in self._stream.encode():
+            assert stream is not None, "opened with its container"
+            for packet in stream.encode():
                 container.mux(packet)
         finally:
             container.close()  # the trailer: what was written stays playable

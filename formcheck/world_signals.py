@@ -85,7 +85,10 @@ def floor_normal(body: Body, contacts: tuple[str, str]) -> np.ndarray | None:
     The model's placement of a contact it cannot see (the far wrist or knee) is used too: at rest
     it is on the floor beside its visible twin, and the plane needs all four."""
     a, b = contacts
-    points = {f"{s}_{p}": np.asarray(body.world[INDEX[f"{s}_{p}"]], float) for s in SIDES for p in (a, b)}
+    world = body.world
+    if world is None:
+        return None
+    points = {f"{s}_{p}": np.asarray(world[INDEX[f"{s}_{p}"]], dtype=np.float64) for s in SIDES for p in (a, b)}
     if not all(np.all(np.isfinite(p)) for p in points.values()):
         return None
     along = (points[f"left_{b}"] + points[f"right_{b}"] - points[f"left_{a}"] - points[f"right_{a}"]) / 2
@@ -117,7 +120,7 @@ def _hip_flexion(side: str | None) -> WorldSignal:
 
 
 def hip_flexion_deeper_3d(body: Body, up: np.ndarray | None = None) -> float:
-    values = [v for v in (_hip_flexion(side)(body) for side in SIDES) if math.isfinite(v)]
+    values = [v for v in (_hip_flexion(side)(body, None) for side in SIDES) if math.isfinite(v)]
     return max(values) if values else math.nan
 
 
@@ -140,8 +143,8 @@ def _hip_abduction(side: str) -> WorldSignal:
         leg, down = _w(body, f"{side}_ankle") - hip, _unit(hip - _w(body, f"{side}_shoulder"))
         if axes is None or down is None or not np.all(np.isfinite(leg)):
             return math.nan
-        outward = axes[0] if side == "right" else -axes[0]
-        outward = _unit(outward - np.dot(outward, down) * down)  # square to that side's trunk line
+        side_axis = axes[0] if side == "right" else -axes[0]
+        outward = _unit(side_axis - np.dot(side_axis, down) * down)  # square to that side's trunk line
         if outward is None:
             return math.nan
         return math.degrees(math.atan2(float(np.dot(leg, outward)), float(np.dot(leg, down))))

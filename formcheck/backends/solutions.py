@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,7 +34,7 @@ class SolutionsBackend:
         self.segmentation = segmentation
         self.static_images = static_images
         self._mp_pose = mp_pose
-        self._pose = None
+        self._pose: Any = None  # a mediapipe Pose graph (mediapipe ships no types); None once closed
         self._frame_size: tuple[int, int] | None = None
         self._open_graph()  # here, not at the first frame: a broken install fails at once
         self.description = (f"mediapipe {mediapipe_version()} solutions.pose model_complexity={MODEL_COMPLEXITY} "
@@ -53,7 +54,7 @@ class SolutionsBackend:
     def detect(self, frame_bgr: np.ndarray, t_ms: float) -> Pose | None:
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        size = rgb.shape[:2]
+        size = (rgb.shape[0], rgb.shape[1])
         if size != self._frame_size:
             if self._frame_size is not None:
                 # A webcam can change resolution mid-stream (WebRTC adapts it to the load); the

@@ -136,7 +136,7 @@ class Store:
             cursor = conn.execute(
                 "INSERT INTO patients (name, surgery_date, notes, created_at, uid) VALUES (?, ?, ?, ?, ?)", row
             )
-            return int(cursor.lastrowid)
+            return _inserted_id(cursor)
 
     def list_patients(self) -> list[PatientRow]:
         """All patients, by name."""
@@ -203,7 +203,7 @@ class Store:
                    VALUES (?, ?, ?, ?, ?, 'live', ?, ?, ?, ?)""",
                 (patient_id, exercise, exercise_title, spec_version, source, started, now, pain_before, new_uid()),
             )
-            return int(cursor.lastrowid)
+            return _inserted_id(cursor)
 
     def save_progress(self, session_id: int, result: SessionResult) -> None:
         """Replace the reps, flags and summary of a live session with ``result``, atomically.
@@ -416,7 +416,7 @@ class Store:
                 "INSERT INTO symptom_checks (patient_id, checked_at, symptoms, outcome, uid) VALUES (?, ?, ?, ?, ?)",
                 (patient_id, when, json.dumps(list(codes)), outcome, new_uid()),
             )
-            return int(cursor.lastrowid)
+            return _inserted_id(cursor)
 
     def release_symptom_stop(self, check_id: int, *, released_at: datetime | None = None) -> None:
         """A clinician releases a red-flag stop: the patient may answer the check afresh today.
@@ -524,7 +524,7 @@ class Store:
                     "INSERT INTO patients (name, surgery_date, notes, created_at, uid) VALUES (?, ?, ?, ?, ?)",
                     (check_name(p["name"]), iso_date_or_none(p["surgery_date"]), p["notes"] or "",
                      p["created_at"], p["uid"]))
-                merge.patient_id, merge.patient_created = int(cursor.lastrowid), True
+                merge.patient_id, merge.patient_created = _inserted_id(cursor), True
             else:
                 merge.patient_id = int(row["id"])
             for s in data["sessions"]:
@@ -601,6 +601,13 @@ class Store:
 
 
 # -- reading and writing rows (inside the caller's connection) ---------------------------------
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row a plain INSERT just wrote (typeshed's ``lastrowid`` is ``int | None``: None
+    only before any statement ran)."""
+    assert cursor.lastrowid is not None, "an INSERT sets lastrowid"
+    return int(cursor.lastrowid)
 
 
 def _fetch_patient(conn: sqlite3.Connection, patient_id: int) -> sqlite3.Row:
