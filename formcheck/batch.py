@@ -86,7 +86,7 @@ class Item:
     label: str
     input: Path
     out_dir: Path
-    spec: ExerciseSpec
+    spec: ExerciseSpec | None  # None: no --exercise for a recording; plan() reports it
 
 
 @dataclass(frozen=True)

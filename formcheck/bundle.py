@@ -32,6 +32,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS
@@ -127,7 +128,7 @@ def export_bundle(store: Store, patient_id: int, out_path: str | Path, *, since:
     out = Path(out_path)
     if out.suffix != SUFFIX:
         raise BundleError(f"{out}: a session bundle's name ends in {SUFFIX}")
-    data = {"patient": _pick(rows["patient"], ("uid", "name", "surgery_date", "notes", "created_at")),
+    data: dict[str, Any] = {"patient": _pick(rows["patient"], ("uid", "name", "surgery_date", "notes", "created_at")),
             "sessions": [], "symptom_checks": [_check_out(c) for c in rows["symptom_checks"]]}
     members: dict[str, bytes | Path] = {}
     for s in rows["sessions"]:
@@ -138,9 +139,11 @@ def export_bundle(store: Store, patient_id: int, out_path: str | Path, *, since:
         if session["trace"]:
             members[f"traces/{s['uid']}.json"] = zlib.decompress(s["trace_zlib"])
         video = Path(s["video_path"]) if s["video_path"] else None
-        session["video"] = bool(include_video and video is not None and video.is_file())
-        if session["video"]:
+        if include_video and video is not None and video.is_file():
+            session["video"] = True
             members[f"videos/{s['uid']}.mp4"] = video
+        else:
+            session["video"] = False
         data["sessions"].append(session)
     members = {"data.json": json.dumps(data, indent=1, allow_nan=False).encode("utf-8"), **members}
     size = _write_zip(out, members)
@@ -167,7 +170,8 @@ def _write_zip(out: Path, members: dict[str, bytes | Path]) -> int:
     try:
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                manifest = {"format": FORMAT, "version": VERSION, "formcheck": __version__, "members": {}}
+                checksums: dict[str, dict[str, object]] = {}
+                manifest = {"format": FORMAT, "version": VERSION, "formcheck": __version__, "members": checksums}
                 for name, content in members.items():
                     digest, size = hashlib.sha256(), 0
                     # Video is stored as it is: H.264 does not deflate, and storing keeps the ratio check honest.
@@ -180,7 +184,7 @@ def _write_zip(out: Path, members: dict[str, bytes | Path]) -> int:
                             digest.update(chunk)
                             size += len(chunk)
                             dst.write(chunk)
-                    manifest["members"][name] = {"sha256": digest.hexdigest(), "bytes": size}
+                    checksums[name] = {"sha256": digest.hexdigest(), "bytes": size}
                 zf.writestr("manifest.json", json.dumps(manifest, indent=1))
             raw.flush()
             os.fsync(raw.fileno())

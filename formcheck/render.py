@@ -58,7 +58,9 @@ def draw(frame: np.ndarray, result: FrameResult, spec: ExerciseSpec, fps: float 
 
 def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None:
     h, w = frame.shape[:2]
-    image = result.pose.image
+    pose = result.pose
+    assert pose is not None, "drawn only when a pose was found"
+    image = pose.image
     colour = RED if result.active_flags else GREEN
     thickness = max(2, int(3 * scale))
     for a, b in BONES:
@@ -70,8 +72,8 @@ def _draw_skeleton(frame: np.ndarray, result: FrameResult, scale: float) -> None
     for x, y, _, vis in image[FIRST_BODY_LANDMARK:]:
         if vis >= VISIBILITY_FLOOR:
             cv2.circle(frame, (int(x * w), int(y * h)), thickness + 1, WHITE, -1, cv2.LINE_AA)
-    if result.pose.back_contour is not None:
-        pts = (result.pose.back_contour * np.array([w, h])).astype(np.int32)
+    if pose.back_contour is not None:
+        pts = (pose.back_contour * np.array([w, h])).astype(np.int32)
         cv2.polylines(frame, [pts], False, AMBER, max(1, thickness - 1), cv2.LINE_AA)
 
 

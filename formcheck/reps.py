@@ -230,7 +230,7 @@ class RepCounter:
         self.phase = "rest"
         self._recent.clear()
         self._remember_rest(end_ms, end_v)
-        if now_ms is not None and now_ms != end_ms:
+        if now_ms is not None and now_v is not None and now_ms != end_ms:  # (the callers pass both or neither)
             self._remember_rest(now_ms, now_v)
         assert exc is not None
         return self._make_rep(exc, end_ms, end_v, noise_sd_deg)

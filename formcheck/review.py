@@ -321,10 +321,10 @@ def angle_figure(series: AngleSeries, spec: ExerciseSpec, reps: Sequence[Rep], f
         if f.severity == "info":
             continue  # hold / partial notes are on the reps already
         for row in range(1, rows + 1):
-            label = (dict(annotation_text=f.code.replace("_", " "), annotation_position="bottom right")
-                     if row == 1 else {})
+            annotation = (dict(annotation_text=f.code.replace("_", " "), annotation_position="bottom right")
+                          if row == 1 else {})
             fig.add_vrect(x0=f.start_s, x1=max(f.end_s, f.start_s + 0.1), fillcolor=SEVERITY_COLOURS[f.severity],
-                          opacity=0.22, line_width=0, row=row, col=1, **label)
+                          opacity=0.22, line_width=0, row=row, col=1, **annotation)
     if marker_s is not None:
         for row in range(1, rows + 1):
             fig.add_vline(x=marker_s, line=dict(color="#111", width=1.5), row=row, col=1)

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import limits
 from .limits import SEVERITIES, Range, range_problem
@@ -130,7 +131,8 @@ class ExerciseSpec:
             problem = range_problem(value, limits.HOLD_S if key == "target_hold_s" else limits.ANGLE_DEG)
             if problem:
                 raise SpecError(f"{self.name}: {key} {problem}")
-        rep = replace(self.rep, **{k: float(v) for k, v in changes.items()})
+        rep_fields: dict[str, Any] = {k: float(v) for k, v in changes.items()}  # RepSpec's fields vary in type
+        rep = replace(self.rep, **rep_fields)
         if rep.top_deg == rep.rest_deg or (rep.top_deg > rep.rest_deg) != self.rep.rising:
             raise SpecError(f"{self.name}: the target must stay on the movement's side of the rest zone")
         if rep.target_hold_s < 0 or (rep.kind == "hold" and rep.target_hold_s <= 0):
@@ -145,7 +147,8 @@ class ExerciseSpec:
             unknown = set(change) - {"above", "below", "min_duration_s", "severity"}
             if unknown:
                 raise SpecError(f"{self.name}: override of rule {rule.code!r} has unknown fields {sorted(unknown)}")
-            rules.append(replace(rule, **{k: _override(self.name, rule, k, v) for k, v in change.items()}))
+            rule_fields: dict[str, Any] = {k: _override(self.name, rule, k, v) for k, v in change.items()}
+            rules.append(replace(rule, **rule_fields))
         unknown_codes = set(limits) - {r.code for r in self.rules}
         if unknown_codes:
             raise SpecError(f"{self.name}: no rule named {sorted(unknown_codes)}; "
@@ -168,6 +171,7 @@ def _override(exercise: str, rule: Rule, key: str, value: object) -> float | str
     problem = range_problem(value, limits.DEBOUNCE_S if key == "min_duration_s" else threshold_range(rule.signal))
     if problem:
         raise SpecError(f"{where} {problem}")
+    assert isinstance(value, (int, float)), "range_problem passes numbers only"
     return float(value)
 
 

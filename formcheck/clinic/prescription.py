@@ -147,7 +147,7 @@ def _parse_item(item: object, where: str) -> PrescribedExercise:
         sets=_int(item.get("sets", DEFAULT_SETS), f"{where} ({name}): sets", limits.SETS),
         reps=_int(item.get("reps", DEFAULT_REPS), f"{where} ({name}): reps", limits.REPS),
         hold_s=_opt_number(item.get("hold_s"), f"{where} ({name}): hold_s", limits.HOLD_S),
-        rest_s=_opt_number(item.get("rest_s", DEFAULT_REST_S), f"{where} ({name}): rest_s", limits.REST_S),
+        rest_s=_number(item.get("rest_s", DEFAULT_REST_S), f"{where} ({name}): rest_s", limits.REST_S),
         tempo_s=_opt_number(item.get("tempo_s"), f"{where} ({name}): tempo_s", limits.TEMPO_S),
         target_deg=_opt_number(item.get("target_deg"), f"{where} ({name}): target_deg", limits.ANGLE_DEG),
         limits={str(code): dict(values) for code, values in rule_limits.items()},
@@ -164,16 +164,20 @@ def _int(value: object, where: str, allowed: Range) -> int:
     problem = range_problem(value, allowed, whole=True)
     if problem:
         raise PrescriptionError(f"{where} {problem}")
+    assert isinstance(value, int), "range_problem(whole=True) passes whole numbers only"
     return value
 
 
-def _opt_number(value: object, where: str, allowed: Range) -> float | None:
-    if value is None:
-        return None
+def _number(value: object, where: str, allowed: Range) -> float:
     problem = range_problem(value, allowed)
     if problem:
         raise PrescriptionError(f"{where} {problem}")
+    assert isinstance(value, (int, float)), "range_problem passes numbers only"
     return float(value)
+
+
+def _opt_number(value: object, where: str, allowed: Range) -> float | None:
+    return None if value is None else _number(value, where, allowed)
 
 
 def to_toml(prescription: Prescription) -> str:

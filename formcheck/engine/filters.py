@@ -69,6 +69,7 @@ class Speeds:
         out = {}
         for name in self.names:
             source = speed_source(name)
+            assert source is not None, "self.names keeps the speed signals only"
             value = smooth.get(source, math.nan)
             previous = self._previous.get(source)
             speed = math.nan
