@@ -13,9 +13,10 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -109,12 +110,24 @@ class AnalyzeOptions:
     max_fps: float = DEFAULT_MAX_FPS
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
+class ClosableIterator(Protocol[T_co]):
+    """An iterator to close() when done (a generator, or video.ReadAhead stopping its thread)."""
+
+    def __iter__(self) -> Iterator[T_co]: ...
+    def __next__(self) -> T_co: ...
+    def close(self) -> None: ...
+
+
 def replay_series(trace: dict, spec: ExerciseSpec, names: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Replay a landmark trace (a validated trace document) through the pipeline, as ``analyze``
     does: each frame's time (seconds) and the named signals per frame (degrees; NaN where not
     measured). For the clinician's chart of a stored session."""
     pipeline = Pipeline(spec, backend=None, record_trace=False)
-    times, values = [], {name: [] for name in names}
+    times: list[float] = []
+    values: dict[str, list[float]] = {name: [] for name in names}
     for pose_frame in replay(trace):
         result = pipeline.process_pose_frame(pose_frame)
         times.append(result.t_ms / 1000.0)
@@ -147,7 +160,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     if is_trace(input_path):
         data = load_trace(input_path)
         pipeline = Pipeline(spec, backend=None, record_trace=options.write_trace, spool_trace_in=out)
-        frames: Iterator[tuple[PoseFrame, np.ndarray | None]] = (
+        frames: ClosableIterator[tuple[PoseFrame, np.ndarray | None]] = (
             (pf, None) for pf in limited(replay(data), rate, lambda pf: pf.t_ms))
         total, fps = len(data["frames"]), float(data.get("fps") or 30.0)
     else:
@@ -169,10 +182,10 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
-                result = pipeline.process_pose_frame(pose_frame)
-                frames_csv.write(result)
+                frame_result = pipeline.process_pose_frame(pose_frame)
+                frames_csv.write(frame_result)
                 if writer is not None and image is not None:
-                    writer.write(draw(image, result, spec))
+                    writer.write(draw(image, frame_result, spec))
                 if progress is not None:  # skipped frames count as done
                     progress(min(max(n, pose_frame.index + 1), total) if total else n, total)
     except TruncatedVideoError as exc:
@@ -202,7 +215,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
 
 
 def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-                   overlap: bool = False) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+                   overlap: bool = False) -> ClosableIterator[tuple[PoseFrame, np.ndarray]]:
     """(PoseFrame, analysed BGR image) for each frame of a video that ``rate`` keeps, in order;
     close() when done.
 
@@ -215,7 +228,7 @@ def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
 
 
 def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-            overlap: bool) -> Iterator[tuple[PoseFrame, np.ndarray]]:
+            overlap: bool) -> Generator[tuple[PoseFrame, np.ndarray], None, None]:
     decoded = read_frames(path)
     # Skipping and scaling down belong to the decoding thread: the pose thread is the one
     # everything waits for. Frames are skipped by their container timestamps (VFR-safe).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -121,7 +121,7 @@ def video_limit_problem(info: VideoInfo) -> str | None:
     return None
 
 
-def read_frames(path: str | Path) -> Iterator[tuple[int, float, np.ndarray]]:
+def read_frames(path: str | Path) -> Generator[tuple[int, float, np.ndarray], None, None]:
     """Yield (frame index, t_ms, BGR frame). Raises VideoError if not a single frame decodes."""
     cap, info = open_video(path)
     fallback_dt_ms = 1000.0 / info.fps if info.fps > 0 else 1000.0 / 30.0

@@ -45,6 +45,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -152,8 +153,10 @@ class LiveSession:
         self._autosave_plan = Autosave(autosave_every_s)
         self.stale_after_s = stale_after_s
         self._clock = clock
-        if hasattr(backend, "detect"):
-            self._backend, self._backend_factory = backend, None
+        self._backend: PoseBackend | None
+        self._backend_factory: Callable[[], PoseBackend] | None
+        if hasattr(backend, "detect"):  # a backend (mypy cannot narrow on hasattr: the cast says it)
+            self._backend, self._backend_factory = cast(PoseBackend, backend), None
         elif callable(backend):
             self._backend, self._backend_factory = None, backend
         else:
@@ -225,10 +228,12 @@ class LiveSession:
     def _process(self, frame_bgr: np.ndarray, t_ms: float | None, arrived: float) -> np.ndarray:
         if self._pipeline is None:
             self._begin()
+        pipeline = self._pipeline
+        assert pipeline is not None, "_begin() made it (or raised)"
         frame_bgr = self._same_size(frame_bgr)
         t = self._session_clock.session_ms(t_ms, arrived)
         if self._counting:
-            result = self._pipeline.process_image(frame_bgr, t)
+            result = pipeline.process_image(frame_bgr, t)
         else:
             result = uncounted(self._watch(frame_bgr, t))
         now = self._clock()
@@ -255,12 +260,14 @@ class LiveSession:
     def _keep_frame(self, annotated: np.ndarray, t_ms: float) -> None:
         """Add the frame to the kept video. A video that cannot be written is closed with what it
         has and not kept any further; it never reads as a failure of the analysis."""
+        video = self._video
+        assert video is not None, "called only while a video is kept"
         try:
-            self._video.write(annotated, t_ms)
+            video.write(annotated, t_ms)
             return
         except Exception:  # the video is optional; the counting must go on
             log.exception("live session %s: the kept video could not be written; it stops here", self.session_id)
-        video, self._video = self._video, None
+        self._video = None
         try:
             video.close()
         except Exception:
@@ -280,6 +287,7 @@ class LiveSession:
                     self.patient_id, self.spec.name, self.spec.title, self.spec.version, "live", self.pain_before
                 )
             if self._backend is None:
+                assert self._backend_factory is not None, "__init__ keeps a backend or its factory"
                 self._backend = self._backend_factory()
         except Exception as exc:
             with self._lock:
@@ -301,11 +309,13 @@ class LiveSession:
 
     def _watch(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
         """Before the go: the frame through the watching pipeline, its pose kept for the set's engine."""
-        pose_frame = self._pipeline.detect(frame_bgr, self._frames, t_ms)
+        pipeline = self._pipeline
+        assert pipeline is not None, "_process() began the session"
+        pose_frame = pipeline.detect(frame_bgr, self._frames, t_ms)
         self._before_go.append(pose_frame)
         while t_ms - self._before_go[0].t_ms > 1000.0 * PREWARM_S:
             self._before_go.popleft()
-        return self._pipeline.process_pose_frame(pose_frame)
+        return pipeline.process_pose_frame(pose_frame)
 
     def start_counting(self) -> None:
         """The set starts now (the page's 3-2-1 has ended): from the next frame reps are counted,
@@ -353,8 +363,10 @@ class LiveSession:
     def _autosave(self, now: float) -> None:
         """Save what a finish right now would give (the engine itself is left untouched)."""
         self._autosave_plan.last_save = now
+        session_id = self.session_id
+        assert session_id is not None, "the first frame started the session"
         try:
-            self.store.save_progress(self.session_id, self._current_result())
+            self.store.save_progress(session_id, self._current_result())
             problem = ""
         except StoreError as exc:
             problem = f"Your progress could not be saved: {exc}"
@@ -367,6 +379,7 @@ class LiveSession:
 
     def _current_result(self) -> SessionResult:
         # finish() closes open reps and flags, so it runs on a copy (a few ms every few seconds).
+        assert self._pipeline is not None, "autosaved only after the first frame"
         return copy.deepcopy(self._pipeline.engine).finish()
 
     # -- the page ---------------------------------------------------------------------------------
@@ -491,6 +504,7 @@ class LiveSession:
             return
         video = self.video_path if self.video_path is not None and self.video_path.is_file() else None
         trace = self._pipeline.trace_json() if self._pipeline is not None else None
+        assert self._result is not None, "stop() finished the pipeline first"
         self.store.finish_session(
             self.session_id, self._result, pain_after=pain_after, status=status, video_path=video, trace_json=trace,
         )
@@ -543,7 +557,7 @@ class SessionClock:
         mono_ms = 1000.0 * arrived
         if t_ms is None or not math.isfinite(t_ms):
             t_ms = mono_ms  # no clock of its own: the monotonic clock is the frame clock
-        if self._last_frame_clock_ms is None:
+        if self._last_frame_clock_ms is None or self._last_mono_ms is None:  # (both set together)
             self._offset_ms = -t_ms
         else:
             by_frame = t_ms - self._last_frame_clock_ms
