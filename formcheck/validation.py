@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypeVar, overload
 
 CONFIDENCES = ("sure", "likely")
 ALARM_SEVERITIES = ("warning", "danger")
@@ -172,7 +173,10 @@ def _parse_clip(entry: dict, n: int, manifest: Path) -> ClipTruth:
     return clip
 
 
-def _field(where: str, key: str, value: object, kind: type) -> object:
+T = TypeVar("T")
+
+
+def _field(where: str, key: str, value: object, kind: type[T]) -> T:
     if value is None:
         raise ManifestError(f"{where}: field {key!r} is missing")
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
@@ -194,6 +198,10 @@ def _list(where: str, key: str, value: object) -> list:
     return value
 
 
+@overload
+def _times(where: str, key: str, value: object, size: Literal[3]) -> tuple[float, float, float]: ...
+@overload
+def _times(where: str, key: str, value: object, size: Literal[2]) -> tuple[float, float]: ...
 def _times(where: str, key: str, value: object, size: int) -> tuple[float, ...]:
     shape = "[start, peak, end]" if size == 3 else "[start, end]"
     if (not isinstance(value, list) or len(value) != size
@@ -312,7 +320,8 @@ def match_by_overlap(found: Sequence[tuple[float, float]],
     f_order = sorted(range(len(found)), key=lambda i: found[i])
     t_order = sorted(range(len(truth)), key=lambda j: truth[j])
     # best[a][b]: (pairs, total overlap, pairs list) using the first a found and first b truth intervals
-    best = [[(0, 0.0, ())] * (len(t_order) + 1) for _ in range(len(f_order) + 1)]
+    best: list[list[tuple[int, float, tuple[tuple[int, int], ...]]]] = [
+        [(0, 0.0, ())] * (len(t_order) + 1) for _ in range(len(f_order) + 1)]
     for a in range(1, len(f_order) + 1):
         for b in range(1, len(t_order) + 1):
             i, j = f_order[a - 1], t_order[b - 1]
@@ -360,12 +369,13 @@ class Metrics:
 
 def metrics(scores: Sequence[ClipScore]) -> Metrics:
     measured = [s for s in scores if not s.error and not s.refused]
+    count_errors = [s.count_error for s in measured if s.count_error is not None]  # None only with an error
     timing = [t for s in scores for t in s.timing_errors_s]
     return Metrics(
         clips=len(scores),
         exact=sum(s.count_ok for s in scores),
-        mae=(sum(abs(s.count_error) for s in measured) / len(measured)) if measured else 0.0,
-        off_by_one=sum(abs(s.count_error) == 1 for s in measured),
+        mae=(sum(abs(e) for e in count_errors) / len(measured)) if measured else 0.0,
+        off_by_one=sum(abs(e) == 1 for e in count_errors),
         measured=len(measured),
         worst_start_s=max((start for start, _ in timing), default=None),
         worst_end_s=max((end for _, end in timing), default=None),
