@@ -434,6 +434,7 @@ for _side in SIDES:
 @dataclass(frozen=True)
 class RelativeSignal:
     source: str  # the per-pose signal it is the change of
+    meaning: str  # its sign convention, for the clinician (exercises/README.md's signal table)
     # How far a start-posture sample may lie from the median of those before it and still be the
     # same still posture (degrees); beyond it the patient has begun to move and sampling stops.
     # Infinite: sampled for the whole first rest.
@@ -442,12 +443,12 @@ class RelativeSignal:
 
 
 RELATIVE_SIGNALS = {
-    # Positive = rounding (flexion), negative = arching/sagging. still_deg: rounding into a first
-    # cat in the first second is not the start posture; three times the outline's largest SD in a
-    # still hold (5.8, README "Spinal flexion").
-    "spinal_flexion_deg": RelativeSignal("back_bend_deg", still_deg=17.0,
+    # still_deg: rounding into a first cat in the first second is not the start posture; three
+    # times the outline's largest SD in a still hold (5.8, README "Spinal flexion").
+    "spinal_flexion_deg": RelativeSignal("back_bend_deg", "positive = rounding (flexion), negative = arching/sagging",
+                                         still_deg=17.0,
                                          not_measured=f"Spinal flexion was not measured: {NO_BACK_OUTLINE[0]}."),
-    "trunk_rotation_deg": RelativeSignal("pelvis_roll_deg"),  # hip line rolled out of its start position
+    "trunk_rotation_deg": RelativeSignal("pelvis_roll_deg", "hip line rolled out of its start position"),
 }
 RELATIVE_TO_START = {name: signal.source for name, signal in RELATIVE_SIGNALS.items()}  # name: its source
 

@@ -189,21 +189,6 @@ def _unit(name: str) -> str:
     raise RuntimeError(f"signal {name!r}: no unit suffix (_deg, _pct, {signals.SPEED_SUFFIX})")
 
 
-def _relative_comments() -> dict[str, str]:
-    """The comment beside each entry of signals.RELATIVE_TO_START (its sign convention)."""
-    source = inspect.getsource(signals)
-    lines = source.splitlines()
-    comments = {}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "RELATIVE_TO_START" for t in node.targets):
-            assert isinstance(node.value, ast.Dict)
-            for key in node.value.keys:
-                assert isinstance(key, ast.Constant)
-                _, _, comment = lines[key.lineno - 1].partition("#")
-                comments[str(key.value)] = comment.strip()
-    return comments
-
-
 def _views(name: str) -> str:
     base = signals.RELATIVE_TO_START.get(name, name)
     in_picture = views_measuring(base)
@@ -219,13 +204,12 @@ def _three_d(name: str) -> str:
 def signal_rows() -> list[tuple[str, str, str, str, str, str]]:
     """(names, unit, source, measured from the picture in, 3D version, what it measures) per signal;
     the two sides of a signal share a row."""
-    relative = _relative_comments()
     rows: dict[str, list] = {}
     for name in [*signals.SIGNALS, *signals.RELATIVE_TO_START]:
         if name in signals.RELATIVE_TO_START:
             base = signals.RELATIVE_TO_START[name]
             source = f"change of `{base}` from the start posture"
-            what = relative.get(name, "")
+            what = signals.RELATIVE_SIGNALS[name].meaning
             what = f"{what[:1].upper()}{what[1:]}. " if what else ""
             what += _cell(_doc(signals.SIGNALS[base]))
         else:
