@@ -11,7 +11,6 @@ import gzip
 import re
 import shutil
 import sqlite3
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
 from formcheck.store import Store, open_store
+from formcheck.ui.safety_check import submit_red_flag_check
 from formcheck.uploads import UploadError, analyze_upload, check_upload
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +48,8 @@ def run_app() -> AppTest:
 
 
 def go_to(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
+    """Open the page ``page`` (its URL path, e.g. "review"), as its sidebar link does."""
+    at.switch_page(f"formcheck/ui/pages/{page}.py").run()  # st.navigation's page hash: its URL path
     assert not at.exception, at.exception
     return at
 
@@ -212,15 +213,6 @@ def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_save
     assert answered <= check.checked_at <= answered + timedelta(seconds=30)  # the time it was answered
 
 
-def app_function(name: str):
-    """The function ``name`` of the app.py script run that is calling the caller (its frame's globals)."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename != APP:
-        frame = frame.f_back
-    assert frame is not None, "not called from app.py"
-    return frame.f_globals[name]
-
-
 @pytest.mark.parametrize("answers, outcome", [({"rf_fever_or_chills": "Yes"}, "stopped"), ({}, "cleared")])
 def test_continue_pressed_twice_quickly_records_one_check(data_dir, tmp_path, monkeypatch, answers, outcome):
     """Two quick presses of Continue: one check recorded, no traceback (was "pop from empty list").
@@ -238,7 +230,7 @@ def test_continue_pressed_twice_quickly_records_one_check(data_dir, tmp_path, mo
 
     def record_while_pressed_again(store, *args, **kwargs):
         if not second:  # the first press is saving: the second press comes in
-            submit = app_function("submit_red_flag_check")
+            submit = submit_red_flag_check
 
             def press_again():
                 try:

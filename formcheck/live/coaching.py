@@ -82,6 +82,17 @@ class Message:
     kind: str  # css kind: danger | warning | info | good | setup | waiting | done
 
 
+# No frame for this long: the camera picture is lost (stopped, unplugged, tab hidden). The camera
+# sends 15-30 frames a second and a busy machine delays one by well under a second, so 3 s of
+# silence is a stopped camera, not a slow one.
+CAMERA_LOST_AFTER_S = 3
+
+
+def camera_seen(frames: int, last_frame_age_s: float | None) -> bool:
+    """Frames are arriving: at least one came, and the last one within ``CAMERA_LOST_AFTER_S``."""
+    return frames > 0 and (last_frame_age_s or 0) <= CAMERA_LOST_AFTER_S
+
+
 def main_message(*, frames: int, last_frame_age_s: float | None, cue: str, cue_severity: str, view_ok: bool,
                  view_message: str, set_message: str = "", last_try_advice: str = "",
                  last_try_age_s: float | None = None, countdown_s: int = 0, in_position: bool = True) -> Message:
@@ -93,7 +104,7 @@ def main_message(*, frames: int, last_frame_age_s: float | None, cue: str, cue_s
     """
     if frames == 0:
         return Message("Waiting for the camera picture. If the camera is off, press START under the video.", "waiting")
-    if last_frame_age_s is not None and last_frame_age_s > 3:
+    if last_frame_age_s is not None and last_frame_age_s > CAMERA_LOST_AFTER_S:
         return Message("No picture from the camera. Press START to continue, or finish the session below.", "waiting")
     if not in_position:
         return Message(view_message if not view_ok and view_message else

@@ -6,6 +6,7 @@ figure in the exercise's start posture, the laptop where it should stand and its
 (the view check passes and the engine is at rest) for ``READY_HOLD_S``, a ``COUNTDOWN_S``
 countdown runs, and the set's count starts at its end. Leaving the start position during the
 countdown starts the set-up again, so the set never begins with the patient half in the picture.
+``setup_tip`` is the camera set-up advice in words, by the exercise's view.
 """
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ READY_HOLD_S = 1.0
 COUNTDOWN_S = 3  # "3, 2, 1": the usual spoken countdown, one number a second
 
 POSITION, COUNTDOWN, GO = "position", "countdown", "go"
+
+# Where to put the laptop, by the exercise's camera view (``ExerciseSpec.view``).
+SETUP_TIPS = {
+    "side": "Put the laptop on the floor or a low table about 2 metres away, **side-on** to you, so "
+            "your whole body, head to feet, is in the picture.",
+    "front": "Put the laptop about 2 metres away, **facing** you, so your whole body is in the picture.",
+    "any": "Put the laptop about 2 metres away so your whole body is in the picture.",
+}
+
+
+def setup_tip(view: str) -> str:
+    """The camera set-up advice (Markdown) for an exercise's view; the general one for others."""
+    return SETUP_TIPS.get(view, SETUP_TIPS["any"])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Streamlit widgets for prescriptions: the clinician's editor and the patient's day plan.
+"""Clinician: prescription -- the clinician's editor; and the patient's day plan banner.
 
-Kept apart from app.py so the app stays a list of pages; the rules (validation, phases, the
-plan, adherence) live in ``formcheck.prescription`` and are tested there.
+The rules (validation, phases, the plan, adherence) live in ``formcheck.clinic.prescription``
+and ``formcheck.clinic.plan`` and are tested there.
 """
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from .clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS, PrescribedExercise, Prescription, PrescriptionError, PlanStep,
-                           adherence,
-                           parse_prescription, phase_caution, recovery_phase, save_prescription, to_toml, todays_plan,
-                           weeks_since)
-from .report import escape_markdown, safe_filename
-from .spec import list_exercises, load_exercise
-from .store import PatientRow, Store, StoreError
+from ...clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS, PlanStep,
+                                    PrescribedExercise, Prescription, PrescriptionError, adherence, parse_prescription,
+                                    phase_caution, recovery_phase, save_prescription, to_toml, weeks_since)
+from ...report import escape_markdown, safe_filename
+from ...spec import list_exercises, load_exercise
+from ...store import PatientRow, Store, StoreError
+from ..widgets import patient_picker
 
 EDITOR_COLUMNS = ["exercise", "sets", "reps", "hold_s", "rest_s", "tempo_s", "target_deg", "acknowledged_phase"]
 # The form limits, one row per check of each prescribed exercise: every limit visible with its default.
@@ -34,7 +34,16 @@ def load_prescription(store: Store, patient_id: int) -> Prescription | None:
         return None
 
 
-def prescription_page(store: Store, patient: PatientRow) -> None:
+def show(store: Store) -> None:
+    st.title("Prescription")
+    st.caption("Which exercises this patient does, how much, and with which limits. The patient's page "
+               "follows it: next exercise, set and rep, rest between sets, done for today.")
+    patient = patient_picker(store, key="rx-patient", allow_new=False)
+    if patient is not None:
+        editor(store, patient)
+
+
+def editor(store: Store, patient: PatientRow) -> None:
     """The clinician's editor: table of exercises, phase cautions, save, export, import, adherence."""
     today = date.today()
     phase = recovery_phase(patient.surgery_date, today)
@@ -192,12 +201,6 @@ def _adherence_chart(store: Store, patient: PatientRow, prescription: Prescripti
 
 
 # --- the patient's day -------------------------------------------------------------------------
-
-def todays_step(store: Store, patient: PatientRow, prescription: Prescription, now: datetime | None = None) -> PlanStep:
-    """Where the patient is today: each finished session of an exercise today with at least one
-    counted rep (or hold) is one set done."""
-    return todays_plan(store.list_sessions(patient.id), prescription, now or datetime.now(timezone.utc))  # local day
-
 
 def plan_banner(step: PlanStep, prescription: Prescription) -> None:
     """What to do next, in plain words."""
