@@ -15,7 +15,7 @@ time from just before the process is launched to:
 
 The best and the median of the repetitions are printed (other jobs only ever slow a start down).
 The pose model is not loaded by the first page: it loads when a session starts (``warm_up_pose_model``
-in app.py), so it is timed separately with the imports: each heavy module imported in a fresh
+in formcheck/ui/resources.py), so it is timed separately with the imports: each heavy module imported in a fresh
 Python process (time of the ``import`` statement alone, interpreter start excluded; the OS file
 cache is warm after the first repetition): all of app.py's imports together, then the heavy ones
 one by one (they share dependencies, so they do not add up), and ``make_backend("mediapipe")``

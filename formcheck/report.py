@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import cast
 
-from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: app.py and the UI import it here
+from formcheck.plaintext import escape_markdown  # noqa: F401 - re-exported: the UI (formcheck.ui) imports it here
 from formcheck.summary import summary_json  # used here and re-exported: the summary's one serialization
 from formcheck.types import SessionResult
 

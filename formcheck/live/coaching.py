@@ -1,7 +1,7 @@
 """What the live page says to the patient, decided without Streamlit: the big message box, the
 set's end and rest timer, and the spoken lines.
 
-The page (app.py) polls ``LiveSession.snapshot()`` twice a second and calls these pure
+The live page (formcheck.ui.live_view) polls ``LiveSession.snapshot()`` twice a second and calls these pure
 functions with it; they hold no clock of their own (``now_s`` is passed in), so the rules are
 tested without a browser:
 
