@@ -185,8 +185,11 @@ def answer_safety_check(page, yes_to: str | None = None) -> None:
     continue_button.or_(done_today).first.wait_for(timeout=30_000)
     if done_today.count() and not continue_button.count():
         return
-    groups = page.locator('[data-testid="stRadio"]').filter(has_text="?").all()
-    assert len(groups) == 6, f"expected the 6 safety questions, found {len(groups)}"
+    # The questions may come a moment after the Continue button: the page's first radio buttons
+    # load their widget code then (the sidebar's page links are not radio buttons).
+    questions = page.locator('[data-testid="stRadio"]').filter(has_text="?")
+    expect(questions).to_have_count(6, timeout=30_000)
+    groups = questions.all()
     for group in groups:
         question = group.locator('[data-testid="stWidgetLabel"]').inner_text()
         answer = "Yes" if yes_to and yes_to in question else "No"
