@@ -1,7 +1,7 @@
 """The live page's camera: the streamlit-webrtc component, set up for this app, and its workaround.
 
 The frames go to ``formcheck.live`` through ``webrtc_callback`` (newest frame only, see
-``webrtc_relay``); whether the picture is still coming is ``coaching.camera_seen``.
+``formcheck.ui.webrtc``); whether the picture is still coming is ``formcheck.live.coaching.camera_seen``.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The live session on screen: the camera beside the counts, the one big message, sound and Finish.
 
 The session itself (frames in, reps and cues out, autosave) is ``formcheck.live.LiveSession``;
-what the big box says and what is spoken is ``formcheck.coaching``'s; the 3-2-1 before a set is
-``formcheck.setup_guide``'s. This module only draws them, twice a second.
+what the big box says and what is spoken is ``formcheck.live.coaching``'s; the 3-2-1 before a set is
+``formcheck.live.setup_guide``'s. This module only draws them, twice a second.
 """
 from __future__ import annotations
 
