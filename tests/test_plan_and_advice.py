@@ -2,11 +2,11 @@
 (formcheck.clinic.advice) and the camera set-up words (setup_guide.setup_tip), without Streamlit."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from formcheck.live import coaching
 from formcheck.clinic import advice, plan
 from formcheck.clinic.prescription import PrescribedExercise, Prescription, todays_plan
+from formcheck.live import coaching
 from formcheck.live.setup_guide import SETUP_TIPS, setup_tip
 from formcheck.store import SessionRow
 
@@ -24,7 +24,7 @@ def session(started: datetime, exercise: str = "bird_dog", status: str = "comple
 
 
 def test_the_set_plan_follows_todays_step():
-    now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     assert plan.set_plan(todays_plan([], RX, now)) == coaching.SetPlan(reps=8, rest_s=60.0, more_sets=True,
                                                                        label="Set 1 of 2")
     first = session(now - timedelta(minutes=2, seconds=20))  # ended 20 s ago

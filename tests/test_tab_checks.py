@@ -3,12 +3,12 @@ one check per set of answers, a stop at once even when saving fails, the retry q
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from formcheck.clinic.red_flags import RED_FLAGS
 from formcheck.clinic.safety import TabChecks
 
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 ALL_NO = {flag.code: "No" for flag in RED_FLAGS}
 FEVER = {**ALL_NO, "fever_or_chills": "Yes"}
 
@@ -114,7 +114,7 @@ def test_two_presses_at_once_record_one_check():
     def press():
         try:
             with checks.lock:
-                if checks.submit(1, FEVER, datetime.now(timezone.utc)):
+                if checks.submit(1, FEVER, datetime.now(UTC)):
                     checks.save(1, slow_record)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)

@@ -131,7 +131,7 @@ class TabChecks:
                 except expected as exc:
                     check.error = str(exc)
                     return
-                except Exception:  # noqa: BLE001 - the patient must still see the stop message
+                except Exception:  # logged; the patient must still see the stop message
                     log.exception("could not record the red-flag check")
                     check.error = "An unexpected problem occurred; the details are in the app's log."
                     return

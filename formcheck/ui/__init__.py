@@ -14,7 +14,8 @@ page the user picked (``st.navigation``). What lives where:
 * ``widgets``: small shared widgets (pickers, pain picker, the big message box, ``polite``,
   which shows a plain message instead of a traceback); ``camera``: the streamlit-webrtc
   component and its workaround; ``webrtc``: the streamlit-webrtc glue of the live page (the
-  frame callback into a ``formcheck.live.LiveSession``, the newest-frame relay); ``state``: the per-tab ``UiState``; ``resources``: what every
+  frame callback into a ``formcheck.live.LiveSession``, the newest-frame relay); ``state``: the
+  per-tab ``UiState``; ``resources``: what every
   browser session shares (the store, the live registry, the exercise definitions).
 
 Rules (red flags, pain advice, the prescription's plan) live in ``formcheck.clinic``; the live

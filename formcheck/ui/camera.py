@@ -10,8 +10,8 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from ..live import LiveSession
 from . import webrtc as webrtc_relay
-from .webrtc import webrtc_callback
 from .state import UiState
+from .webrtc import webrtc_callback
 
 LIVE_KEY = "formcheck-live"  # the camera component's key
 

@@ -2,7 +2,7 @@
 of today's stop), and one session's detail (numbers, reps, chart, video, exports)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -47,7 +47,7 @@ def release_panel(store: Store, patient: PatientRow, checks) -> None:
     state = ui()
     if patient.id in state.released:
         st.success(f"Today's stop is cleared: {patient.name} is asked the safety questions again before exercising.")
-    gate = safety_gate.todays_gate(checks, datetime.now(timezone.utc))
+    gate = safety_gate.todays_gate(checks, datetime.now(UTC))
     if gate.state != safety_gate.STOPPED:
         return
     st.warning(f"**{patient.name} was stopped today** ({review.red_flag_stop_line(gate.check)}). The patient's page "
@@ -95,7 +95,8 @@ def session_detail(store: Store, session_id: int, patient: PatientRow | None, ke
     marks = review.moments(result.reps, result.flags)
     moment = None
     if marks:
-        moment = st.selectbox("Go to a rep or flag", marks, format_func=lambda m: m.label, key=f"{key}-moment-{session_id}",
+        moment = st.selectbox("Go to a rep or flag", marks, format_func=lambda m: m.label,
+                              key=f"{key}-moment-{session_id}",
                               index=None, placeholder="Choose a rep or flag to see it in the chart and video")
     with polite("draw the angle chart"):
         angle_chart(store, row, result, moment)
@@ -124,7 +125,8 @@ def angle_chart(store: Store, row, result: SessionResult, moment: review.Moment 
     try:
         spec = load_exercise(row.exercise)
     except SpecError:
-        st.info(f"The exercise definition “{escape_markdown(row.exercise)}” is no longer installed, so the chart cannot be drawn.")
+        st.info(f"The exercise definition “{escape_markdown(row.exercise)}” is no longer installed, "
+                "so the chart cannot be drawn.")
         return
     series = angle_series(str(store.data_dir), row.id, row.exercise, row.updated_at.isoformat())
     if series is None:

@@ -13,8 +13,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ..live import coaching, setup_guide
-from ..live import FLAG_SOUND, REP_SOUND, LiveSession, LiveSnapshot
+from ..live import FLAG_SOUND, REP_SOUND, LiveSession, LiveSnapshot, coaching, setup_guide
 from ..spec import ExerciseSpec
 from .camera import camera_view
 from .resources import set_plans
@@ -33,7 +32,8 @@ def live_view(live: LiveSession) -> None:
         camera = st.container()  # drawn first, above the switches
         c1, c2 = st.columns(2)
         speak = c1.toggle("Speak aloud", value=True, key="speak",
-                          help="Says the count and the advice with this computer's own voice; nothing is sent anywhere.")
+                          help="Says the count and the advice with this computer's own voice; "
+                               "nothing is sent anywhere.")
         sound = c2.toggle("Tones", value=False, key="sound", help="A chime for each rep, a buzz for a form warning.")
     with camera, polite("start the camera view"):
         camera_view(live, ui())

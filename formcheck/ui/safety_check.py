@@ -5,7 +5,7 @@ database refused) are ``formcheck.clinic.safety``'s; the questions are ``clinic.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
@@ -69,7 +69,7 @@ def symptom_key(code: str, patient_id: int) -> str:
 
 def todays_gate(store: Store, patient_id: int) -> safety_gate.Gate | None:
     """Today's gate from the stored checks; None (and a message) when the database cannot be read."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         checks = store.list_symptom_checks(patient_id, since=now - timedelta(days=1))
     except StoreError as exc:
@@ -109,7 +109,7 @@ def submit_red_flag_check(store: Store, patient_id: int) -> None:
     checks = ui().checks
     answers = {flag.code: st.session_state.get(symptom_key(flag.code, patient_id)) for flag in RED_FLAGS}
     with checks.lock:
-        if checks.submit(patient_id, answers, datetime.now(timezone.utc)):
+        if checks.submit(patient_id, answers, datetime.now(UTC)):
             save_symptom_checks(store, patient_id)
 
 

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..live import coaching, setup_guide
 from ..clinic.safety import TabChecks
-from ..live import LiveSession
+from ..live import LiveSession, coaching, setup_guide
 from ..types import SessionResult
 
 STATE_KEY = "formcheck"  # the UiState's key in st.session_state

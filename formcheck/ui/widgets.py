@@ -27,7 +27,8 @@ CSS = """
 .fc-label { font-size: 1.2rem; font-weight: 600; color: #333; }
 .fc-count { font-size: 3.8rem; font-weight: 800; line-height: 1.05; color: #111; }
 .fc-phase { font-size: 1.5rem; font-weight: 600; margin: 0.3rem 0 0.1rem; }
-.fc-box { border-radius: 12px; padding: 0.7rem 1rem; font-size: 1.9rem; font-weight: 750; line-height: 1.2; margin: 0.3rem 0; }
+.fc-box { border-radius: 12px; padding: 0.7rem 1rem; font-size: 1.9rem; font-weight: 750; line-height: 1.2;
+          margin: 0.3rem 0; }
 /* Less empty space above the page, so the live view (camera, counts, Finish) fits a 768-pixel-high laptop screen. */
 .stMainBlockContainer { padding-top: 2.5rem; }
 .fc-danger { background: #b00020; color: #fff; }
@@ -51,7 +52,7 @@ def polite(action: str):
         yield
     except (StoreError, UploadError, SpecError, VideoError, TraceError, BackendError) as exc:
         st.error(f"Could not {action}. {escape_markdown(exc)}")  # errors quote names and files
-    except Exception:  # noqa: BLE001 - the last line of defence: never a traceback on screen
+    except Exception:  # the last line of defence (logged): never a traceback on screen
         log.exception("could not %s", action)
         st.error(f"Could not {action} because of an unexpected problem. The details are in the app's log.")
 

@@ -58,7 +58,7 @@ def import_session_file(store: Store) -> None:
                 ui().import_outcome = ("success", escape_markdown(bundle.import_bundle(store, path).describe()))
             except (bundle.BundleError, StoreError) as exc:
                 ui().import_outcome = ("error", escape_markdown(str(exc).replace(str(path), uploaded.name)))
-    except Exception:  # noqa: BLE001 - never a traceback on screen (as polite())
+    except Exception:  # logged: never a traceback on screen (as polite())
         log.exception("could not import %s", uploaded.name)
         ui().import_outcome = ("error", "Could not import this file because of an unexpected problem. "
                                         "The details are in the app's log.")

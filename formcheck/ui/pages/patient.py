@@ -2,7 +2,7 @@
 a big rep counter and form cues; "Finish session" saves it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 import streamlit as st
@@ -21,6 +21,7 @@ from ..safety_check import red_flag_check
 from ..state import Finished, UiState, ui
 from ..widgets import duration_text, exercise_picker, pain_picker, pain_text, patient_picker, polite
 from . import prescription as prescription_page
+
 
 def show(store: Store) -> None:
     state = ui()
@@ -63,7 +64,7 @@ def show(store: Store) -> None:
     prescription = prescription_page.load_prescription(store, patient.id)
     set_plan = coaching.SetPlan()
     if prescription is not None:
-        step = todays_plan(store.list_sessions(patient.id), prescription, datetime.now(timezone.utc))  # local day
+        step = todays_plan(store.list_sessions(patient.id), prescription, datetime.now(UTC))  # local day
         prescription_page.plan_banner(step, prescription)
         if step.done_for_today:
             return
@@ -94,7 +95,8 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
     """"Start session" callback: the live view replaces the checks on this run."""
     with polite("start the session"):
         warm_up_pose_model()
-        live = LiveSession(spec, partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline), store, patient_id,
+        backend = partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline)
+        live = LiveSession(spec, backend, store, patient_id,
                            pain_before=pain_before, keep_video=keep_video)
         get_registry().add(live)
         set_plans()[id(live)] = set_plan or coaching.SetPlan()
@@ -117,7 +119,8 @@ def resume_offer(store: Store, state: UiState, patient_id: int) -> bool:
     live.touch()  # keeps it from being closed as abandoned while the patient decides
     snap = live.snapshot()
     st.warning(f"**Your {live.spec.title.lower()} set was still going when the page was reloaded.** "
-               f"It is saved so far: {snap.reps} {'rep' if snap.reps == 1 else 'reps'} in {duration_text(snap.seconds)}. "
+               f"It is saved so far: {snap.reps} {'rep' if snap.reps == 1 else 'reps'} "
+               f"in {duration_text(snap.seconds)}. "
                "Continue it, or finish it now.", icon=":material/restore:")
     c1, c2 = st.columns(2)
     c1.button("Continue this set", type="primary", on_click=continue_live, args=(live,))

@@ -5,14 +5,28 @@ and ``formcheck.clinic.plan`` and are tested there.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import streamlit as st
 
-from ...clinic.prescription import (DEFAULT_REPS, DEFAULT_REST_S, DEFAULT_SESSIONS_PER_WEEK, DEFAULT_SETS, PlanStep,
-                                    PrescribedExercise, Prescription, PrescriptionError, adherence, parse_prescription,
-                                    phase_caution, recovery_phase, save_prescription, to_toml, weeks_since)
+from ...clinic.prescription import (
+    DEFAULT_REPS,
+    DEFAULT_REST_S,
+    DEFAULT_SESSIONS_PER_WEEK,
+    DEFAULT_SETS,
+    PlanStep,
+    PrescribedExercise,
+    Prescription,
+    PrescriptionError,
+    adherence,
+    parse_prescription,
+    phase_caution,
+    recovery_phase,
+    save_prescription,
+    to_toml,
+    weeks_since,
+)
 from ...report import escape_markdown, safe_filename
 from ...spec import list_exercises, load_exercise
 from ...store import PatientRow, Store, StoreError
@@ -75,7 +89,8 @@ def editor(store: Store, patient: PatientRow) -> None:
     if not limits_table.empty:
         st.markdown("**Form limits** (blank: the exercise's default; the patient is warned beyond the limit)")
         edited_limits = st.data_editor(
-            limits_table, use_container_width=True, hide_index=True, disabled=["exercise", "check", "direction", "default"],
+            limits_table, use_container_width=True, hide_index=True,
+            disabled=["exercise", "check", "direction", "default"],
             key=f"rx-limits-{patient.id}-{'-'.join(names)}",  # new rows when the exercises change
             column_config={
                 "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), format_func=titles.get),
@@ -106,7 +121,8 @@ def editor(store: Store, patient: PatientRow) -> None:
     col_export, col_import = st.columns(2)
     if current is not None:
         col_export.download_button("Export prescription (TOML)", to_toml(current).encode("utf-8"),
-                                   file_name=f"prescription-{safe_filename(patient.name)}.toml", mime="application/toml",
+                                   file_name=f"prescription-{safe_filename(patient.name)}.toml",
+                                   mime="application/toml",
                                    key=f"rx-export-{patient.id}")
     uploaded = col_import.file_uploader("Import a prescription (TOML)", type=["toml"], key=f"rx-import-{patient.id}")
     if uploaded is not None and col_import.button("Import", key=f"rx-import-go-{patient.id}"):
@@ -187,7 +203,7 @@ def _given(value) -> bool:
 
 
 def _adherence_chart(store: Store, patient: PatientRow, prescription: Prescription) -> None:
-    weeks = adherence(store.list_sessions(patient.id), prescription, datetime.now(timezone.utc))  # local days
+    weeks = adherence(store.list_sessions(patient.id), prescription, datetime.now(UTC))  # local days
     if not weeks:
         st.caption("Adherence: no sessions yet.")
         return
