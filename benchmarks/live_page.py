@@ -8,7 +8,7 @@ patient, starts a live bird-dog session and records for ``--seconds``. The cat-c
 a bird dog rounds the back twice a loop, so the spinal-flexion cue ("Keep your back flat")
 comes and goes: two latency samples a loop (a loop is 4 + 12.9 s).
 
-The camera file. The clip is converted to Y4M (``browser_support.write_y4m``) after
+The camera file. The clip is converted to Y4M (``tests.support.browser.write_y4m``) after
 ``--hold-seconds`` of its first frame (the patient getting into position: the engine takes the
 start posture from the first second it sees, as in test_e2e_app.py), and every frame is stamped
 with its index in the file: 11 black/white 16 px squares (10 bits + parity) down the right edge,
@@ -77,7 +77,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import write_y4m  # noqa: E402 - found through the sys.path line above
+from tests.support.browser import write_y4m  # noqa: E402 - found through the sys.path line above
 
 DEFAULT_CLIP = ROOT / "tests" / "fixtures" / "video" / "cat_cow_360.mp4"
 EXERCISE = "bird_dog"
@@ -368,8 +368,8 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
     ``seconds``. Returns the raw observations (epoch milliseconds) that ``figures`` reads."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser_support import WEBRTC_IFRAME_SELECTOR, launch_chromium, open_app, run_streamlit
-    from tests.test_e2e_app import FPS_RE
+    from tests.support.app_pages import FPS_RE
+    from tests.support.browser import WEBRTC_IFRAME_SELECTOR, launch_chromium, open_app, run_streamlit
 
     probe_js = PROBE_JS % {"marker": json.dumps(marker_geometry(camera["width"], camera["height"]))}
     with tempfile.TemporaryDirectory(prefix="fc-live-bench-") as tmp, \
@@ -397,8 +397,8 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
 def start_live_session(page, patient: str) -> None:
     """Patient page up to a running camera, exercise bird dog, with test_e2e_app's
     helpers; presses the safety check's "Continue" when the app has one."""
-    from tests.browser_support import click_webrtc_start, wait_for_app_idle, wait_for_text, wait_for_webrtc_video
-    from tests.test_e2e_app import answer_safety_check, choose_exercise, choose_pain, create_patient
+    from tests.support.app_pages import answer_safety_check, choose_exercise, choose_pain, create_patient
+    from tests.support.browser import click_webrtc_start, wait_for_app_idle, wait_for_text, wait_for_webrtc_video
 
     create_patient(page, patient)
     answer_safety_check(page)
@@ -472,7 +472,7 @@ class CameraTimeline:
 
 def caption_samples(captions: list, start_ms: float, end_ms: float) -> list[tuple[int, int]]:
     """(fps, ms per frame) the page showed, every 0.5 s from SETTLE_MS after the start."""
-    from tests.test_e2e_app import FPS_RE
+    from tests.support.app_pages import FPS_RE
 
     samples, i, t = [], -1, start_ms + SETTLE_MS
     while t <= end_ms:

@@ -3,7 +3,7 @@
     python benchmarks/startup.py [--repeat 3] [--no-imports] [--json]
 
 Each repetition starts the real app, ``python -m streamlit run app.py`` with a fresh, empty data
-folder (``tests/browser_support.run_streamlit``, headless, on a free port), and measures the wall
+folder (``tests/support/browser.run_streamlit``, headless, on a free port), and measures the wall
 time from just before the process is launched to:
 
   (a) health      ``/_stcore/health`` answering ``ok`` (polled every 0.2 s by run_streamlit, so
@@ -57,7 +57,7 @@ def time_start(browser) -> dict:
     """One cold start of the app: seconds to (a) health ok and (b) the first page drawn."""
     from playwright.sync_api import expect
 
-    from tests.browser_support import run_streamlit, wait_for_app_idle
+    from tests.support.browser import run_streamlit, wait_for_app_idle
 
     with tempfile.TemporaryDirectory(prefix="fc-startup-") as tmp:
         start = time.perf_counter()
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.browser_support import launch_chromium
+    from tests.support.browser import launch_chromium
 
     print(f"{os.cpu_count()} CPU(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     runs = []

@@ -11,7 +11,7 @@ Two kinds:
   each camera angle (``FloorPlane``). Without a floor plane these signals are not measured.
 
 MediaPipe's depth is compressed. Each 3D signal here was compared with its 2D version where the
-2D angle is trustworthy (tests/test_views.py keeps the check): on the side views of six real traces
+2D angle is trustworthy (tests/unit/engine/test_views.py keeps the check): on the side views of six real traces
 (about 1400 frames), hip flexion reads -0.7 to +6.7 degrees higher in 3D on average (mean absolute
 difference 6-7.5, correlation 0.98-0.99), knee flexion +2.6 (5.9), the bird dog's reach +4.8 to
 +6.4 (6.4-7.2); the side-lying abduction seen from the front -3.1 (3.2). The bar is a third of the

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 require_all=${1:-}
 
-# Keep in step with requires-python (">=3.11,<3.13") and README's set-up; tests/test_tooling.py checks.
+# Keep in step with requires-python (">=3.11,<3.13") and README's set-up; tests/unit/test_tooling.py checks.
 PROMISED="3.11 3.12"
 
 find_python() {  # find_python 3.12: the first interpreter of that version here, or nothing

@@ -5,7 +5,7 @@ Two sections, each between a BEGIN and an END marker line:
 - ``fields``: every field an exercise TOML file may have, with its type, allowed values and default.
   Defaults are read back from ``spec.parse_spec`` on a minimal definition, choices from spec.py's
   tuples (``VIEWS``, ``POSTURES``, ...), number ranges from limits.py. Which range each number
-  field has is the one fact stated here (in ``RANGES``); tests/test_exercise_docs.py checks every
+  field has is the one fact stated here (in ``RANGES``); tests/unit/test_exercise_docs.py checks every
   one of them against the error ``parse_spec`` gives for a value outside it.
 - ``signals``: every signal an exercise may use (signals.SIGNALS and RELATIVE_TO_START), with its
   unit, what it measures (the function's docstring), the views it is measured in from the picture

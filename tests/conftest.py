@@ -1,24 +1,19 @@
 """Shared pytest fixtures."""
 
 import os as _os
-import sys as _sys
-from pathlib import Path as _Path
 
 import pytest
 
-# Tests import helpers as `tests.<module>` (e.g. tests.browser_support): make the repo root
-# importable however pytest is started (`pytest`, `python -m pytest`, from another directory).
-_REPO_ROOT = str(_Path(__file__).resolve().parent.parent)
-if _REPO_ROOT not in _sys.path:
-    _sys.path.insert(0, _REPO_ROOT)
+# Shared helpers are imported as `tests.support.<module>`: pyproject's pytest `pythonpath`
+# puts the repository root on the path, however pytest is started.
 
 # ---------------------------------------------------------------- browser (e2e) fixtures
-# Helpers live in tests/browser_support.py; tests using these are marked @pytest.mark.browser.
+# Helpers live in tests/support/browser.py; tests using these are marked @pytest.mark.browser.
 
 @pytest.fixture(scope="session")
 def chromium_available():
     """Path of the Chromium the browser tests drive; fails (never skips) when it is missing."""
-    from tests.browser_support import CHROMIUM_PATH
+    from tests.support.browser import CHROMIUM_PATH
 
     if not (_os.path.isfile(CHROMIUM_PATH) and _os.access(CHROMIUM_PATH, _os.X_OK)):
         pytest.fail(

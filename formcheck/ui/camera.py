@@ -38,7 +38,7 @@ def keep_camera_context(state: UiState) -> None:
     Its "orphaned context" check compares Streamlit's script-run count, which lags behind when
     the event loop (shared with aiortc) is busy; back-to-back reruns then look like a skipped
     run and the library stops the stream (about 3 START clicks in 100 here; see
-    tests/e2e_probe_app.py). The check exists for pages that stop drawing the component; when
+    tests/e2e/e2e_probe_app.py). The check exists for pages that stop drawing the component; when
     this tab drew the camera view in the run just before, the context is not orphaned, so its
     stamp is cleared. This writes a private attribute of the library, checked to exist first.
     """

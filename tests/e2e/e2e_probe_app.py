@@ -1,6 +1,6 @@
 """A tiny Streamlit app that proves the browser -> WebRTC -> server pipeline works.
 
-Used only by tests/test_e2e_probe.py. Every video frame reaching the server callback is counted
+Used only by tests/e2e/test_e2e_probe.py. Every video frame reaching the server callback is counted
 and its mean grey level recorded; the totals go to the JSON file named by the ``PROBE_OUT``
 environment variable (so the test can read them from outside the server), and a downscaled copy
 of the latest frame to ``<PROBE_OUT>.frame.png`` (so the test can check it is the clip). The
@@ -110,7 +110,7 @@ def video_frame_callback(frame: av.VideoFrame) -> av.VideoFrame:
 
 
 st.title("formcheck e2e probe")
-st.caption("Counts the webcam frames that reach the server. Used by tests/test_e2e_probe.py only.")
+st.caption("Counts the webcam frames that reach the server. Used by tests/e2e/test_e2e_probe.py only.")
 
 # Work around a race in streamlit-webrtc 0.79's "orphaned context" check (component.py,
 # _get_or_create_context): it compares Streamlit's session script_run_count, which is only

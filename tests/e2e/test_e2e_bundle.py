@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from tests.browser_support import run_streamlit, screenshot, streamlit_exceptions, wait_for_app_idle, wait_for_text
-from tests.test_e2e_app import APP, VIDEOS, app_page, choose_patient, go_to, open_review
+from tests.support.app_pages import APP, VIDEOS, app_page, choose_patient, go_to, open_review
+from tests.support.browser import run_streamlit, screenshot, streamlit_exceptions, wait_for_app_idle, wait_for_text
 
 pytestmark = pytest.mark.browser
 

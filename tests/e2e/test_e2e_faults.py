@@ -25,7 +25,18 @@ from playwright.sync_api import expect
 
 from formcheck import review
 from formcheck.store import SessionRow, open_store
-from tests.browser_support import (
+from tests.support.app_pages import (
+    APP,
+    VIEWPORT,
+    answer_safety_check,
+    camera_file,
+    choose_exercise,
+    choose_pain,
+    count,
+    create_patient,
+    open_review,
+)
+from tests.support.browser import (
     REPO_ROOT,
     click_webrtc_start,
     launch_chromium,
@@ -38,17 +49,6 @@ from tests.browser_support import (
     wait_for_text,
     wait_for_webrtc_video,
     wait_until,
-)
-from tests.test_e2e_app import (
-    APP,
-    VIEWPORT,
-    answer_safety_check,
-    camera_file,
-    choose_exercise,
-    choose_pain,
-    count,
-    create_patient,
-    open_review,
 )
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,8 @@ from formcheck.backends import make_backend
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from tests.browser_support import (
+from tests.support.app_pages import APP, VIDEOS, VIEWPORT, answer_safety_check, choose_pain, create_patient
+from tests.support.browser import (
     click_webrtc_start,
     launch_chromium,
     open_app,
@@ -32,7 +33,6 @@ from tests.browser_support import (
     wait_for_webrtc_video,
     write_y4m,
 )
-from tests.test_e2e_app import APP, VIDEOS, VIEWPORT, answer_safety_check, choose_pain, create_patient
 
 pytestmark = pytest.mark.browser
 

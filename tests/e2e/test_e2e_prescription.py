@@ -12,7 +12,8 @@ import pytest
 
 from formcheck.clinic.prescription import PrescribedExercise, Prescription, save_prescription, to_toml
 from formcheck.store import open_store
-from tests.browser_support import (
+from tests.support.app_pages import APP, VIEWPORT, answer_safety_check, camera_file, choose_pain, count
+from tests.support.browser import (
     click_webrtc_start,
     launch_chromium,
     open_app,
@@ -24,7 +25,6 @@ from tests.browser_support import (
     wait_for_webrtc_video,
     wait_until,
 )
-from tests.test_e2e_app import APP, VIEWPORT, answer_safety_check, camera_file, choose_pain, count
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.browser_support import (
+from tests.support.browser import (
     REPO_ROOT,
     click_webrtc_start,
     click_webrtc_stop,
@@ -30,11 +30,12 @@ from tests.browser_support import (
     webrtc_button,
     write_y4m,
 )
+from tests.support.paths import VIDEOS
 
 pytestmark = pytest.mark.browser
 
-CLIP = REPO_ROOT / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
-PROBE_APP = REPO_ROOT / "tests" / "e2e_probe_app.py"
+CLIP = VIDEOS / "bird_dog_360.mp4"
+PROBE_APP = REPO_ROOT / "tests" / "e2e" / "e2e_probe_app.py"
 CLIP_SECONDS = 4  # Chromium loops the file; a few seconds keep the Y4M small (~41 MB)
 MIN_FRAMES = 30
 FRAMES_TIMEOUT_S = 30
@@ -96,7 +97,7 @@ def test_fake_webcam_frames_reach_server_callback(tmp_path, playwright_instance,
                 message=lambda: (
                     f"server callback saw too few frames: {_read_probe(probe_out)}. If the "
                     "server log below says 'resetting stale state', streamlit-webrtc stopped "
-                    "the worker (see the workaround in tests/e2e_probe_app.py)."
+                    "the worker (see the workaround in tests/e2e/e2e_probe_app.py)."
                 ),
             )
             first_frames_s = time.monotonic() - clicked_at

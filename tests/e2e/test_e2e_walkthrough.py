@@ -25,8 +25,16 @@ from formcheck import review
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from formcheck.uploads import analyze_upload
-from tests.browser_support import (
-    REPO_ROOT,
+from tests.support.app_pages import (
+    APP,
+    answer_safety_check,
+    camera_file,
+    choose_exercise,
+    choose_pain,
+    create_patient,
+    go_to,
+)
+from tests.support.browser import (
     click_webrtc_start,
     launch_chromium,
     open_app,
@@ -40,20 +48,12 @@ from tests.browser_support import (
     wait_for_webrtc_video,
     wait_until,
 )
-from tests.test_e2e_app import (
-    APP,
-    answer_safety_check,
-    camera_file,
-    choose_exercise,
-    choose_pain,
-    create_patient,
-    go_to,
-)
+from tests.support.paths import VIDEOS
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
-CLIP = REPO_ROOT / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
+CLIP = VIDEOS / "bird_dog_360.mp4"
 
 # Replaces the browser's voice: records each line and whether it started while another was being
 # said (each "says" for 0.8 s). Installed before the page's own scripts run.

@@ -7,7 +7,7 @@ was never sent, so every kept video answered HTTP 500 ("Expected ASGI message
 These tests run Streamlit's own middleware over a real Starlette response, as the server
 does, and check what reaches the client: a start first, then the body, for plain, gzip and
 range requests (a browser's <video> sends ``Range: bytes=0-``). The browser side is in
-tests/test_e2e_walkthrough.py.
+tests/e2e/test_e2e_walkthrough.py.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from starlette.responses import Response
 from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
 
-from tests.async_support import run_in_own_thread
+from tests.support.async_support import run_in_own_thread
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # 10 kB, above the gzip minimum size
 

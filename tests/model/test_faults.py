@@ -5,7 +5,6 @@ nothing already counted is lost. (Faults of the live page itself - the camera st
 closing, the app being killed - are in test_live.py; a locked database and a full disk in
 test_store.py.)
 """
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,8 +13,9 @@ import pytest
 from formcheck.backends import make_backend
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
+from tests.support.paths import VIDEOS
 
-BIRD_DOG = Path(__file__).parent / "fixtures" / "video" / "bird_dog_360.mp4"
+BIRD_DOG = VIDEOS / "bird_dog_360.mp4"
 pytestmark = pytest.mark.model
 
 
@@ -79,7 +79,7 @@ def test_tracking_jumping_to_a_mirrored_copy_is_a_view_change_and_loses_no_finis
     # same moment of the same movement is, in landmarks, the same body seen by a second camera on
     # the other side, and the jump comes through a frame with no pose, as a cut does: shots.py
     # calls it a camera shot change (see its docstring for what landmarks cannot tell apart; a jump
-    # to a body in another posture is a person switch, tests/test_shots.py). What matters here
+    # to a body in another posture is a person switch, tests/unit/engine/test_shots.py). What matters here
     # still holds: the first rep is kept, nothing is made of the two bodies' halves, counting
     # resumes on the new body, and the frames of the jump are not measured.
     wall = (40, 40, 150)

@@ -1,7 +1,7 @@
 """The live path equals the offline path on the same recording (issue 12): LiveSession fed a real
 clip as the live page receives it (WebRTC's lowered resolution, about 15 analysed frames a second,
 joining a stream already under way, the camera looping) gives the reps and flags ``analyze``
-gives. The browser version of these checks is tests/test_e2e_live_parity.py.
+gives. The browser version of these checks is tests/e2e/test_e2e_live_parity.py.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from formcheck.live import LiveSession
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from test_live import VideoClock, clip_frames
+from tests.support.live_clips import ScriptedBackend, VideoClock, analyzed, clip_frames
 
 LIVE_SIZE = (320, 569)  # what Chromium sent from a 640 x 1138 camera on the walk-through
 LIVE_EVERY = 2  # about 15 of the camera's 30 frames a second analysed
@@ -42,16 +42,6 @@ def summary(reps, flags, after_s: float = 0.0):
     reps = [r for r in reps if r.start_s >= after_s - 0.05]
     codes = sorted({f.code for f in flags if f.start_s >= after_s - 0.05} - NOT_COMPARED)
     return [(r.side, r.complete) for r in reps], [r.peak_deg for r in reps], codes
-
-
-def analyzed(spec, images, step_ms: float):
-    """The SessionResult of ``images`` (BGR, one every ``step_ms``) through the offline path."""
-    offline = Pipeline(spec, backend=make_backend("mediapipe", segmentation=spec.needs_back_outline),
-                       record_trace=False)
-    for i, image in enumerate(images):
-        offline.process_image(image, i * step_ms)
-    offline.backend.close()
-    return offline.finish()
 
 
 @pytest.mark.model
@@ -87,30 +77,14 @@ def test_live_at_the_live_size_and_rate_counts_what_analyze_counts(tmp_path, cas
     assert [w for w in result.warnings if "not measured" in w] == [w for w in expected.warnings if "not measured" in w]
 
 
-class ScriptedBackend:
-    """The poses of a landmark trace, one per frame, whatever the frame shows."""
-
-    name = "scripted"
-    description = "poses replayed from a trace"
-
-    def __init__(self, poses):
-        self.poses = dict(poses)  # t_ms -> Pose
-
-    def detect(self, frame_bgr, t_ms):
-        return self.poses.get(t_ms)
-
-    def close(self):
-        pass
-
-
 def test_a_live_glute_bridge_from_real_poses_counts_what_analyze_counts(tmp_path):
     # No real glute-bridge video exists here, only landmark traces, so the model is left out: the
     # real trace's poses, after 2 s of its first pose (the start position), reach LiveSession at
     # half the frame size and half the frame rate, and the trace itself is analysed offline.
     import numpy as np
+    from test_engine import TRACES
 
     from formcheck.backends.replay import load_trace, replay
-    from test_engine import TRACES
 
     spec = load_exercise("glute_bridge")
     frames = list(replay(load_trace(TRACES / "glute_bridge_side_1rep.json")))

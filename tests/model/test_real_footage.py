@@ -3,21 +3,20 @@
 Expected counts and times come from ../shared/fixtures/README.md, where they were counted by eye.
 """
 import json
-from pathlib import Path
 
 import pytest
 
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
+from tests.support.paths import VIDEOS
 
-VIDEO = Path(__file__).parent / "fixtures" / "video"
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def bird_dog(tmp_path_factory):
     out = tmp_path_factory.mktemp("bird_dog")
-    return analyze(VIDEO / "bird_dog_360.mp4", load_exercise("bird_dog"), out), out
+    return analyze(VIDEOS / "bird_dog_360.mp4", load_exercise("bird_dog"), out), out
 
 
 def test_bird_dog_two_reps_one_per_side(bird_dog):
@@ -69,7 +68,7 @@ def test_pelvic_tilt_with_the_arm_over_the_lower_back_is_refused_not_counted(tmp
     # the back's outline, where the tilt shows, is the arm's and the mat's; the landmarks move a few
     # pixels. This test used to expect 2 tilts from the shoulder-hip-knee angle's 3 degrees, a
     # measure that cannot tell an arch relaxing from a tilt: the honest answer is a refusal.
-    session = analyze(VIDEO / "pelvic_tilt_supine_360.mp4", load_exercise("pelvic_tilt"), tmp_path,
+    session = analyze(VIDEOS / "pelvic_tilt_supine_360.mp4", load_exercise("pelvic_tilt"), tmp_path,
                       AnalyzeOptions(write_video=False))
     assert session.reps == []
     assert session.measurement.status == "not_measurable"
@@ -79,7 +78,8 @@ def test_pelvic_tilt_with_the_arm_over_the_lower_back_is_refused_not_counted(tmp
 
 def test_cat_pose_is_flagged_as_spinal_flexion(tmp_path):
     # Cat-cow analysed as a bird dog (which wants a flat back): the cat pose rounds the spine.
-    session = analyze(VIDEO / "cat_cow_360.mp4", load_exercise("bird_dog"), tmp_path, AnalyzeOptions(write_video=False))
+    session = analyze(VIDEOS / "cat_cow_360.mp4", load_exercise("bird_dog"), tmp_path,
+                      AnalyzeOptions(write_video=False))
     flexion = [f for f in session.flags if f.code == "spinal_flexion"]
     assert flexion and all(f.severity == "danger" for f in flexion)
     # cat peaks at 1.7 and 8.3 s; cow (extension) peaks at 5.3 and 11.8 s must not be called flexion
@@ -95,13 +95,13 @@ def test_cat_pose_is_flagged_as_spinal_flexion(tmp_path):
     ("cat_cow_seated_360.mp4", "bird_dog"),        # seated on a chair: the wrong position
 ])
 def test_wrong_position_counts_nothing_and_says_so(tmp_path, clip, exercise):
-    session = analyze(VIDEO / clip, load_exercise(exercise), tmp_path, AnalyzeOptions(write_video=False))
+    session = analyze(VIDEOS / clip, load_exercise(exercise), tmp_path, AnalyzeOptions(write_video=False))
     assert session.reps == [] and session.flags == []
     assert any("start position" in w for w in session.warnings)
 
 
 def test_cat_cow_counts_two_cycles_with_both_directions(tmp_path):
-    session = analyze(VIDEO / "cat_cow_360.mp4", load_exercise("cat_cow"), tmp_path, AnalyzeOptions(write_video=False))
+    session = analyze(VIDEOS / "cat_cow_360.mp4", load_exercise("cat_cow"), tmp_path, AnalyzeOptions(write_video=False))
     reps = session.complete_reps
     # cat (flexion) peaks at 1.7 and 8.3 s; the cow (extension) follows each
     assert len(reps) == 2
@@ -113,7 +113,7 @@ def test_cat_cow_counts_two_cycles_with_both_directions(tmp_path):
 
 def test_childs_pose_is_one_hold(tmp_path):
     spec = load_exercise("childs_pose").with_rep_targets(target_hold_s=8)  # the clip holds about 9-10 s
-    session = analyze(VIDEO / "childs_pose_360.mp4", spec, tmp_path, AnalyzeOptions(write_video=False))
+    session = analyze(VIDEOS / "childs_pose_360.mp4", spec, tmp_path, AnalyzeOptions(write_video=False))
     summary = session.to_dict()
     # kneeling and lowering 0-3.5 s, then one hold to the end (12.7 s)
     assert summary["holds"] == 1 and summary["partial_reps"] == 0

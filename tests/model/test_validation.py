@@ -16,8 +16,8 @@ from formcheck.validation import (
     score_clip,
     text_table,
 )
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "validation" / "corpus.toml"
 
 

@@ -48,7 +48,8 @@ from pathlib import Path
 from re import Pattern
 from typing import Any, TypeVar
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO_ROOT
+
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 SCREENSHOT_DIR = ARTIFACTS_DIR / "screenshots"
 

@@ -11,8 +11,8 @@ from formcheck import cli
 from formcheck.batch import Outcome, find_inputs, is_done, plan, summary_table
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BIRD_DOG_TRACE = FIXTURES / "traces" / "bird_dog_synthetic_2ext.json"
 GLUTE_TRACE = FIXTURES / "traces" / "glute_bridge_side_1rep.json"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

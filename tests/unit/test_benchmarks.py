@@ -7,12 +7,13 @@ observations, and the report's table from made-up figures.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from tests.support.paths import REPO_ROOT
+
+BENCHMARKS = REPO_ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import live_page  # noqa: E402 - found through the sys.path line above (benchmarks/ is no package)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from formcheck.cli import main
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BIRD_DOG_TRACE = FIXTURES / "traces" / "bird_dog_synthetic_2ext.json"
 BIRD_DOG_VIDEO = FIXTURES / "video" / "bird_dog_360.mp4"
 
@@ -40,7 +40,7 @@ def test_analyze_trace_writes_outputs(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_analyze_says_when_the_recording_cannot_measure_the_exercise(tmp_path, capsys):
-    # The shared supine clip's trace: the near arm lies along the lower back (tests/test_pelvic_tilt.py).
+    # The shared supine clip's trace: the near arm lies along the lower back (tests/unit/test_pelvic_tilt.py).
     trace = tmp_path / "supine.json"
     trace.write_bytes(gzip.decompress((FIXTURES / "traces" / "pelvic_tilt_supine_360.json.gz").read_bytes()))
     code, out, err = run_cli(capsys, "analyze", trace, "--exercise", "pelvic_tilt", "--out", tmp_path / "o")

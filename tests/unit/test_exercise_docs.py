@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
 from formcheck import limits
 from formcheck.spec import SpecError, parse_spec
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 _loader = importlib.util.spec_from_file_location("gen_exercise_docs", ROOT / "scripts" / "gen_exercise_docs.py")
 assert _loader is not None and _loader.loader is not None
 gen = importlib.util.module_from_spec(_loader)

@@ -7,7 +7,7 @@ import pytest
 
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import list_exercises, load_exercise
-from synth import frames_of, ramp_hold, side_lying, standing_side, supine_two_legs, walking
+from tests.support.synth import frames_of, ramp_hold, side_lying, standing_side, supine_two_legs, walking
 
 
 def run(name, frames, spec=None):

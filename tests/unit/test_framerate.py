@@ -9,8 +9,7 @@ import pytest
 from formcheck.framerate import FrameRateLimit, limited
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.support.paths import FIXTURES
 
 
 def kept(times_ms, max_fps=30.0):

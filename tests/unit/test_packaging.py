@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO_ROOT
 
 
 def _source_copy(tmp_path: Path) -> Path:
@@ -17,9 +17,9 @@ def _source_copy(tmp_path: Path) -> Path:
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(REPO / name, source / name)
+        shutil.copy2(REPO_ROOT / name, source / name)
     for name in ("formcheck", "exercises"):
-        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     return source
 
 
@@ -30,14 +30,14 @@ def test_wheel_contains_every_exercise_definition(tmp_path):
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("formcheck-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for toml in (REPO / "exercises").glob("*.toml"):
+    for toml in (REPO_ROOT / "exercises").glob("*.toml"):
         assert f"formcheck/exercises/{toml.name}" in names
     assert "formcheck/backends/replay.py" in names
     # Every module of the source tree and nothing else: a new subpackage missing from pyproject's
     # [tool.setuptools] packages, or a stale module from an old build, would fail here.
     modules = {n for n in names if n.startswith("formcheck/") and n.endswith(".py")
                and not n.startswith("formcheck/exercises/")}
-    assert modules == {p.relative_to(REPO).as_posix() for p in (REPO / "formcheck").rglob("*.py")}
+    assert modules == {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "formcheck").rglob("*.py")}
 
 
 @pytest.mark.slow

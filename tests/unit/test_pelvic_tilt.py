@@ -7,7 +7,6 @@ of 4 rocking tilts, truth in ../shared/fixtures/validation/labels.toml), ``pelvi
 """
 import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from formcheck.lumbar import arm_over_lower_back, lumbar_gap_deg
 from formcheck.measurement import NOT_MEASURABLE
 from formcheck.signals import ARM_OVER_LOWER_BACK, NOT_ON_THE_BACK, body_from_frame, lumbar_gap_problem
 from formcheck.spec import load_exercise
-from synth import frames_of, supine_tilt_pose, tilt_gaps
+from tests.support.paths import TRACES
+from tests.support.synth import frames_of, supine_tilt_pose, tilt_gaps
 
-TRACES = Path(__file__).parent / "fixtures" / "traces"
 # labels.toml: pelvic_tilt_lena rep_times [start, peak, end] (s)
 LENA_TILTS = [(0.0, 1.1, 2.1), (2.4, 3.3, 4.2), (4.7, 5.5, 6.3), (6.9, 7.6, 8.7)]
 

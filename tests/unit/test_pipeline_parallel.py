@@ -2,7 +2,6 @@
 sequential one: same outputs, byte for byte; errors and early stops leave no thread behind."""
 import dataclasses
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ from formcheck.pipeline import AnalyzeOptions, TraceFile, analyze
 from formcheck.spec import load_exercise
 from formcheck.types import Pose
 from formcheck.video import ReadAhead, read_frames
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CLIP = FIXTURES / "video" / "bird_dog_360.mp4"
 OUTPUTS = ("summary.json", "reps.csv", "frames.csv", "trace.json", "annotated.mp4")
 

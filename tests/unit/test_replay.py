@@ -1,14 +1,12 @@
 """Landmark traces: reading the shared format, writing our own, and replaying both."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from formcheck.backends.replay import TraceError, TraceRecorder, load_trace, replay
-from synth import frames_from_angles
-
-TRACES = Path(__file__).parent / "fixtures" / "traces"
+from tests.support.paths import TRACES
+from tests.support.synth import frames_from_angles
 
 
 def test_reads_shared_trace():

@@ -34,6 +34,7 @@ from formcheck.store import StoreError, open_store
 from formcheck.types import SessionResult
 from formcheck.uploads import STALE_UPLOAD_S, analyze_upload, remove_stale_uploads
 from formcheck.video import VideoInfo, video_limit_problem
+from tests.support.paths import FIXTURES
 
 # -- a small TOML writer for generated documents (values TOML can hold, including nan and inf) ----
 
@@ -269,7 +270,6 @@ def _session_fields() -> dict:
 # -- 2 and 3. outputs: never over the input, all at once or not at all, one run at a time, private ----
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TRACE = FIXTURES / "traces" / "glute_bridge_side_1rep.json"
 VIDEO = FIXTURES / "video" / "bird_dog_360.mp4"
 GLUTE = load_exercise("glute_bridge")

@@ -12,7 +12,7 @@ from formcheck.signals import (
     known_signal_names,
 )
 from formcheck.types import Pose, PoseFrame
-from synth import HEIGHT, WIDTH, frames_from_angles, supine_pose
+from tests.support.synth import HEIGHT, WIDTH, frames_from_angles, supine_pose
 
 
 @pytest.mark.parametrize("angle", [120, 150, 180, 200])

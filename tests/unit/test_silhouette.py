@@ -5,7 +5,6 @@ it trusted every outline point; ``back_arc`` takes the side from the knees or th
 or refuses outlines that are not the back).
 """
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,11 +22,12 @@ from formcheck.silhouette import (
 )
 from formcheck.skeleton import INDEX, near_side
 from formcheck.types import Pose, PoseFrame
-from synth import HEIGHT as SH
-from synth import WIDTH as SW
-from synth import supine_pose
+from tests.support.paths import FIXTURES
+from tests.support.synth import HEIGHT as SH
+from tests.support.synth import WIDTH as SW
+from tests.support.synth import supine_pose
 
-VALIDATION_TRACES = Path(__file__).parent / "fixtures" / "validation" / "traces"
+VALIDATION_TRACES = FIXTURES / "validation" / "traces"
 
 W, H = 400, 300
 HIP, SHOULDER = np.array([100.0, 150.0]), np.array([300.0, 150.0])

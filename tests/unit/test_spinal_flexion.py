@@ -10,7 +10,6 @@ import gzip
 import json
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,13 +18,14 @@ from formcheck.backends.replay import replay, validate_trace
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.silhouette import frame_back_arc
 from formcheck.spec import load_exercise
+from tests.support.paths import FIXTURES, REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import spinal_flexion_validation as validation  # noqa: E402 - found through the sys.path line above
 
-SPINE = ROOT / "tests" / "fixtures" / "spine"
-VALIDATION = ROOT / "tests" / "fixtures" / "validation" / "traces"  # the ten validation traces
+SPINE = FIXTURES / "spine"
+VALIDATION = FIXTURES / "validation" / "traces"  # the ten validation traces
 
 
 def _trace(name: str) -> dict:
@@ -136,7 +136,7 @@ def _with_back(pose, bend_deg: float, thickness_px: float = 20.0):
     bend_deg (positive: rounded, bulging towards the floor)."""
     from dataclasses import replace as dc_replace
 
-    from tests.synth import HEIGHT, WIDTH
+    from tests.support.synth import HEIGHT, WIDTH
     image = pose.image.copy()
     ears = image[[7, 8], :2].mean(axis=0)
     image[0, :2] = ears + np.array([0.0, -18.0 / HEIGHT])  # the nose above the ears: face up
@@ -155,7 +155,7 @@ def _with_back(pose, bend_deg: float, thickness_px: float = 20.0):
 
 
 def _bridge_stream(bend_at_top: float, outline_from_s: float = 0.0, bend_at_rest: float = 0.0):
-    from tests.synth import bridge_angles, frames_from_angles
+    from tests.support.synth import bridge_angles, frames_from_angles
     angles = bridge_angles(reps=3, rest_s=1.5)
     frames = frames_from_angles(angles)
     out = []

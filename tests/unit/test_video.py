@@ -11,8 +11,9 @@ import pytest
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
 from formcheck.video import VideoError, open_video, read_frames
+from tests.support.paths import VIDEOS
 
-BIRD_DOG = Path(__file__).parent / "fixtures" / "video" / "bird_dog_360.mp4"
+BIRD_DOG = VIDEOS / "bird_dog_360.mp4"
 
 
 def write_clip(path: Path, frames, fps: int = 30, pts_ms=None) -> Path:

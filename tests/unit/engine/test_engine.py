@@ -1,7 +1,6 @@
 """The exercise engine on synthetic streams (exact geometry) and on the shared landmark traces."""
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,15 +9,14 @@ from formcheck.backends.replay import load_trace, replay
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.shots import PERSON_SETTLE_S
 from formcheck.spec import load_exercise
-from synth import (
+from tests.support.paths import TRACES
+from tests.support.synth import (
     bird_dog_joined_mid_reach,
     bridge_after_lying_down_with_straight_legs,
     bridge_angles,
     frames_from_angles,
     standing_side,
 )
-
-TRACES = Path(__file__).parent / "fixtures" / "traces"
 
 
 def run(spec_name, frames):
@@ -159,7 +157,7 @@ def _someone_else(frame):
 
     (Until the shot-change check, this was the same skeleton lying at rest, scaled to 0.6 and moved
     right. In landmarks that is exactly a camera zooming out - the same body, the same posture, a new
-    framing - so it now counts as a shot change: see shots.py and tests/test_shots.py.)"""
+    framing - so it now counts as a shot change: see shots.py and tests/unit/engine/test_shots.py.)"""
     return replace(frame, pose=standing_side(knee_flexion_deg=5.0, trunk_lean_deg=8.0))
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from formcheck.engine import STANDARD_FILTERS, ExerciseEngine
 from formcheck.spec import list_exercises, load_exercise
 from formcheck.types import Pose, PoseFrame
-from synth import HEIGHT, WIDTH, supine_pose
+from tests.support.synth import HEIGHT, WIDTH, supine_pose
 
 coordinate = st.one_of(st.floats(-0.5, 1.5), st.just(math.nan))
 visibility = st.one_of(st.floats(0, 1), st.just(math.nan))

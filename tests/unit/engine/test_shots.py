@@ -1,7 +1,6 @@
 """Shot changes, cards and person switches (formcheck/shots.py) on synthetic streams and on real
 landmark traces of edited footage (tests/fixtures/traces/, see its README)."""
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,8 @@ from formcheck.shots import PERSON_SWITCH, SHOT_CHANGE, ShotTracker
 from formcheck.skeleton import INDEX
 from formcheck.spec import load_exercise
 from formcheck.types import PoseFrame
-from synth import (
+from tests.support.paths import TRACES
+from tests.support.synth import (
     HEIGHT,
     WIDTH,
     bridge_angles,
@@ -25,7 +25,6 @@ from synth import (
     supine_pose,
 )
 
-TRACES = Path(__file__).parent / "fixtures" / "traces"
 FPS = 30.0
 
 

@@ -1,6 +1,6 @@
 """Camera views (views.py, view_gate.py, world_signals.py) and the occluded far limb (signals.py).
 
-Synthetic 3D poses (tests/synth.py: exact geometry turned in front of the camera) say what the
+Synthetic 3D poses (tests/support/synth.py: exact geometry turned in front of the camera) say what the
 mechanisms do; trimmed real traces of the validation corpus (tests/fixtures/traces/validation,
 see the README there) say that they do it on footage the project was not tuned on.
 """
@@ -8,7 +8,6 @@ import gzip
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,10 +21,10 @@ from formcheck.types import PoseFrame
 from formcheck.view_gate import ViewGate
 from formcheck.views import classify, view_angles
 from formcheck.world_signals import WORLD_SIGNALS
-from synth import HEIGHT, WIDTH, frames_of, quadruped_3d, ramp_hold, standing_3d, supine_3d
+from tests.support.paths import TRACES
+from tests.support.synth import HEIGHT, WIDTH, frames_of, quadruped_3d, ramp_hold, standing_3d, supine_3d
 
-FIXTURES = Path(__file__).parent / "fixtures" / "traces"
-VALIDATION = FIXTURES / "validation"
+VALIDATION = TRACES / "validation"
 
 
 def run(spec, frames):
@@ -231,9 +230,9 @@ def test_real_3d_joint_angles_agree_with_2d_on_side_views():
              "knee_flexion_deg"]
     pooled = {n: [] for n in names}
     sources = [(_trace("knee_to_chest_fitbod"), "knee_to_chest"), (_trace("figure_four_fitbod"), "figure_four"),
-               (_trace("bird_dog_fitbod"), "bird_dog"), (FIXTURES / "glute_bridge_side_1rep.json", "glute_bridge"),
-               (FIXTURES / "glute_bridge_synthetic_partial.json", "glute_bridge"),
-               (FIXTURES / "bird_dog_synthetic_2ext.json", "bird_dog")]
+               (_trace("bird_dog_fitbod"), "bird_dog"), (TRACES / "glute_bridge_side_1rep.json", "glute_bridge"),
+               (TRACES / "glute_bridge_synthetic_partial.json", "glute_bridge"),
+               (TRACES / "bird_dog_synthetic_2ext.json", "bird_dog")]
     for data, exercise in sources:
         for n, pairs in _side_view_pairs(data, exercise, names).items():
             pooled[n] += pairs
@@ -243,7 +242,7 @@ def test_real_3d_joint_angles_agree_with_2d_on_side_views():
 
 def test_real_3d_bird_dog_reach_agrees_with_2d_on_side_views():
     pooled = []
-    for data in (_trace("bird_dog_fitbod"), FIXTURES / "bird_dog_synthetic_2ext.json"):
+    for data in (_trace("bird_dog_fitbod"), TRACES / "bird_dog_synthetic_2ext.json"):
         reaches = ["bird_dog_reach_left_deg", "bird_dog_reach_right_deg"]
         for pairs in _side_view_pairs(data, "bird_dog", reaches).values():
             pooled += pairs
@@ -271,7 +270,7 @@ def test_real_far_knee_hidden_behind_the_near_one_is_in_the_near_pose():
     differences = []
     for name in ("glute_bridge_synthetic_partial.json", "glute_bridge_sic_card_cut.json",
                  "glute_bridge_darebee_fast.json", "childs_pose_mosmi_end_card.json", "bird_dog_synthetic_2ext.json"):
-        for frame in replay(load_trace(FIXTURES / name)):
+        for frame in replay(load_trace(TRACES / name)):
             if frame.pose is None:
                 continue
             b = body_from_frame(frame)

@@ -26,18 +26,7 @@ from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from formcheck.ui.webrtc import webrtc_callback
-
-VIDEOS = Path(__file__).parent / "fixtures" / "video"
-
-
-class VideoClock:
-    """A monotonic clock the test moves: seconds."""
-
-    def __init__(self, start: float = 100.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.live_clips import VideoClock, clip_frames
 
 
 class NoPoseBackend:
@@ -80,20 +69,6 @@ def store(tmp_path):
 @pytest.fixture
 def patient(store):
     return store.add_patient("Test Patient", "2026-09-01")
-
-
-def clip_frames(name: str):
-    """(t_ms, BGR frame) of a fixture clip, with the container's timestamps."""
-    cap = cv2.VideoCapture(str(VIDEOS / name))
-    assert cap.isOpened(), name
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return
-            yield float(cap.get(cv2.CAP_PROP_POS_MSEC)), frame
-    finally:
-        cap.release()
 
 
 def blank(n: int = 0) -> np.ndarray:
@@ -483,8 +458,8 @@ def test_a_failing_video_writer_stops_the_video_calmly_and_counting_goes_on(stor
 
 def bridge_session(store, patient, angles, go_at_s=None):
     """A live glute bridge from synthetic poses (30 fps); ``start_counting()`` at ``go_at_s``."""
-    from synth import supine_pose, with_flat_back
-    from test_live_parity import ScriptedBackend
+    from tests.support.live_clips import ScriptedBackend
+    from tests.support.synth import supine_pose, with_flat_back
 
     times = [1000.0 * i / 30.0 for i in range(len(angles))]
     poses = [with_flat_back(supine_pose(angle)) for angle in angles]  # the back's outline seen
@@ -503,7 +478,7 @@ def bridge_session(store, patient, angles, go_at_s=None):
 
 
 def test_a_session_waiting_for_the_go_counts_nothing_before_it(store, patient):
-    from synth import bridge_angles
+    from tests.support.synth import bridge_angles
 
     # A bridge while getting into position, 3 s still in the start position (the 3-2-1), then at
     # "Go" two bridges at once, the first rising from the very first frame of the set.
@@ -534,7 +509,7 @@ def test_a_session_waiting_for_the_go_counts_nothing_before_it(store, patient):
 
 
 def test_a_session_abandoned_before_the_go_stores_no_reps(store, patient):
-    from synth import bridge_angles
+    from tests.support.synth import bridge_angles
 
     live, snaps = bridge_session(store, patient, bridge_angles(2), go_at_s=1e9)  # the 3-2-1 never ended
     assert snaps[-1][1].reps == 0 and not live.counting
@@ -559,7 +534,7 @@ def test_a_set_started_at_the_go_measures_from_the_countdowns_start_posture(tmp_
     right at "Go": the set's engine gets the countdown's poses, so it counts and measures what
     ``analyze`` does on the same frames. (Started at "Go" without them it took its start posture
     from the first movement and read both reps 7 degrees short: 44.5 and 47.7 against 51.8 and 55.1.)"""
-    from test_live_parity import analyzed
+    from tests.support.live_clips import analyzed
 
     spec = load_exercise("cat_cow")
     frames = list(clip_frames("cat_cow_360.mp4"))

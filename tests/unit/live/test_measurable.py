@@ -8,8 +8,8 @@ from formcheck.live import LiveSession
 from formcheck.live.measurable import DECIDE_AFTER_S, MESSAGES, OutlineWatch, outline_problem, outline_signals
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from synth import bridge_angles, supine_pose, with_flat_back
-from test_live_parity import ScriptedBackend
+from tests.support.live_clips import ScriptedBackend
+from tests.support.synth import bridge_angles, supine_pose, with_flat_back
 
 
 def test_the_decision_waits_for_the_body_in_view_then_names_what_is_missing():

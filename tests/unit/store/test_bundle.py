@@ -19,8 +19,8 @@ from formcheck.bundle import BundleError, export_bundle, import_bundle, read_bun
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import BUNDLE_SESSION_COLUMNS, open_store
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REAL_TRACE = FIXTURES / "traces" / "glute_bridge_side_1rep.json"  # one real bridge, side view
 
 

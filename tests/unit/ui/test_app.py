@@ -26,10 +26,10 @@ from formcheck.spec import load_exercise
 from formcheck.store import Store, open_store
 from formcheck.ui.safety_check import submit_red_flag_check
 from formcheck.uploads import UploadError, analyze_upload, check_upload
+from tests.support.paths import REPO_ROOT, TRACES, VIDEOS
 
-REPO = Path(__file__).resolve().parent.parent
-APP = str(REPO / "app.py")
-TRACE = REPO / "tests" / "fixtures" / "traces" / "bird_dog_synthetic_2ext.json"
+APP = str(REPO_ROOT / "app.py")
+TRACE = TRACES / "bird_dog_synthetic_2ext.json"
 TIMEOUT = 60
 pytestmark = pytest.mark.app  # about 28 s of CPU for the module: left out of `make test-fast`
 
@@ -535,7 +535,7 @@ def test_choosing_a_rep_jumps_the_kept_video_to_it(data_dir, tmp_path):
     result = analyze(TRACE, spec, tmp_path / "analysis", AnalyzeOptions(write_video=False))
     video = data_dir / "videos" / "kept.mp4"
     video.parent.mkdir()
-    shutil.copy(REPO / "tests" / "fixtures" / "video" / "bird_dog_360.mp4", video)  # stands in for the annotated copy
+    shutil.copy(VIDEOS / "bird_dog_360.mp4", video)  # stands in for the annotated copy
     session = store.start_session(patient, spec.name, spec.title, spec.version, "upload")
     store.finish_session(session, result, status="recorded", video_path=video,
                          trace_json=(tmp_path / "analysis" / "trace.json").read_text())
@@ -605,7 +605,7 @@ def test_progress_page_charts_each_session(data_dir, tmp_path):
 def test_an_uploaded_video_is_stored_with_its_annotated_copy_only_when_asked(data_dir):
     store = open_store(data_dir)
     patient = store.add_patient("Upload Patient")
-    clip = REPO / "tests" / "fixtures" / "video" / "bird_dog_360.mp4"
+    clip = VIDEOS / "bird_dog_360.mp4"
     progress = []
     with open(clip, "rb") as data:
         session, result = analyze_upload(store, patient, load_exercise("bird_dog"), data, "Maria's clip.MP4",

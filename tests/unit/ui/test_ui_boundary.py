@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PACKAGE = REPO / "formcheck"
+from tests.support.paths import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "formcheck"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -20,13 +21,13 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_only_formcheck_ui_imports_streamlit():
-    offenders = [str(path.relative_to(REPO)) for path in sorted(PACKAGE.rglob("*.py"))
+    offenders = [str(path.relative_to(REPO_ROOT)) for path in sorted(PACKAGE.rglob("*.py"))
                  if PACKAGE / "ui" not in path.parents
                  and imported_modules(path) & {"streamlit", "streamlit_webrtc"}]
     assert offenders == []
 
 
 def test_app_py_is_only_the_entry_point():
-    source = (REPO / "app.py").read_text(encoding="utf-8")
+    source = (REPO_ROOT / "app.py").read_text(encoding="utf-8")
     assert len(source.splitlines()) <= 15
-    assert imported_modules(REPO / "app.py") == {"formcheck"}
+    assert imported_modules(REPO_ROOT / "app.py") == {"formcheck"}

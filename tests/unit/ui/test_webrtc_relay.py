@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from formcheck.ui import webrtc as webrtc_relay
 from formcheck.ui.webrtc import LatestFrameRelay
-from tests.async_support import run_in_own_thread
+from tests.support.async_support import run_in_own_thread
 
 FPS = 30.0
 PROCESS_S = 0.1
