@@ -16,7 +16,8 @@ looks for its global one, before the first stream creates the default.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiortc.contrib.media import MediaRelay, MediaStreamTrack
 
@@ -64,7 +65,7 @@ def install() -> bool:
         with loop_context(get_global_event_loop()):  # aiortc objects belong to the server's loop
             setattr(runtime, _RELAY_ATTRIBUTE, LatestFrameRelay())
         return True
-    except Exception:  # noqa: BLE001 - an optimisation must never stop the live page
+    except Exception:  # an optimisation must never stop the live page
         log.exception("could not install the latest-frame relay; live frames stay buffered")
         return False
 
