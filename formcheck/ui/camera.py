@@ -43,6 +43,7 @@ def keep_camera_context(state: UiState) -> None:
     stamp is cleared. This writes a private attribute of the library, checked to exist first.
     """
     context = st.session_state.get(LIVE_KEY)
-    if state.live_drawn_in_run == state.runs - 1 and hasattr(context, "_last_rendered_run_count"):
+    if state.live_drawn_in_run == state.runs - 1 and context is not None \
+            and hasattr(context, "_last_rendered_run_count"):
         context._last_rendered_run_count = None
     state.live_drawn_in_run = state.runs

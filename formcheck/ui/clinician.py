@@ -50,6 +50,7 @@ def release_panel(store: Store, patient: PatientRow, checks) -> None:
     gate = safety_gate.todays_gate(checks, datetime.now(UTC))
     if gate.state != safety_gate.STOPPED:
         return
+    assert gate.check is not None, "a STOPPED gate always holds the stop"
     st.warning(f"**{patient.name} was stopped today** ({review.red_flag_stop_line(gate.check)}). The patient's page "
                "will not offer exercise again today unless you clear the stop.", icon=":material/block:")
     ok = st.checkbox("I have spoken with the patient and they may exercise today", key=f"rf-release-ok-p{patient.id}")

@@ -28,6 +28,7 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
     checks = state.checks
     gate = todays_gate(store, patient_id)
     if gate is not None and gate.state == safety_gate.STOPPED:
+        assert gate.check is not None, "a STOPPED gate always holds the stop"
         stop_view(store, state, patient_id, gate.check.symptoms, gate.check.checked_at)
         return False
     if checks.pending_stop(patient_id) or (gate is None and patient_id in checks.stopped):
@@ -38,6 +39,7 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
         checks.cleared.discard(patient_id)  # a new day, or cleared by a check that was released
     if patient_id not in checks.reporting_new:
         if gate is not None and gate.state == safety_gate.CLEARED:
+            assert gate.check is not None, "a CLEARED gate always holds today's all-no check"
             checks.cleared.add(patient_id)
             st.success(f"Safety check done today at {safety_gate.local_time(gate.check.checked_at)}: "
                        "no warning signs. If something has changed since, tell us.")

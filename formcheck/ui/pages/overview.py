@@ -41,8 +41,9 @@ def show(store: Store) -> None:
     uploaded = st.file_uploader("Session file (.formcheck)", type=[bundle.SUFFIX.lstrip(".")], key="import_bundle")
     # Imported in the button's callback, before this page is drawn again: the table above shows it.
     st.button("Import", type="primary", disabled=uploaded is None, on_click=import_session_file, args=(store,))
-    if ui().import_outcome is not None:
-        kind, text = ui().import_outcome
+    outcome = ui().import_outcome
+    if outcome is not None:
+        kind, text = outcome
         (st.success if kind == "success" else st.error)(text)
 
 

@@ -30,6 +30,7 @@ def show(store: Store) -> None:
 
     if state.live is not None and state.live.finished:  # finished while the page was away (no camera for a while)
         live = state.live
+        assert live.result is not None, "a finished session keeps its result"
         state.finished = Finished(live.session_id, live.result, live.pain_before, None, interrupted=True)
         state.live = None
     if state.live is not None:
@@ -63,11 +64,13 @@ def show(store: Store) -> None:
     st.header("4. Your exercise")
     prescription = prescription_page.load_prescription(store, patient.id)
     set_plan = coaching.SetPlan()
+    spec: ExerciseSpec | None  # the picker's choice may be None
     if prescription is not None:
         step = todays_plan(store.list_sessions(patient.id), prescription, datetime.now(UTC))  # local day
         prescription_page.plan_banner(step, prescription)
         if step.done_for_today:
             return
+        assert step.exercise is not None, "a plan step not done for today names its exercise"
         spec = step.exercise.spec()  # with the clinician's targets and limits
         set_plan = plan.set_plan(step)
         st.subheader(spec.title)
@@ -146,6 +149,7 @@ def continue_live(live: LiveSession) -> None:
 
 def finished_view(state: UiState) -> None:
     done = state.finished
+    assert done is not None, "show() draws this page only for a finished set"
     result = done.result
     if done.session_id is None:
         st.warning("The camera never started, so there was nothing to save.")
@@ -160,7 +164,7 @@ def finished_view(state: UiState) -> None:
         st.error(escape_markdown(result.measurement.sentence(result.exercise_title)),
                  icon=":material/videocam_off:")
     by_side = result.to_dict()["reps_by_side"]
-    metrics = [("Repetitions", len(result.complete_reps))]
+    metrics: list[tuple[str, int | str]] = [("Repetitions", len(result.complete_reps))]
     if by_side:
         metrics.append(("By side", ", ".join(f"{s} {n}" for s, n in sorted(by_side.items()))))
     metrics += [("Time", duration_text(result.duration_s)),

@@ -64,16 +64,20 @@ def editor(store: Store, patient: PatientRow) -> None:
     if phase is None:
         st.info("Add the date of surgery to the patient's profile to see the recovery phase and phase cautions.")
     else:
+        assert patient.surgery_date is not None, "recovery_phase gives a phase only for a known surgery date"
         st.markdown(f"**Recovery phase:** {phase} (week {weeks_since(patient.surgery_date, today):.0f} after surgery)")
 
     current = load_prescription(store, patient.id)
     table = _to_table(current)
     titles = {name: load_exercise(name).title for name in list_exercises()}
+
+    def title_of(option: str | int | float | bool) -> str:
+        return titles[str(option)]  # Streamlit calls it on the column's options only: the names in ``titles``
     edited = st.data_editor(
         table, num_rows="dynamic", use_container_width=True, key=f"rx-editor-{patient.id}",
         column_config={
             "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), required=True,
-                                                         format_func=titles.get, width="medium"),
+                                                         format_func=title_of, width="medium"),
             "sets": st.column_config.NumberColumn("Sets", min_value=1, max_value=10, step=1),
             "reps": st.column_config.NumberColumn("Reps (or holds) per set", min_value=1, max_value=100, step=1),
             "hold_s": st.column_config.NumberColumn("Hold (s)", min_value=0, max_value=600),
@@ -93,7 +97,7 @@ def editor(store: Store, patient: PatientRow) -> None:
             disabled=["exercise", "check", "direction", "default"],
             key=f"rx-limits-{patient.id}-{'-'.join(names)}",  # new rows when the exercises change
             column_config={
-                "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), format_func=titles.get),
+                "exercise": st.column_config.SelectboxColumn("Exercise", options=list(titles), format_func=title_of),
                 "check": "Check", "code": None, "direction": "Warn when the angle is",
                 "default": st.column_config.NumberColumn("Default (deg)"),
                 "limit": st.column_config.NumberColumn("Prescribed limit (deg)", min_value=-360, max_value=360),
@@ -110,7 +114,8 @@ def editor(store: Store, patient: PatientRow) -> None:
             caution = phase_caution(item, patient.surgery_date, today)
             if caution:
                 st.warning(caution + " Tick 'Phase caution acknowledged' to prescribe it anyway.")
-    if st.button("Save prescription", type="primary", disabled=draft is None, key=f"rx-save-{patient.id}"):
+    save = st.button("Save prescription", type="primary", disabled=draft is None, key=f"rx-save-{patient.id}")
+    if save and draft is not None:  # the button is disabled without a draft: the check only tells the type checker so
         try:
             save_prescription(store, patient.id, to_toml(draft))
             st.success("Prescription saved.")

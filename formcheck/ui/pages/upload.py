@@ -22,7 +22,9 @@ def show(store: Store) -> None:
     uploaded = st.file_uploader(f"Video file ({', '.join(t.upper() for t in UPLOAD_TYPES)}, up to {MAX_UPLOAD_MB} MB)",
                                 type=list(UPLOAD_TYPES), max_upload_size=MAX_UPLOAD_MB, key="upload_file")
     keep = st.checkbox("Keep the annotated video with the session", value=False, key="upload_keep")
-    if st.button("Analyse", type="primary", disabled=uploaded is None or patient is None or spec is None):
+    clicked = st.button("Analyse", type="primary", disabled=uploaded is None or patient is None or spec is None)
+    # The button is disabled until all three are there: the checks only tell the type checker so.
+    if clicked and uploaded is not None and patient is not None and spec is not None:
         bar = st.progress(0.0, text="Starting…")
         with polite("analyse this video"):
             session_id, _ = analyze_upload(store, patient.id, spec, uploaded, uploaded.name, uploaded.size,
