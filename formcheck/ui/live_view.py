@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import math
 import time
-from dataclasses import replace
 
 import streamlit as st
 
@@ -75,13 +74,11 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     now = time.monotonic()
     plan = state.set_plan
     seen = coaching.camera_seen(snap.frames, snap.last_frame_age_s)
-    if state.reps_at_go is None and snap.reps > 0:
-        state.readiness.start_now(now)  # a rep before the 3-2-1 ended: it is stored, so it counts
-        state.reps_at_go = 0
     ready = state.readiness.update(seen and snap.view_ok and snap.phase == "rest", now)
-    if ready.stage == setup_guide.GO and state.reps_at_go is None:
-        state.reps_at_go = snap.reps  # the set's count starts now
-    set_reps = snap.reps - state.reps_at_go if state.reps_at_go is not None else 0
+    if ready.stage == setup_guide.GO and not snap.counting:
+        live.start_counting()  # the set's count starts now, with the patient in the start position
+    # The session counts nothing before the go (wait_for_go): its reps are the set's, from 0 at "Go".
+    set_reps = snap.reps
     if set_reps >= plan.reps and state.set_done_at is None:
         state.set_done_at = now
     progress = coaching.set_progress(set_reps, plan.reps, state.set_done_at, now, plan.rest_s)
@@ -119,7 +116,7 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     if speak:
         if ready.stage == setup_guide.COUNTDOWN:
             state.announcer.once("countdown", "Three. Two. One. Go!")
-        say(replace(snap, reps=set_reps), progress, now)  # counts spoken are the set's own
+        say(snap, progress, now)
     if sound:
         play_sounds(snap)
 

@@ -37,7 +37,6 @@ class UiState:
     announcer: coaching.Announcer = field(default_factory=coaching.Announcer)  # the spoken lines
     spoken: tuple[int, str] = (0, "")  # the last spoken line: (id, text)
     readiness: setup_guide.Readiness = field(default_factory=setup_guide.Readiness)  # the set's start (3-2-1)
-    reps_at_go: int | None = None  # reps the engine had when the set's count started
     uploaded_session_id: int | None = None  # the upload page's last analysed session
     bundle_ready: Path | None = None  # the session file the patient made last, to download
     import_outcome: tuple[str, str] | None = None  # ("success" | "error", message) of the last import

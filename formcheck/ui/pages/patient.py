@@ -99,15 +99,16 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
     with polite("start the session"):
         warm_up_pose_model()
         backend = partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline)
+        # Nothing is counted before the page's 3-2-1 ends (live_view.live_panel starts the count).
         live = LiveSession(spec, backend, store, patient_id,
-                           pain_before=pain_before, keep_video=keep_video)
+                           pain_before=pain_before, keep_video=keep_video, wait_for_go=True)
         get_registry().add(live)
         set_plans()[id(live)] = set_plan or coaching.SetPlan()
         state = ui()
         state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
         state.set_plan, state.set_done_at = set_plan or coaching.SetPlan(), None
         state.announcer, state.spoken = coaching.Announcer(), (0, "")
-        state.readiness, state.reps_at_go = setup_guide.Readiness(), None
+        state.readiness = setup_guide.Readiness()
 
 
 def resume_offer(store: Store, state: UiState, patient_id: int) -> bool:
@@ -144,7 +145,8 @@ def continue_live(live: LiveSession) -> None:
     state.heard_reps, state.heard_flags = snap.reps, snap.flag_events
     state.announcer = coaching.Announcer(heard_reps=snap.reps, heard_cues=snap.flag_events)
     state.spoken = (0, "")
-    state.readiness, state.reps_at_go = setup_guide.Readiness(), 0  # the set was under way: it goes on
+    # A set that reached its go goes on counting; one that had not gets its 3-2-1 again.
+    state.readiness = setup_guide.Readiness()
 
 
 def finished_view(state: UiState) -> None:
