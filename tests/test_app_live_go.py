@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import test_app
 from formcheck.store import open_store
-from test_app import run_app, start_live_session, texts
+from tests.unit.ui import test_app
+from tests.unit.ui.test_app import run_app, start_live_session, texts
 
 pytestmark = [pytest.mark.app, pytest.mark.model]
 data_dir = test_app.data_dir  # the fixture: each test gets its own data folder
@@ -55,14 +55,3 @@ def test_the_page_starts_the_count_at_the_go_and_the_set_is_stored_from_there(da
     assert (row.status, row.frames, row.reps, row.pain_before, row.pain_after) == ("complete", 9, 0, 3, 2)
     assert open_store(data_dir).get_trace(live.session_id) is not None
 
-
-def test_a_set_finished_before_the_go_stores_the_session_with_nothing_counted(data_dir):
-    at = run_app()
-    live = start_live_session(at)
-    blank_frames(live, 0, 5)
-    at.run()
-    finish(at, pain_after=2)
-    assert not live.counting
-    row = open_store(data_dir).get_session(live.session_id)
-    assert (row.status, row.frames, row.reps, row.pain_before, row.pain_after) == ("complete", 0, 0, 3, 2)
-    assert open_store(data_dir).get_trace(live.session_id) is None
