@@ -403,8 +403,10 @@ def test_a_live_session_guides_the_set_up_and_finishing_saves_it_with_the_pain(d
     assert "Your session is saved." in texts(at.success)
     assert {m.label: m.value for m in at.metric}["Pain before → after"] == "3 → 2"
     row = open_store(data_dir).get_session(live.session_id)
-    assert (row.status, row.frames, row.pain_before, row.pain_after) == ("complete", 5, 3, 2)
-    assert open_store(data_dir).get_trace(live.session_id) is not None
+    # Finished before the 3-2-1's go: the session counts and records nothing before it (wait_for_go;
+    # the set from the go on: tests/test_app_live_go.py).
+    assert (row.status, row.frames, row.pain_before, row.pain_after) == ("complete", 0, 3, 2)
+    assert open_store(data_dir).get_trace(live.session_id) is None
 
     [again] = [b for b in at.button if b.label == "Start another session"]
     again.click().run()
@@ -579,6 +581,7 @@ def test_a_session_left_live_by_a_crash_is_shown_as_interrupted(data_dir, tmp_pa
 def test_upload_of_a_file_that_is_not_a_video_shows_a_clear_message(data_dir, tmp_path):
     seed_session(data_dir, tmp_path)
     at = go_to(run_app(), "upload")
+    at.selectbox(key="upload_exercise").set_value("glute_bridge")  # Analyse is disabled without an exercise
     at.file_uploader(key="upload_file").upload("holiday.mp4", b"this is not a video at all", "video/mp4")
     at.run()
     [analyse] = [b for b in at.button if b.label == "Analyse"]
@@ -777,3 +780,71 @@ def test_importing_the_app_under_another_name_draws_nothing(data_dir):
 
     runpy.run_path(APP, run_name="__mp_main__")
     assert not data_dir.exists()
+
+
+# -- the live page's 3-2-1 holds the count ------------------------------------------------------
+
+
+def blank_frames(live, first: int, count: int) -> None:
+    for i in range(first, first + count):
+        live.on_frame(np.zeros((360, 640, 3), np.uint8), 33.0 * i)
+
+
+def finish(at, pain_after: int) -> None:
+    at.segmented_control(key="pain_after").set_value(pain_after)
+    [button] = [b for b in at.button if b.label == "Finish session"]
+    button.click().run()
+    assert not at.exception
+    assert "Your session is saved." in texts(at.success)
+
+
+@pytest.mark.model
+def test_the_page_starts_the_count_at_the_go_and_the_set_is_stored_from_there(data_dir):
+    """The live page holds the count until its 3-2-1 ends (issue 12), through Streamlit's AppTest.
+
+    The page makes its ``LiveSession`` with ``wait_for_go=True``: frames before the go only check the
+    view and the start position; when the page's ``Readiness`` reaches GO the page calls
+    ``start_counting()`` and the set's reps, trace and autosaves start there, from 0. The go is
+    reached here by giving the tab's ``Readiness`` a go time in the past (a real go needs a body
+    still in the start position for READY_HOLD_S + COUNTDOWN_S, which blank frames do not show).
+    The frames are blank (no body), so the pose model runs and no rep is counted.
+    """
+    at = run_app()
+    live = start_live_session(at)
+    blank_frames(live, 0, 5)
+    at.run()
+    assert not live.counting  # nobody in position: no go, nothing counted
+    assert "Move so that your whole body is in view." in texts(at.markdown)
+
+    at.session_state["formcheck"].readiness.go_at = 0.0  # the 3-2-1 has ended
+    at.run()
+    assert live.counting and live.snapshot().reps == 0  # the set's count starts at 0
+    assert 'class="fc-count fc-total">0<' in texts(at.markdown)
+    at.run()  # idempotent: a later poll changes nothing
+    assert live.counting
+
+    blank_frames(live, 5, 4)
+    finish(at, pain_after=2)
+    row = open_store(data_dir).get_session(live.session_id)
+    # The set's engine starts with the countdown's poses (the 5 frames, all within PREWARM_S), then its own 4.
+    assert (row.status, row.frames, row.reps, row.pain_before, row.pain_after) == ("complete", 9, 0, 3, 2)
+    assert open_store(data_dir).get_trace(live.session_id) is not None
+
+
+def test_analyse_without_an_exercise_analyses_nothing(data_dir, tmp_path):
+    """The upload page analyses only with a patient, an exercise and a file chosen (AppTest, no browser).
+
+    The "Analyse" button is disabled until all three are there; AppTest clicks disabled buttons, so
+    this also checks the page's own guard: a click without an exercise analyses and stores nothing
+    and shows no error. (With the exercise chosen, a file that is not a video gets its clear message:
+    tests/unit/ui/test_app.py.)
+    """
+    seed_session(data_dir, tmp_path)
+    at = go_to(run_app(), "upload")
+    at.file_uploader(key="upload_file").upload("holiday.mp4", b"this is not a video at all", "video/mp4")
+    at.run()
+    [analyse] = [b for b in at.button if b.label == "Analyse"]
+    assert analyse.disabled  # no exercise chosen
+    analyse.click().run()
+    assert not at.exception and not at.error
+    assert len(open_store(data_dir).list_sessions(1)) == 1  # only the seeded session
