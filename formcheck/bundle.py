@@ -37,6 +37,7 @@ from typing import Any
 from . import __version__
 from .clinic.red_flags import CHECK_OUTCOMES, RED_FLAG_SYMPTOMS
 from .days import local_midnight
+from .limits import SEVERITIES
 from .private_files import make_private_dir
 from .store import (
     BUNDLE_FLAG_COLUMNS,
@@ -71,7 +72,6 @@ _MEMBER = re.compile(r"(data\.json|traces/[0-9a-f]{32}\.json|videos/[0-9a-f]{32}
 # Timestamps as the store writes them (UTC, to the second), so that they compare as text.
 _UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_SEVERITIES = ("info", "warning", "danger")
 EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)  # export_bundle(since=EVERYTHING): every session
 _CHUNK = 1024**2
 
@@ -508,7 +508,7 @@ def _checked_data(data, manifest: dict, path: Path) -> dict:
             w = f"{where}.flag_rows[{j}]"
             c.obj(f, w, BUNDLE_FLAG_COLUMNS)
             c.text(f["code"], f"{w}.code", pattern=_CODE)
-            c.choice(f["severity"], f"{w}.severity", _SEVERITIES)
+            c.choice(f["severity"], f"{w}.severity", SEVERITIES)
             c.number(f["start_s"], f"{w}.start_s", 0, 24 * 3600)
             c.number(f["end_s"], f"{w}.end_s", 0, 24 * 3600)
             c.text(f["message"], f"{w}.message", max_len=1000)
