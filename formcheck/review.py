@@ -25,6 +25,7 @@ from plotly.subplots import make_subplots
 from .backends.replay import validate_trace
 from .clinic import safety as safety_gate
 from .clinic.red_flags import OUTCOME_WORDS
+from .days import local_day, local_time
 from .limits import most_severe_first
 from .pipeline import replay_series
 from .report import MAX_FILENAME_CHARS, safe_filename
@@ -405,7 +406,7 @@ def report_meta(session: SessionRow, patient: PatientRow | None,
     meta.pop("summary_json", None)
     if patient is not None and patient.surgery_date:
         meta["surgery_date"] = patient.surgery_date
-    stops = safety_gate.stops_on(checks, safety_gate.local_day(session.started_at))
+    stops = safety_gate.stops_on(checks, local_day(session.started_at))
     if stops:
         meta["red_flag_stops"] = [red_flag_stop_line(c) for c in stops]
     return meta
@@ -415,7 +416,7 @@ def red_flag_stop_line(check: SymptomCheckRow) -> str:
     """One red-flag stop in the clinician's words, e.g. "2026-11-30 09:12: Fever or chills (stop cleared 10:05)"."""
     line = f"{_local(check.checked_at)}: {'; '.join(check.symptom_labels)}"
     if check.released_at is not None:
-        line += f" (stop cleared by the clinician at {safety_gate.local_time(check.released_at)})"
+        line += f" (stop cleared by the clinician at {local_time(check.released_at)})"
     return line
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ..days import local_day, local_time  # noqa: F401 - local_time re-exported: the pages import it here
+from ..days import local_day
 from ..store import SymptomCheckRow
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-# The engine's phases in the patient's words: one table, beside the overlay that draws them too.
-from ..render import PHASE_WORDS as PHASE_WORDS
+# A set when no prescription says otherwise takes the prescription's own defaults: one source.
+from ..clinic.prescription import DEFAULT_REPS, DEFAULT_REST_S
 
-DEFAULT_SET_REPS = 10  # a set when no prescription says otherwise (the usual 8-12 of a home program)
-DEFAULT_REST_S = 60.0  # rest between sets when no prescription says otherwise
 # Spoken lines start at least this far apart: a two-word count takes about 0.6 s to say and a
 # cue about 2-3 s; the browser queues nothing (the page speaks only when the voice is idle), so
 # this only keeps the voice from chattering at every half-second poll.
@@ -39,7 +37,7 @@ GOOD = "Good. Keep going at your own pace."
 class SetPlan:
     """The set the patient is about to do: from the prescription, or the patient's own number."""
 
-    reps: int = DEFAULT_SET_REPS  # reps (or holds) in the set
+    reps: int = DEFAULT_REPS  # reps (or holds) in the set
     rest_s: float = DEFAULT_REST_S  # rest after it
     more_sets: bool = False  # another set of this exercise follows today
     label: str = "This set"

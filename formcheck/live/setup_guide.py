@@ -48,12 +48,6 @@ class Readiness:
     in_position_since: float | None = None
     go_at: float | None = None
 
-    def start_now(self, now_s: float) -> None:
-        """Start the set at once: the engine counted a rep before the countdown ended (it counts
-        whatever it sees), and the page must not show fewer reps than the session stores."""
-        self.go_at = min(self.go_at if self.go_at is not None else now_s, now_s)
-        self.in_position_since = self.in_position_since if self.in_position_since is not None else now_s
-
     def update(self, in_start_position: bool, now_s: float) -> ReadyState:
         if self.go_at is not None and now_s >= self.go_at:
             return ReadyState(GO, 0)  # once started, a set stays started

@@ -13,6 +13,7 @@ import time
 import streamlit as st
 
 from ..live import FLAG_SOUND, REP_SOUND, LiveSession, LiveSnapshot, coaching, setup_guide
+from ..render import PHASE_WORDS
 from ..spec import ExerciseSpec
 from .camera import camera_view
 from .resources import set_plans
@@ -86,7 +87,7 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     st.markdown(f'<div class="fc-lastrep">{html.escape(plan.label)}: {html.escape(progress.headline)}</div>',
                 unsafe_allow_html=True)
     st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
-    st.markdown(f'<div class="fc-phase">{html.escape(coaching.PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
+    st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
                 unsafe_allow_html=True)
     last = snap.last_rep
     message = coaching.main_message(

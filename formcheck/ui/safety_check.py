@@ -11,6 +11,7 @@ import streamlit as st
 
 from ..clinic import safety as safety_gate
 from ..clinic.red_flags import RED_FLAGS, STOP_MESSAGE
+from ..days import local_time
 from ..store import Store, StoreError
 from .state import UiState, ui
 
@@ -41,7 +42,7 @@ def red_flag_check(store: Store, state: UiState, patient_id: int) -> bool:
         if gate is not None and gate.state == safety_gate.CLEARED:
             assert gate.check is not None, "a CLEARED gate always holds today's all-no check"
             checks.cleared.add(patient_id)
-            st.success(f"Safety check done today at {safety_gate.local_time(gate.check.checked_at)}: "
+            st.success(f"Safety check done today at {local_time(gate.check.checked_at)}: "
                        "no warning signs. If something has changed since, tell us.")
             st.button("I have a new symptom to report", key=f"rf-new-p{patient_id}", on_click=report_new_symptom,
                       args=(patient_id,))
@@ -83,7 +84,7 @@ def todays_gate(store: Store, patient_id: int) -> safety_gate.Gate | None:
 def stop_view(store: Store, state: UiState, patient_id: int, symptoms, checked_at: datetime | None) -> None:
     """The stop message: what was answered "yes", that it holds today, and who can release it."""
     st.error(STOP_MESSAGE)
-    when = f"Reported at {safety_gate.local_time(checked_at)}. " if checked_at is not None else ""
+    when = f"Reported at {local_time(checked_at)}. " if checked_at is not None else ""
     st.markdown("You answered **yes** to:\n" + "\n".join(
         f"- {flag.question.rstrip('?')}" for flag in RED_FLAGS if flag.code in symptoms))
     if not unsaved_check_notice(store, state, patient_id):
@@ -126,7 +127,7 @@ def unsaved_check_notice(store: Store, state: UiState, patient_id: int) -> bool:
     pending = state.checks.pending(patient_id)
     if not pending:
         return False
-    stopped = any(check.symptoms for check in pending)
+    stopped = state.checks.pending_stop(patient_id)
     st.warning("**Your answers could not be saved**, so your physiotherapist will not see them in this app. "
                + ("Please tell your doctor and your physiotherapist about your symptoms yourself. " if stopped else "")
                + pending[0].error)

@@ -10,7 +10,7 @@ import streamlit as st
 from ... import review
 from ...backends import make_backend
 from ...clinic import advice, plan
-from ...clinic.prescription import todays_plan
+from ...clinic.prescription import DEFAULT_REPS, todays_plan
 from ...live import LiveSession, coaching, setup_guide
 from ...report import escape_markdown
 from ...spec import ExerciseSpec
@@ -81,7 +81,7 @@ def show(store: Store) -> None:
     if prescription is None:
         unit = "holds" if spec.rep.kind == "hold" else "repetitions"
         reps = st.number_input(f"How many {unit} in this set?", min_value=1, max_value=50,
-                               value=coaching.DEFAULT_SET_REPS, key="set_reps")
+                               value=DEFAULT_REPS, key="set_reps")
         set_plan = coaching.SetPlan(reps=int(reps))
     st.markdown(spec.description)
     picture, tip = st.columns([1, 2])

@@ -41,10 +41,3 @@ def test_every_exercise_has_a_picture_of_its_camera_set_up(name):
     root = ET.fromstring(svg)  # well-formed, self-contained: nothing to download
     assert root.tag.endswith("svg") and "href" not in svg
     assert ("side-on" if spec.view == "side" else "facing you") in root.get("aria-label")
-
-
-def test_a_rep_counted_before_the_countdown_ended_starts_the_set_at_once():
-    readiness = Readiness()
-    readiness.update(True, 0.0)
-    readiness.start_now(0.5)
-    assert readiness.update(False, 0.6).stage == GO
