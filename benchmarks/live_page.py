@@ -368,7 +368,7 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
     ``seconds``. Returns the raw observations (epoch milliseconds) that ``figures`` reads."""
     from playwright.sync_api import sync_playwright
 
-    from tests.support.app_pages import FPS_RE
+    from tests.support.app_pages import FPS_RE, start_live_session
     from tests.support.browser import WEBRTC_IFRAME_SELECTOR, launch_chromium, open_app, run_streamlit
 
     probe_js = PROBE_JS % {"marker": json.dumps(marker_geometry(camera["width"], camera["height"]))}
@@ -380,7 +380,7 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
             context.add_init_script(probe_js)
             page = context.new_page()
             open_app(page, url)
-            start_live_session(page, "Benchmark")
+            start_live_session(page, "Benchmark")  # the browser tests' own steps (tests/support/app_pages.py)
             iframe = page.locator(WEBRTC_IFRAME_SELECTOR).first.element_handle().content_frame()
             video = iframe.evaluate(REMOTE_JS)
             start_ms = page.evaluate(CUE_JS, [message, FPS_RE.pattern])
@@ -392,27 +392,6 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
         finally:
             browser.close()
     return {**probe, **cue, "start_ms": start_ms, "end_ms": end_ms, "video": video}
-
-
-def start_live_session(page, patient: str) -> None:
-    """Patient page up to a running camera, exercise bird dog, with test_e2e_app's
-    helpers; presses the safety check's "Continue" when the app has one."""
-    from tests.support.app_pages import answer_safety_check, choose_exercise, choose_pain, create_patient
-    from tests.support.browser import click_webrtc_start, wait_for_app_idle, wait_for_text, wait_for_webrtc_video
-
-    create_patient(page, patient)
-    answer_safety_check(page)
-    proceed = page.get_by_role("button", name="Continue")
-    if proceed.count() and not page.locator(".st-key-pain_before").count():
-        proceed.first.click()
-        wait_for_app_idle(page)
-    choose_pain(page, "pain_before", 2)
-    choose_exercise(page, "Bird dog")
-    wait_for_text(page, "On hands and knees")  # bird dog's description
-    page.get_by_role("button", name="Start session").click()
-    wait_for_app_idle(page, timeout_ms=60_000)  # loads the pose model the first time
-    click_webrtc_start(page)
-    wait_for_webrtc_video(page, timeout_ms=45_000)
 
 
 # -- from observations to figures ------------------------------------------------------------------
