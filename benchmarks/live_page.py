@@ -1,6 +1,6 @@
 """The live page, measured end to end: its frame rate and the time from a movement to its cue.
 
-    python benchmarks/live_page.py [CLIP] [--seconds 60] [--hold-seconds 4] [--json] [--raw FILE]
+    python benchmarks/live_page.py [CLIP] [--seconds 60] [--hold-seconds 4] [--server-times] [--json] [--raw FILE]
 
 Starts the real app (``streamlit run app.py``, a fresh data folder) and headless Chromium whose
 fake webcam plays CLIP (default: tests/fixtures/video/cat_cow_360.mp4) in a loop; creates a
@@ -45,6 +45,13 @@ Figures (all times on the one system clock, Date.now() in the page, in milliseco
                       before the panel changed, and timed from that band's movement. The panel
                       refreshes every 0.5 s; the video may lag it by seconds under load.
 
+Where the delay goes. Always printed: the browser's own WebRTC statistics at the end (per frame:
+how long Chromium held the annotated frames in its jitter buffer, decoded them, encoded the
+camera's). With --server-times the app runs as benchmarks/timed_app.py, which notes when the
+server's frame callback got each camera frame and returned it, so the camera-to-screen delay
+splits into capture -> server (the browser's encode, network, aiortc's decode), the callback
+(analysis and drawing) and callback -> screen (encode, network, the browser's buffer and decode).
+
 Both cue figures include the rule's 0.5 s debounce on purpose: the patient waits for it too.
 Uncertainty: about ±1 frame (33 ms) on the movement instant (the live engine sees a
 WebRTC-coded, frame-dropped stream, so its flexion may cross the limit a frame or two away from
@@ -64,6 +71,7 @@ import bisect
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -363,21 +371,38 @@ def marker_geometry(width: int, height: int) -> dict:
             "w": MARKER_BLOCK / width, "h": (MARKER_BITS + 1) * MARKER_BLOCK / height}
 
 
-def run_live(camera: dict, message: str, seconds: float) -> dict:
+def run_live(camera: dict, message: str, seconds: float, server_times: bool = False) -> dict:
     """Start the app and a browser on the camera file, start a live bird-dog session and record for
-    ``seconds``. Returns the raw observations (epoch milliseconds) that ``figures`` reads."""
+    ``seconds``. Returns the raw observations (epoch milliseconds) that ``figures`` reads; with
+    ``server_times``, the app is benchmarks/timed_app.py and ``server`` holds its rows (marker,
+    callback got the frame, callback returned it)."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.app_pages import FPS_RE, start_live_session
-    from tests.support.browser import WEBRTC_IFRAME_SELECTOR, launch_chromium, open_app, run_streamlit
+    from tests.support.browser import (
+        PEER_CONNECTIONS_JS,
+        WEBRTC_IFRAME_SELECTOR,
+        WEBRTC_STATS_JS,
+        launch_chromium,
+        open_app,
+        run_streamlit,
+    )
 
     probe_js = PROBE_JS % {"marker": json.dumps(marker_geometry(camera["width"], camera["height"]))}
-    with tempfile.TemporaryDirectory(prefix="fc-live-bench-") as tmp, \
-            run_streamlit(ROOT / "app.py", Path(tmp) / "data") as url, sync_playwright() as pw:
+    tmp = tempfile.mkdtemp(prefix="fc-live-bench-")
+    times_path = Path(tmp) / "server_times.txt"
+    geometry = marker_geometry(camera["width"], camera["height"])
+    app, env = ROOT / "app.py", {}
+    if server_times:
+        app = HERE / "timed_app.py"
+        env = {"FORMCHECK_BENCH_TIMES": str(times_path),
+               "FORMCHECK_BENCH_MARKER": ",".join(str(geometry[k]) for k in ("bits", "x", "y", "w", "h"))}
+    with run_streamlit(app, Path(tmp) / "data", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw, fake_camera_y4m=camera["path"])
         try:
             context = browser.new_context(viewport=VIEWPORT)
             context.add_init_script(probe_js)
+            context.add_init_script(PEER_CONNECTIONS_JS)  # for the browser's WebRTC statistics
             page = context.new_page()
             open_app(page, url)
             start_live_session(page, "Benchmark")  # the browser tests' own steps (tests/support/app_pages.py)
@@ -388,10 +413,15 @@ def run_live(camera: dict, message: str, seconds: float) -> dict:
             probe = iframe.evaluate("() => { const p = window.__fcProbe; "
                                     "return {local: p.local, remote: p.remote, gum: p.gum, errors: p.errors}; }")
             cue = page.evaluate("() => window.__fcCue")
+            browser_stats = iframe.evaluate(WEBRTC_STATS_JS)
             end_ms = time.time() * 1000.0
         finally:
             browser.close()
-    return {**probe, **cue, "start_ms": start_ms, "end_ms": end_ms, "video": video}
+    server = [[float(v) for v in line.split()] for line in times_path.read_text().splitlines()] \
+        if times_path.exists() else []
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {**probe, **cue, "start_ms": start_ms, "end_ms": end_ms, "video": video, "server": server,
+            "browser_stats": browser_stats}
 
 
 # -- from observations to figures ------------------------------------------------------------------
@@ -544,7 +574,11 @@ def figures(raw: dict, camera: dict, ref: dict) -> dict:
     episodes = cue_episodes(ref)
     cues = cue_latencies(raw, timeline, episodes, raw["start_ms"] + SETTLE_MS)
     lags = [(e["cross"] - e["raw_cross"]) * 1000.0 / camera["fps"] for e in episodes if e["raw_cross"] is not None]
+    split = server_split(raw.get("server", []), raw["remote"], timeline)
     return {
+        **split,
+        "browser_stats": {k: (round(v, 1) if isinstance(v, float) else v)
+                          for k, v in raw.get("browser_stats", {}).items()},
         "seconds": round((raw["end_ms"] - raw["start_ms"]) / 1000.0, 1),
         "page_fps": summary([fps for fps, _ in captions]),
         "page_ms_per_frame": summary([ms for _, ms in captions]),
@@ -561,6 +595,33 @@ def figures(raw: dict, camera: dict, ref: dict) -> dict:
         "unreadable_markers": {"camera": sum(1 for r in raw["local"] if r[1] < 0), "camera_of": len(raw["local"]),
                                "video": sum(1 for r in raw["remote"] if r[1] < 0), "video_of": len(raw["remote"])},
     }
+
+
+def server_split(server: list, remote: list, timeline: CameraTimeline) -> dict:
+    """With --server-times: where a frame's camera-to-screen time goes (ms, medians over frames).
+
+    ``in``: capture -> the server's callback has the frame (browser encode, network, aiortc's
+    decode, the relay); ``server``: the callback's own time (the analysis and the drawing);
+    ``out``: the callback returned -> the annotated frame displayed (the wait for the sender,
+    aiortc's encode, network, the browser's jitter buffer, decode and display)."""
+    if not server:
+        return {}
+    first_shown: dict[int, list[float]] = {}
+    for t, marker, _ in remote:
+        if marker >= 0:
+            first_shown.setdefault(int(marker), []).append(t)
+    parts: dict[str, list[float]] = {"in_ms": [], "server_ms": [], "out_ms": []}
+    for marker, got_ms, done_ms in server:
+        if marker < 0:
+            continue
+        found = timeline.latest_capture(int(marker), got_ms)
+        shown = [t for t in first_shown.get(int(marker), []) if done_ms <= t <= done_ms + 2000.0]
+        if found is None or not shown:
+            continue
+        parts["in_ms"].append(got_ms - found[1])
+        parts["server_ms"].append(done_ms - got_ms)
+        parts["out_ms"].append(shown[0] - done_ms)
+    return {"split_" + k: summary(v) for k, v in parts.items()}
 
 
 def summary(values: list[float], keep_values: bool = False) -> dict:
@@ -605,6 +666,13 @@ def report(fig: dict) -> str:
         f"(raw signal over the limit that much before the smoothed one)",
         f"episodes: {json.dumps(fig['episodes'])}; unreadable markers: {json.dumps(fig['unreadable_markers'])}",
     ]
+    if fig.get("browser_stats"):
+        lines.append(f"the browser's WebRTC statistics (ms per frame): {json.dumps(fig['browser_stats'])}")
+    if "split_in_ms" in fig:
+        lines.append(
+            f"where the delay goes (medians, n={fig['split_server_ms']['n']}): capture -> server "
+            f"{fig['split_in_ms']['median']:.0f} ms, server's callback {fig['split_server_ms']['median']:.0f} ms, "
+            f"callback -> screen {fig['split_out_ms']['median']:.0f} ms")
     return "\n".join(lines)
 
 
@@ -614,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="recording time once the video plays")
     parser.add_argument("--hold-seconds", type=float, default=HOLD_S, help="still first frame before the clip")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON with every figure")
+    parser.add_argument("--server-times", action="store_true",
+                        help="run benchmarks/timed_app.py and split the delay into in, server and out")
     parser.add_argument("--raw", help="also save the raw observations and the reference to this JSON file")
     args = parser.parse_args(argv)
 
@@ -624,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         ref = reference(camera)
         print(f"reference: {len(cue_episodes(ref))} cue onsets a loop in {camera['seconds']:.1f} s of camera "
               f"file ({time.perf_counter() - started:.0f} s to compute)", flush=True)
-        raw = run_live(camera, ref["message"], args.seconds)
+        raw = run_live(camera, ref["message"], args.seconds, server_times=args.server_times)
     if not raw["local"] or not raw["remote"]:
         raise SystemExit(f"live_page: the page read {len(raw['local'])} camera frames and {len(raw['remote'])} "
                          f"annotated frames: nothing to measure ({raw['errors'] or 'no error reported'})")

@@ -473,6 +473,57 @@ def wait_for_webrtc_video(page, timeout_ms: int = 30_000, index: int = 0) -> dic
     return result.json_value()
 
 
+# An init script (``context.add_init_script`` or ``page.add_init_script``): every RTCPeerConnection the
+# page's frames create is kept in window.__fcPeerConnections, for webrtc_video_stats.
+PEER_CONNECTIONS_JS = """
+(() => {
+  const PC = window.RTCPeerConnection;
+  if (!PC || window.__fcPeerConnections) return;
+  window.__fcPeerConnections = [];
+  window.RTCPeerConnection = class extends PC {
+    constructor(...args) { super(...args); window.__fcPeerConnections.push(this); }
+  };
+})();
+"""
+
+# The browser's own WebRTC statistics of a frame's connections (averages per frame, ms): the
+# camera's outgoing video (out_*) and the annotated video coming back (in_*), and whether the
+# server's answer negotiated the playout-delay extension (formcheck.ui.webrtc).
+WEBRTC_STATS_JS = """
+async () => {
+  const out = {};
+  for (const pc of window.__fcPeerConnections || []) {
+    const answer = pc.remoteDescription ? pc.remoteDescription.sdp : "";
+    out.playout_delay_negotiated = answer.includes("rtp-hdrext/playout-delay");
+    const report = await pc.getStats();
+    report.forEach(s => {
+      if (s.kind !== "video") return;
+      if (s.type === "inbound-rtp" && s.framesDecoded) Object.assign(out, {
+        in_jitter_buffer_ms: 1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount,
+        in_jitter_buffer_target_ms: 1000 * (s.jitterBufferTargetDelay || 0) / s.jitterBufferEmittedCount,
+        in_processing_ms: 1000 * (s.totalProcessingDelay || 0) / s.framesDecoded,
+        in_decode_ms: 1000 * s.totalDecodeTime / s.framesDecoded,
+        in_frames_decoded: s.framesDecoded, in_frames_dropped: s.framesDropped, in_jitter_ms: 1000 * s.jitter,
+        in_size: `${s.frameWidth}x${s.frameHeight}`});
+      if (s.type === "outbound-rtp" && s.framesEncoded) Object.assign(out, {
+        out_encode_ms: 1000 * s.totalEncodeTime / s.framesEncoded,
+        out_frames_encoded: s.framesEncoded, out_size: `${s.frameWidth}x${s.frameHeight}`,
+        out_quality_limitation: s.qualityLimitationReason});
+    });
+  }
+  return out;
+}
+"""
+
+
+def webrtc_video_stats(page, index: int = 0) -> dict:
+    """WEBRTC_STATS_JS in the camera component's iframe (needs PEER_CONNECTIONS_JS as an init script)."""
+    frame = page.locator(WEBRTC_IFRAME_SELECTOR).nth(index).element_handle().content_frame()
+    if frame is None:
+        raise RuntimeError("the streamlit-webrtc iframe has no content frame")
+    return frame.evaluate(WEBRTC_STATS_JS)
+
+
 def open_app(page, url: str, timeout_ms: int = 30_000) -> None:
     """Go to a Streamlit app and wait until its first script run has finished."""
     page.goto(url, timeout=timeout_ms)
