@@ -93,6 +93,9 @@ RULE = "spinal_flexion"  # the rule whose cue is timed
 HOLD_S = 4.0  # still start position before the clip, as in test_e2e_app.py
 VIEWPORT = {"width": 1400, "height": 1000}
 CUE_WINDOW_MS = 8000.0  # movements this close to the end are not expected to show their cue yet
+# A live cue may start or end a few frames from the offline one (other frames analysed, WebRTC's
+# coding): this many camera frames (0.2 s at 30 fps) either side of a reference cue still count as it.
+FALSE_CUE_SLACK_FRAMES = 6
 PAIR_MS = 1000.0  # tolerance when pairing a panel cue onset with the video's (see cue_latencies)
 SETTLE_MS = 2000.0  # the page's frame rate is measured over 2 s: its first captions are skipped
 MAX_GAP_FRAMES = 6  # capture times are extrapolated at most this far past a loop's frames read
@@ -242,8 +245,8 @@ def reference(camera: dict, exercise: str = EXERCISE, rule_code: str = RULE) -> 
 def cue_episodes(ref: dict) -> list[dict]:
     """Each time the cue turns on in the reference: ``flag``, the camera frame it turns on at;
     ``cross``, the frame the movement crossed the limit (the start of that run over the limit);
-    ``raw_cross``, the same for the unsmoothed signal (None when unknown); ``band``: no other cue
-    was showing, so the video's red band appears then too."""
+    ``raw_cross``, the same for the unsmoothed signal (None when unknown); ``until``, the last frame
+    the cue shows; ``band``: no other cue was showing, so the video's red band appears then too."""
     frames, message, limit = ref["frames"], ref["message"], ref["limit"]
     episodes = []
     for i, frame in enumerate(frames):
@@ -257,7 +260,10 @@ def cue_episodes(ref: dict) -> list[dict]:
         while raw_start > 0 and frames[raw_start - 1].get("raw", math.nan) > limit:
             raw_start -= 1
         raw_known = not math.isnan(frames[start].get("raw", math.nan))
-        episodes.append({"cross": frames[start]["index"], "flag": frame["index"],
+        end = i
+        while end + 1 < len(frames) and frames[end + 1]["cue"] == message:
+            end += 1
+        episodes.append({"cross": frames[start]["index"], "flag": frame["index"], "until": frames[end]["index"],
                          "raw_cross": frames[raw_start]["index"] if raw_known else None, "band": before == ""})
     return episodes
 
@@ -534,14 +540,21 @@ def cue_latencies(raw: dict, timeline: CameraTimeline, episodes: list[dict], sta
     with the band onset whose analysed frame was captured last before it (PAIR_MS of tolerance: the
     first red frame analysed may not be the first one shown) and timed from that band's movement.
     The video can lag the panel by seconds, so pairing by nearest time would pick the wrong one.
-    Movements recorded long enough before the end that got no band onset count as missed."""
+    Movements recorded long enough before the end that got no band onset count as missed; band
+    onsets for a camera frame outside every reference cue (from its movement to its end, give or take
+    FALSE_CUE_SLACK_FRAMES) count as false cues."""
     crosses = sorted(e["cross"] for e in episodes if e["band"])
+    windows = [(e["cross"] - FALSE_CUE_SLACK_FRAMES, e["until"] + FALSE_CUE_SLACK_FRAMES) for e in episodes]
     remote = raw["remote"]
     band = []  # (display time, movement time, capture time of the frame shown)
+    false_cues = 0
     for k, (t, marker, _) in enumerate(remote):
         if not remote[k][2] or (k and remote[k - 1][2]):
             continue
         marker = first_readable(remote, k)
+        if marker >= 0 and t >= start_ms and not any(lo <= marker <= hi for lo, hi in windows):
+            false_cues += 1  # the band came on for a camera frame the offline run shows no cue near
+            continue
         found = timeline.latest_capture(marker, t) if marker >= 0 else None
         if found is None or not crosses:
             continue
@@ -563,7 +576,8 @@ def cue_latencies(raw: dict, timeline: CameraTimeline, episodes: list[dict], sta
     expected = [t for t in expected if t is not None and start_ms <= t <= raw["end_ms"] - CUE_WINDOW_MS]
     missed = sum(1 for moved in expected if not any(b[1] == moved for b in band))
     return {"band_ms": [t - moved for t, moved, _ in band], "band_frame_age_ms": [t - c for t, _, c in band],
-            "panel_ms": panel, "expected": len(expected), "video_missed": missed, "panel_unpaired": unpaired}
+            "panel_ms": panel, "expected": len(expected), "video_missed": missed, "video_false": false_cues,
+            "panel_unpaired": unpaired}
 
 
 def figures(raw: dict, camera: dict, ref: dict) -> dict:
@@ -591,7 +605,7 @@ def figures(raw: dict, camera: dict, ref: dict) -> dict:
         "debounce_s": ref["debounce_s"],
         "smoothing_lag_ms": summary(lags),
         "reference_episodes": episodes,
-        "episodes": {k: cues[k] for k in ("expected", "video_missed", "panel_unpaired")},
+        "episodes": {k: cues[k] for k in ("expected", "video_missed", "video_false", "panel_unpaired")},
         "unreadable_markers": {"camera": sum(1 for r in raw["local"] if r[1] < 0), "camera_of": len(raw["local"]),
                                "video": sum(1 for r in raw["remote"] if r[1] < 0), "video_of": len(raw["remote"])},
     }
@@ -664,7 +678,9 @@ def report(fig: dict) -> str:
         f"movement -> cue in the side panel: {rng(fig['cue_panel_s'], '.2f')} s",
         f"not counted above: the smoothing's delay, offline {fig['smoothing_lag_ms']['median']:.0f} ms "
         f"(raw signal over the limit that much before the smoothed one)",
-        f"episodes: {json.dumps(fig['episodes'])}; unreadable markers: {json.dumps(fig['unreadable_markers'])}",
+        f"cues on the video: {fig['episodes']['expected']} movements, {fig['episodes']['video_missed']} missed, "
+        f"{fig['episodes']['video_false']} false; panel cues not paired with the video's: "
+        f"{fig['episodes']['panel_unpaired']}; unreadable markers: {json.dumps(fig['unreadable_markers'])}",
     ]
     if fig.get("browser_stats"):
         lines.append(f"the browser's WebRTC statistics (ms per frame): {json.dumps(fig['browser_stats'])}")

@@ -38,8 +38,8 @@ def test_cue_episodes_start_at_the_crossing_and_know_whether_another_cue_was_up(
     cues = ["", "", "", "", message, message, message, message, "", "x", "x", "x", message]
     ref = {"message": message, "limit": 15.0,
            "frames": [{"index": i, "value": v, "cue": c} for i, (v, c) in enumerate(zip(values, cues))]}
-    assert live_page.cue_episodes(ref) == [{"cross": 2, "flag": 4, "raw_cross": None, "band": True},
-                                           {"cross": 10, "flag": 12, "raw_cross": None, "band": False}]
+    assert live_page.cue_episodes(ref) == [{"cross": 2, "flag": 4, "until": 7, "raw_cross": None, "band": True},
+                                           {"cross": 10, "flag": 12, "until": 12, "raw_cross": None, "band": False}]
     raws = [0, 17, 18, 20, 30, 30, 30, 10, 0, 0, 18, 25, 25]
     for frame, raw in zip(ref["frames"], raws):
         frame["raw"] = raw
@@ -81,13 +81,22 @@ def test_cue_latency_is_matched_by_marker_not_by_time():
     remote = [[capture(loop, i) + lag, i, int(115 <= i < 140)] for loop in range(4) for i in range(0, frames, 3)]
     events = [[t0, 0]] + [[capture(loop, i) + 300.0, on] for loop in range(4) for i, on in ((120, 1), (140, 0))]
     raw = {"remote": remote, "events": events, "end_ms": capture(3, frames - 1) + lag}
-    episodes = [{"cross": 100, "flag": 115, "raw_cross": 98, "band": True}]
+    episodes = [{"cross": 100, "flag": 115, "until": 139, "raw_cross": 98, "band": True}]
     cues = live_page.cue_latencies(raw, timeline, episodes, start_ms=t0 + 2000.0)
     assert cues["band_ms"] == pytest.approx([17 * 1000.0 / fps + lag] * 4)
     assert cues["panel_ms"] == pytest.approx([20 * 1000.0 / fps + 300.0] * 4)
     assert cues["band_frame_age_ms"] == pytest.approx([lag] * 4)
     assert cues["expected"] == 3  # loop 3's movement is too near the end to expect its cue
-    assert cues["video_missed"] == 0 and cues["panel_unpaired"] == 0
+    assert cues["video_missed"] == 0 and cues["panel_unpaired"] == 0 and cues["video_false"] == 0
+
+    # In loop 2 the band also comes on for frames 30-44, where the offline run shows no cue: one
+    # false cue, which is neither timed nor taken for the next movement's cue.
+    for row in remote:
+        if row[0] - lag >= capture(2, 0) and row[0] - lag < capture(3, 0) and 30 <= row[1] < 45:
+            row[2] = 1
+    cues = live_page.cue_latencies(raw, timeline, episodes, start_ms=t0 + 2000.0)
+    assert cues["video_false"] == 1
+    assert cues["band_ms"] == pytest.approx([17 * 1000.0 / fps + lag] * 4)
 
 
 def test_the_report_table_has_every_measure_and_survives_a_failed_step():
