@@ -287,7 +287,7 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
     for part in required:
         if part not in LANDMARK_PARTS:
             raise SpecError(f"{where}: required_parts: {part!r} is not one of {LANDMARK_PARTS}")
-    messages = _opt(where, "messages", data.get("messages", {}), dict)
+    messages = _messages(where, _opt(where, "messages", data.get("messages", {}), dict))
     weeks = data.get("usual_weeks")
     if weeks is not None:
         weeks = _opt(where, "usual_weeks", weeks, list)
@@ -316,7 +316,7 @@ def parse_spec(data: dict, name: str, source: str = "<memory>") -> ExerciseSpec:
         required_parts=required,
         rep=rep,
         rules=tuple(rules),
-        messages={str(k): str(v) for k, v in messages.items()},
+        messages=messages,
         source_path=source,
         usual_weeks=weeks,
     )
@@ -346,6 +346,21 @@ def _opt(where: _Where, key: str, value, kind):
     if not isinstance(value, kind):
         raise SpecError(f"{where}: field {key} must be a {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _messages(where: _Where, table: dict) -> dict[str, str]:
+    """A ``[messages]`` table: each key one of the engine's messages, each value a non-empty text.
+    A misspelt key would otherwise leave the default in place without a word."""
+    # Imported here: the engine package imports this module, so a top-level import would be circular.
+    from .engine.messages import DEFAULT_MESSAGES
+
+    for key, text in table.items():
+        if key not in DEFAULT_MESSAGES:
+            raise SpecError(f"{where}: [messages] has no message called {key!r}; "
+                            f"the messages are {', '.join(DEFAULT_MESSAGES)}")
+        if not isinstance(text, str) or not text.strip():
+            raise SpecError(f"{where}: [messages] {key} must be a non-empty text")
+    return dict(table)
 
 
 def _number(where: _Where, key: str, value, allowed: Range) -> float:

@@ -167,8 +167,9 @@ def fields_section() -> str:
         lines += [f"| `{key}` | {req or 'no'} | {allowed} | {default} |" for key, req, allowed, default in rows[name]]
         lines.append("")
     lines += ["#### `[messages]`", "",
-              "Any of these keys, each a text; a key not set keeps the default. (Keys are not checked: a "
-              "misspelt key is ignored.)", "", "| key | default |", "|---|---|"]
+              "Any of these keys, each a non-empty text; a key not set keeps the default. Any other key is "
+              "refused (a misspelt key would leave the default in place without a word).", "",
+              "| key | default |", "|---|---|"]
     lines += [f"| `{key}` | {_cell(text)} |" for key, text in DEFAULT_MESSAGES.items()]
     return "\n".join(lines)
 

@@ -49,12 +49,24 @@ def test_minimal_file_gets_defaults(tmp_path):
     (MINIMAL + '[[rules]]\ncode = "x"\nsignal = "hip_extension_deg"\nmessage = "m"\n', "rules[0]"),  # no limit
     (MINIMAL.replace("top_deg = 170", "top_deg = 150"), "top_deg"),                 # no movement
     (MINIMAL + "min_duration_s = -1\n", "rep.min_duration_s"),                      # negative time
+    (MINIMAL + '[messages]\npartial_reps = "Go further"\n', "partial_reps"),        # misspelt message key
+    (MINIMAL + '[messages]\npartial_rep = ""\n', "partial_rep"),                    # empty message
+    (MINIMAL + "[messages]\nshort_hold = 3\n", "short_hold"),                       # not a text
 ])
 def test_bad_files_name_file_and_field(tmp_path, text, field):
     path = _write(tmp_path, text)
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert str(path) in str(err.value) and field in str(err.value)
+
+
+def test_a_message_of_the_exercise_replaces_the_default(tmp_path):
+    from formcheck.engine.messages import DEFAULT_MESSAGES, messages_for
+
+    spec = load_spec(_write(tmp_path, MINIMAL + '[messages]\npartial_rep = "A little higher."\n'))
+    messages = messages_for(spec)
+    assert messages["partial_rep"] == "A little higher."
+    assert messages["short_hold"] == DEFAULT_MESSAGES["short_hold"]
 
 
 def test_invalid_toml_and_unknown_exercise(tmp_path):
