@@ -16,7 +16,7 @@ import pandas as pd
 from ..days import local_day
 from ..review import NONE_SHOWN, RED_FLAG_DAYS
 from ..store import PatientRow, SessionRow, SymptomCheckRow
-from .prescription import Prescription
+from .prescription import Prescription, session_days
 
 RED_FLAG_COLUMN = f"Red flags (last {RED_FLAG_DAYS} days)"
 
@@ -39,7 +39,7 @@ class OverviewRow:
     patient_id: int
     name: str
     last_session: date | None  # local date of the newest session
-    days_this_week: int  # days with at least one finished session, Monday to today
+    days_this_week: int  # days with a counted set (prescription.counted, as adherence), Monday to today
     prescribed_per_week: int | None  # None: no prescription
     pain: PainTrend | None
     red_flags: tuple[SymptomCheckRow, ...]  # "yes" reports in the last RED_FLAG_DAYS, newest first
@@ -57,12 +57,13 @@ def overview_rows(patients: Sequence[PatientRow], sessions: dict[int, Sequence[S
     for p in patients:
         done = [s for s in sessions.get(p.id, ()) if s.status != "live"]
         days = {local_day(s.started_at) for s in done}
+        exercised = set(session_days(done))  # the days adherence counts: a set with reps kept
         prescription = prescriptions.get(p.id)
         reports = sorted((c for c in checks.get(p.id, ()) if c.stopped and c.checked_at >= since),
                          key=lambda c: c.checked_at, reverse=True)
         rows.append(OverviewRow(
             patient_id=p.id, name=p.name, last_session=max(days) if days else None,
-            days_this_week=sum(monday <= d <= today for d in days),
+            days_this_week=sum(monday <= d <= today for d in exercised),
             prescribed_per_week=prescription.sessions_per_week if prescription else None,
             pain=pain_trend(done), red_flags=tuple(reports)))
     return sorted(rows, key=_priority)

@@ -7,16 +7,19 @@ from datetime import UTC, datetime, timedelta
 from formcheck.clinic.overview import NONE_SHOWN, RED_FLAG_COLUMN, overview_rows, overview_table, pain_trend
 from formcheck.clinic.prescription import parse_prescription, save_prescription
 from formcheck.store import open_store
-from formcheck.types import SessionResult
+from formcheck.types import Rep, SessionResult
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # a Thursday
 
 
-def _session(store, patient_id: int, days_ago: float, pain_before: int | None, pain_after: int | None) -> None:
+def _session(store, patient_id: int, days_ago: float, pain_before: int | None, pain_after: int | None,
+             reps: int = 1) -> None:
     started = NOW - timedelta(days=days_ago)
     sid = store.start_session(patient_id, "glute_bridge", "Glute bridge", "1", "live", pain_before=pain_before,
                               started_at=started)
-    store.finish_session(sid, SessionResult("glute_bridge", "Glute bridge", "1", 30.0, 900, 900), pain_after=pain_after)
+    done = [Rep(i + 1, "", 2.0 * i, 2.0 * i + 1, 2.0 * i + 2, 170.0, 40.0, 0.5, True) for i in range(reps)]
+    store.finish_session(sid, SessionResult("glute_bridge", "Glute bridge", "1", 30.0, 900, 900, reps=done),
+                         pain_after=pain_after)
 
 
 def _rows(store):
@@ -37,6 +40,7 @@ def test_red_flags_come_first_then_who_has_waited_longest(tmp_path):
     _session(store, quiet, 0.1, 2, 2)
     _session(store, quiet, 1.0, 3, 2)
     _session(store, quiet, 9.0, 4, 4)  # last week: not this week
+    _session(store, quiet, 2.0, 4, 4, reps=0)  # started, nothing counted: not a day exercised (as adherence)
     _session(store, flagged, 2.0, 3, 5)
     store.record_symptom_check(flagged, ["fever_or_chills"], checked_at=NOW - timedelta(days=1))
     store.record_symptom_check(quiet, ["fever_or_chills"], checked_at=NOW - timedelta(days=45))  # too long ago
