@@ -673,8 +673,8 @@ def report(fig: dict) -> str:
         f"camera frame -> its annotated picture: median {fig['video_delay_ms']['median']:.0f} ms, "
         f"p90 {fig['video_delay_ms']['p90']:.0f} ms",
         f"movement -> cue band on the video: {rng(fig['cue_video_s'], '.2f')} s "
-        f"(incl. the rule's {fig['debounce_s']:g} s debounce; the frame shown was "
-        f"{fig['cue_frame_age_ms']['median']:.0f} ms old)",
+        f"(the rule's {fig['debounce_s']:g} s debounce + {fig['cue_video_s']['median'] - fig['debounce_s']:.2f} s "
+        f"of analysis and display; the frame shown was {fig['cue_frame_age_ms']['median']:.0f} ms old)",
         f"movement -> cue in the side panel: {rng(fig['cue_panel_s'], '.2f')} s",
         f"not counted above: the smoothing's delay, offline {fig['smoothing_lag_ms']['median']:.0f} ms "
         f"(raw signal over the limit that much before the smoothed one)",
