@@ -16,6 +16,7 @@ from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from tests.support.live_clips import ScriptedBackend, VideoClock, analyzed, clip_frames
+from tests.support.paths import TRACES
 
 LIVE_SIZE = (320, 569)  # what Chromium sent from a 640 x 1138 camera on the walk-through
 LIVE_EVERY = 2  # about 15 of the camera's 30 frames a second analysed
@@ -82,7 +83,6 @@ def test_a_live_glute_bridge_from_real_poses_counts_what_analyze_counts(tmp_path
     # real trace's poses, after 2 s of its first pose (the start position), reach LiveSession at
     # half the frame size and half the frame rate, and the trace itself is analysed offline.
     import numpy as np
-    from test_engine import TRACES
 
     from formcheck.backends.replay import load_trace, replay
 
