@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from . import report
-from .backends import PoseBackend, make_backend
+from .backends import PendingPose, PoseBackend, infer, make_backend
 from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
 from .engine import STANDARD_FILTERS, ExerciseEngine
 from .framerate import DEFAULT_MAX_FPS, FrameRateLimit, limited
@@ -69,11 +69,16 @@ class Pipeline:
 
     def detect(self, frame_bgr: np.ndarray, index: int, t_ms: float) -> PoseFrame:
         """Run the pose model on one BGR frame taken at t_ms (milliseconds, increasing)."""
+        return self.infer(frame_bgr, index, t_ms).pose_frame()
+
+    def infer(self, frame_bgr: np.ndarray, index: int, t_ms: float) -> PendingPoseFrame:
+        """detect() in two steps: the pose model now, the PoseFrame at ``.pose_frame()``, which
+        another thread may call while the model goes on (see backends.infer)."""
         if self.backend is None:
             raise RuntimeError("This pipeline has no pose backend; use process_pose_frame")
         analysed = fit_within(frame_bgr, self.max_side_px)
         height, width = analysed.shape[:2]
-        return PoseFrame(index, t_ms, width, height, self.backend.detect(analysed, t_ms))
+        return PendingPoseFrame(index, t_ms, width, height, infer(self.backend, analysed, t_ms))
 
     def process_image(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
         """detect() then process_pose_frame(): one live camera frame."""
@@ -93,6 +98,20 @@ class Pipeline:
     def trace_json(self) -> str | None:
         """The in-memory trace as JSON (None without one; a spooled trace is written by analyze)."""
         return self.recorder.to_json() if isinstance(self.recorder, TraceRecorder) else None
+
+
+@dataclass(frozen=True)
+class PendingPoseFrame:
+    """A frame the pose model has seen; ``pose_frame()`` finishes it into a PoseFrame."""
+
+    index: int
+    t_ms: float
+    width: int  # pixels
+    height: int  # pixels
+    pending: PendingPose
+
+    def pose_frame(self) -> PoseFrame:
+        return PoseFrame(self.index, self.t_ms, self.width, self.height, self.pending.pose())
 
 
 @dataclass(frozen=True)
@@ -220,15 +239,24 @@ def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
     close() when done.
 
     overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
-    of the caller, who meanwhile writes the outputs of the frames before. The frames, their order
-    and the model's inputs are the same, so are the results.
+    of the caller, who meanwhile finishes the model's answers into PoseFrames (Pipeline.infer)
+    and writes the outputs of the frames before. The frames, their order and the model's inputs
+    are the same, so are the results.
     """
-    detected = _detect(path, pipeline, rate, overlap)
-    return ReadAhead(detected, FRAMES_AHEAD, "formcheck-pose") if overlap else detected
+    inferred = _infer(path, pipeline, rate, overlap)
+    ahead = ReadAhead(inferred, FRAMES_AHEAD, "formcheck-pose") if overlap else inferred
+    return _finished(ahead)
 
 
-def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-            overlap: bool) -> Generator[tuple[PoseFrame, np.ndarray], None, None]:
+def _finished(inferred: ClosableIterator[tuple[PendingPoseFrame, np.ndarray]],
+              ) -> Generator[tuple[PoseFrame, np.ndarray], None, None]:
+    with contextlib.closing(inferred):  # closing this generator stops the threads behind it
+        for pending, image in inferred:
+            yield pending.pose_frame(), image
+
+
+def _infer(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
+           overlap: bool) -> Generator[tuple[PendingPoseFrame, np.ndarray], None, None]:
     decoded = read_frames(path)
     # Skipping and scaling down belong to the decoding thread: the pose thread is the one
     # everything waits for. Frames are skipped by their container timestamps (VFR-safe).
@@ -237,7 +265,7 @@ def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
     ahead = ReadAhead(scaled, FRAMES_AHEAD, "formcheck-decode") if overlap else scaled
     with contextlib.closing(decoded), contextlib.closing(ahead):  # the thread stops first
         for index, t_ms, image in ahead:
-            yield pipeline.detect(image, index, t_ms), image
+            yield pipeline.infer(image, index, t_ms), image
 
 
 class FramesCsv:
