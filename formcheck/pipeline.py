@@ -42,6 +42,11 @@ from .video import (
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)
+# The annotated video is encoded in the writing thread, one encoder thread: decoding and the pose
+# model (two threads of its own) already keep two cores busy, and libx264's default pool (1.5
+# threads a core) only fought them for the cores, costing more CPU in all for the same video
+# (benchmarks/throughput.py on the 1080 x 1920 bird dog clip, 2 cores: README "Benchmarks").
+ENCODER_THREADS = 1
 
 
 class Pipeline:
@@ -197,7 +202,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         if options.write_video and not is_trace(input_path):
             # Skipped frames are not drawn: the annotated video runs at the analysed rate.
             video_fps = min(fps, options.max_fps) if options.max_fps > 0 else fps
-            writer = H264Writer(outputs.stage("annotated.mp4"), video_fps)
+            writer = H264Writer(outputs.stage("annotated.mp4"), video_fps, threads=ENCODER_THREADS)
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):

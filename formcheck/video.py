@@ -183,16 +183,18 @@ class H264Writer:
     the reps' times even when frames were dropped. The file is opened by the first frame, whose
     size (less an odd last row or column: the encoder wants even sizes) is the video's; a later
     frame of another size is scaled to it. ``private``: the folder and the file are made owner
-    only, whatever the umask (the patient's video). What was written stays playable after
-    ``close()``, also when a later write failed.
+    only, whatever the umask (the patient's video). ``threads``: the encoder's threads, 0 for
+    libx264's own choice (1.5 a core, encoding in the background); 1 encodes in the caller's
+    thread. What was written stays playable after ``close()``, also when a later write failed.
     """
 
     QUALITY = {"preset": "veryfast", "crf": "28"}  # small files; the overlay stays legible
 
-    def __init__(self, path: Path, fps: float | None = None, *, private: bool = False):
+    def __init__(self, path: Path, fps: float | None = None, *, private: bool = False, threads: int = 0):
         self.path = Path(path)
         self.fps = fps
         self.private = private
+        self.threads = threads
         self._container: OutputContainer | None = None
         self._stream: VideoStream | None = None
         self._last_pts = -1
@@ -244,7 +246,7 @@ class H264Writer:
             # rejects the second with EINVAL (av.error.ArgumentError 22).
             stream.codec_context.time_base = Fraction(1, 1000)
             stream.time_base = Fraction(1, 1000)
-        stream.options = dict(self.QUALITY)
+        stream.options = {**self.QUALITY, "threads": str(self.threads)}
 
     def _fitted(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame at the video's size: an odd last row or column cut off, another size scaled."""
