@@ -34,6 +34,7 @@ from .video import (
     H264Writer,
     ReadAhead,
     TruncatedVideoError,
+    decoder_threads,
     fit_within,
     fitted_size,
     open_video,
@@ -193,7 +194,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         backend = make_backend(options.backend, model_path=options.model_path, segmentation=spec.needs_back_outline)
         pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace, spool_trace_in=out,
                             max_side_px=options.max_side_px)
-        frames = _detect_frames(input_path, pipeline, rate, overlap=options.overlap)
+        frames = _detect_frames(input_path, pipeline, rate, overlap=options.overlap, threads=decoder_threads(info))
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = None
@@ -238,17 +239,17 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     return result
 
 
-def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-                   overlap: bool = False) -> ClosableIterator[tuple[PoseFrame, np.ndarray]]:
+def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit, overlap: bool = False,
+                   threads: int = 0) -> ClosableIterator[tuple[PoseFrame, np.ndarray]]:
     """(PoseFrame, analysed BGR image) for each frame of a video that ``rate`` keeps, in order;
     close() when done.
 
     overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
     of the caller, who meanwhile finishes the model's answers into PoseFrames (Pipeline.infer)
     and writes the outputs of the frames before. The frames, their order and the model's inputs
-    are the same, so are the results.
+    are the same, so are the results. threads: the decoder's (video.open_video).
     """
-    inferred = _infer(path, pipeline, rate, overlap)
+    inferred = _infer(path, pipeline, rate, overlap, threads)
     ahead = ReadAhead(inferred, FRAMES_AHEAD, "formcheck-pose") if overlap else inferred
     return _finished(ahead)
 
@@ -260,9 +261,9 @@ def _finished(inferred: ClosableIterator[tuple[PendingPoseFrame, np.ndarray]],
             yield pending.pose_frame(), image
 
 
-def _infer(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-           overlap: bool) -> Generator[tuple[PendingPoseFrame, np.ndarray], None, None]:
-    decoded = read_frames(path)
+def _infer(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit, overlap: bool,
+           threads: int) -> Generator[tuple[PendingPoseFrame, np.ndarray], None, None]:
+    decoded = read_frames(path, threads)
     # Skipping and scaling down belong to the decoding thread: the pose thread is the one
     # everything waits for. Frames are skipped by their container timestamps (VFR-safe).
     scaled = ((index, t_ms, fit_within(image, pipeline.max_side_px))

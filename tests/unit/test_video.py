@@ -10,7 +10,7 @@ import pytest
 
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
-from formcheck.video import H264Writer, VideoError, open_video, read_frames
+from formcheck.video import H264Writer, VideoError, VideoInfo, decoder_threads, open_video, read_frames
 from tests.support.paths import VIDEOS
 
 BIRD_DOG = VIDEOS / "bird_dog_360.mp4"
@@ -122,3 +122,17 @@ def test_the_annotated_videos_colours_survive_the_encoder(tmp_path):
     for i, colour in enumerate([*colours, (0, 0, 0)]):
         block = frames[-1][8:-8, i * 16 + 4:(i + 1) * 16 - 4].reshape(-1, 3).mean(axis=0)
         assert np.abs(block - colour).max() < 8, (colour, block)
+
+
+def test_one_decoder_thread_gives_the_same_frames():
+    one = list(read_frames(BIRD_DOG, threads=1))
+    default = list(read_frames(BIRD_DOG))
+    assert len(one) == len(default) == 427
+    for (i, t, a), (j, u, b) in zip(one[::25], default[::25]):
+        assert (i, t) == (j, u) and np.array_equal(a, b)
+
+
+def test_phone_sized_videos_decode_in_one_thread_larger_ones_in_ffmpegs_pool():
+    assert decoder_threads(VideoInfo(1080, 1920, 30.0, 427)) == 1
+    assert decoder_threads(VideoInfo(640, 360, 30.0, 427)) == 1
+    assert decoder_threads(VideoInfo(3840, 2160, 60.0, 600)) == 0
