@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from . import report
-from .backends import PoseBackend, make_backend
+from .backends import PendingPose, PoseBackend, infer, make_backend
 from .backends.replay import TraceRecorder, is_trace_name, load_trace, replay
 from .engine import STANDARD_FILTERS, ExerciseEngine
 from .framerate import DEFAULT_MAX_FPS, FrameRateLimit, limited
@@ -34,6 +34,7 @@ from .video import (
     H264Writer,
     ReadAhead,
     TruncatedVideoError,
+    decoder_threads,
     fit_within,
     fitted_size,
     open_video,
@@ -42,6 +43,11 @@ from .video import (
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 FRAMES_AHEAD = 3  # frames each overlapped stage may run ahead of the next (memory: a few frames)
+# The annotated video is encoded in the writing thread, one encoder thread: decoding and the pose
+# model (two threads of its own) already keep two cores busy, and libx264's default pool (1.5
+# threads a core) only fought them for the cores, costing more CPU in all for the same video
+# (benchmarks/throughput.py on the 1080 x 1920 bird dog clip, 2 cores: README "Benchmarks").
+ENCODER_THREADS = 1
 
 
 class Pipeline:
@@ -69,11 +75,16 @@ class Pipeline:
 
     def detect(self, frame_bgr: np.ndarray, index: int, t_ms: float) -> PoseFrame:
         """Run the pose model on one BGR frame taken at t_ms (milliseconds, increasing)."""
+        return self.infer(frame_bgr, index, t_ms).pose_frame()
+
+    def infer(self, frame_bgr: np.ndarray, index: int, t_ms: float) -> PendingPoseFrame:
+        """detect() in two steps: the pose model now, the PoseFrame at ``.pose_frame()``, which
+        another thread may call while the model goes on (see backends.infer)."""
         if self.backend is None:
             raise RuntimeError("This pipeline has no pose backend; use process_pose_frame")
         analysed = fit_within(frame_bgr, self.max_side_px)
         height, width = analysed.shape[:2]
-        return PoseFrame(index, t_ms, width, height, self.backend.detect(analysed, t_ms))
+        return PendingPoseFrame(index, t_ms, width, height, infer(self.backend, analysed, t_ms))
 
     def process_image(self, frame_bgr: np.ndarray, t_ms: float) -> FrameResult:
         """detect() then process_pose_frame(): one live camera frame."""
@@ -93,6 +104,20 @@ class Pipeline:
     def trace_json(self) -> str | None:
         """The in-memory trace as JSON (None without one; a spooled trace is written by analyze)."""
         return self.recorder.to_json() if isinstance(self.recorder, TraceRecorder) else None
+
+
+@dataclass(frozen=True)
+class PendingPoseFrame:
+    """A frame the pose model has seen; ``pose_frame()`` finishes it into a PoseFrame."""
+
+    index: int
+    t_ms: float
+    width: int  # pixels
+    height: int  # pixels
+    pending: PendingPose
+
+    def pose_frame(self) -> PoseFrame:
+        return PoseFrame(self.index, self.t_ms, self.width, self.height, self.pending.pose())
 
 
 @dataclass(frozen=True)
@@ -169,7 +194,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         backend = make_backend(options.backend, model_path=options.model_path, segmentation=spec.needs_back_outline)
         pipeline = Pipeline(spec, backend=backend, record_trace=options.write_trace, spool_trace_in=out,
                             max_side_px=options.max_side_px)
-        frames = _detect_frames(input_path, pipeline, rate, overlap=options.overlap)
+        frames = _detect_frames(input_path, pipeline, rate, overlap=options.overlap, threads=decoder_threads(info))
         total, fps = info.frame_count, info.fps or 30.0
 
     writer = None
@@ -178,7 +203,7 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
         if options.write_video and not is_trace(input_path):
             # Skipped frames are not drawn: the annotated video runs at the analysed rate.
             video_fps = min(fps, options.max_fps) if options.max_fps > 0 else fps
-            writer = H264Writer(outputs.stage("annotated.mp4"), video_fps)
+            writer = H264Writer(outputs.stage("annotated.mp4"), video_fps, threads=ENCODER_THREADS)
         with open(outputs.stage("frames.csv"), "w", newline="", encoding="utf-8") as frames_file:
             frames_csv = FramesCsv(frames_file)
             for n, (pose_frame, image) in enumerate(frames, start=1):
@@ -214,22 +239,31 @@ def _analyze(input_path: str | Path, spec: ExerciseSpec, outputs: OutputFolder, 
     return result
 
 
-def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-                   overlap: bool = False) -> ClosableIterator[tuple[PoseFrame, np.ndarray]]:
+def _detect_frames(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit, overlap: bool = False,
+                   threads: int = 0) -> ClosableIterator[tuple[PoseFrame, np.ndarray]]:
     """(PoseFrame, analysed BGR image) for each frame of a video that ``rate`` keeps, in order;
     close() when done.
 
     overlap: decoding and the pose model each run in a thread of their own, a few frames ahead
-    of the caller, who meanwhile writes the outputs of the frames before. The frames, their order
-    and the model's inputs are the same, so are the results.
+    of the caller, who meanwhile finishes the model's answers into PoseFrames (Pipeline.infer)
+    and writes the outputs of the frames before. The frames, their order and the model's inputs
+    are the same, so are the results. threads: the decoder's (video.open_video).
     """
-    detected = _detect(path, pipeline, rate, overlap)
-    return ReadAhead(detected, FRAMES_AHEAD, "formcheck-pose") if overlap else detected
+    inferred = _infer(path, pipeline, rate, overlap, threads)
+    ahead = ReadAhead(inferred, FRAMES_AHEAD, "formcheck-pose") if overlap else inferred
+    return _finished(ahead)
 
 
-def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
-            overlap: bool) -> Generator[tuple[PoseFrame, np.ndarray], None, None]:
-    decoded = read_frames(path)
+def _finished(inferred: ClosableIterator[tuple[PendingPoseFrame, np.ndarray]],
+              ) -> Generator[tuple[PoseFrame, np.ndarray], None, None]:
+    with contextlib.closing(inferred):  # closing this generator stops the threads behind it
+        for pending, image in inferred:
+            yield pending.pose_frame(), image
+
+
+def _infer(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit, overlap: bool,
+           threads: int) -> Generator[tuple[PendingPoseFrame, np.ndarray], None, None]:
+    decoded = read_frames(path, threads)
     # Skipping and scaling down belong to the decoding thread: the pose thread is the one
     # everything waits for. Frames are skipped by their container timestamps (VFR-safe).
     scaled = ((index, t_ms, fit_within(image, pipeline.max_side_px))
@@ -237,7 +271,7 @@ def _detect(path: str | Path, pipeline: Pipeline, rate: FrameRateLimit,
     ahead = ReadAhead(scaled, FRAMES_AHEAD, "formcheck-decode") if overlap else scaled
     with contextlib.closing(decoded), contextlib.closing(ahead):  # the thread stops first
         for index, t_ms, image in ahead:
-            yield pipeline.detect(image, index, t_ms), image
+            yield pipeline.infer(image, index, t_ms), image
 
 
 class FramesCsv:

@@ -137,22 +137,24 @@ def back_contour(
     if np.dot(np.asarray(ventral, float), normal) > 0:
         normal = -normal  # make the normal point to the back
     steps = np.arange(-int(0.15 * length), int(0.6 * length))
-    points = []
-    for u in np.linspace(0.1, 0.9, N_STATIONS):
-        # Walk from just inside the chord towards the back; the edge is the last pixel of the
-        # first run of person pixels (a later run would be an arm or the other leg).
-        walk = (hip_px + u * chord) + steps[:, None] * normal
-        xi, yi = np.round(walk[:, 0]).astype(int), np.round(walk[:, 1]).astype(int)
-        outside = (xi < 0) | (xi >= w) | (yi < 0) | (yi >= h)
-        n = int(np.argmax(outside)) if outside.any() else len(walk)  # stop at the frame's edge
-        inside = mask[yi[:n], xi[:n]] >= threshold
-        if not inside.any():
-            return None
-        first = int(np.argmax(inside))
-        gaps = ~inside[first:]
-        last = first + (int(np.argmax(gaps)) if gaps.any() else len(gaps)) - 1
-        points.append((walk[last, 0] / w, walk[last, 1] / h))
-    return np.array(points)
+    # At each station walk from just inside the chord towards the back; the edge is the last
+    # pixel of the first run of person pixels (a later run would be an arm or the other leg).
+    # All stations at once: (stations, steps) arrays.
+    walks = (hip_px + np.linspace(0.1, 0.9, N_STATIONS)[:, None] * chord)[:, None, :] + steps[:, None] * normal
+    xi, yi = np.round(walks[..., 0]).astype(int), np.round(walks[..., 1]).astype(int)
+    outside = (xi < 0) | (xi >= w) | (yi < 0) | (yi >= h)
+    # A walk stops at the frame's edge: the steps after its first pixel outside do not count.
+    before_edge = np.cumsum(outside, axis=1) == 0
+    inside = before_edge & (mask[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)] >= threshold)
+    if not inside.any(axis=1).all():
+        return None
+    first = np.argmax(inside, axis=1)
+    # The run ends one step before the first step outside the person after it; a step past the
+    # walk's end counts as outside, so a run that reaches the end ends at the last step.
+    past_run = np.pad(~inside & (np.arange(len(steps)) >= first[:, None]), ((0, 0), (0, 1)), constant_values=True)
+    last = np.argmax(past_run, axis=1) - 1
+    edge = walks[np.arange(N_STATIONS), last]
+    return edge / np.array([w, h], float)
 
 
 def back_arc(contour_px: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, ventral: np.ndarray | None) -> BackArc:

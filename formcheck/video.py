@@ -37,6 +37,12 @@ TRUNCATED_FRACTION = 0.9  # container frame counts are estimates for some format
 # a 960-pixel copy does not, while the segmentation mask, the overlay and the annotated video
 # cost four times as much at full size (benchmarks/throughput.py measures the difference).
 ANALYSIS_MAX_SIDE_PX = 960
+# Videos of at most this many pixels a frame are decoded in one thread (``decoder_threads``): a
+# 1080 x 1920 phone frame takes 3 ms so (2.3 ms in FFmpeg's default pool of one thread a core,
+# but 3.4-3.8 ms of CPU), a fifth of the pose model's time, which the pool's threads only took
+# cores from. A 4K frame takes four times as long, and at 60 fps twice as many are decoded for
+# each analysed one: those keep the default pool, or decoding would hold the model up.
+ONE_DECODER_THREAD_MAX_PIXELS = 1920 * 1080
 
 
 class VideoError(ValueError):
@@ -71,9 +77,10 @@ def picture_kind(head: bytes) -> str | None:
     return next((kind for signature, kind in _PICTURE_SIGNATURES if head.startswith(signature)), None)
 
 
-def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+def open_video(path: str | Path, threads: int = 0) -> tuple[cv2.VideoCapture, VideoInfo]:
     """Open a video for reading, refusing before any decoding what is not one or is beyond the
-    input limits (limits.py): too many pixels, too long, too many frames."""
+    input limits (limits.py): too many pixels, too long, too many frames. ``threads``: the
+    decoder's threads, 0 for FFmpeg's default (one a core); the frames are the same."""
     path = Path(path)
     if not path.exists():
         raise VideoError(f"{path}: no such file")
@@ -85,7 +92,9 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         picture = picture_kind(f.read(16))
     if picture:
         raise VideoError(f"{path}: {picture}, not a video; record the exercise as a video")
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads]) if threads else None
+    if cap is None or not cap.isOpened():  # a backend without the setting opens it without
+        cap = cv2.VideoCapture(str(path))
     # Phone clips carry their rotation as metadata; this OpenCV build ignores it unless asked,
     # which would show a portrait recording on its side and measure every angle off by 90 degrees.
     cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
@@ -121,9 +130,10 @@ def video_limit_problem(info: VideoInfo) -> str | None:
     return None
 
 
-def read_frames(path: str | Path) -> Generator[tuple[int, float, np.ndarray], None, None]:
-    """Yield (frame index, t_ms, BGR frame). Raises VideoError if not a single frame decodes."""
-    cap, info = open_video(path)
+def read_frames(path: str | Path, threads: int = 0) -> Generator[tuple[int, float, np.ndarray], None, None]:
+    """Yield (frame index, t_ms, BGR frame). Raises VideoError if not a single frame decodes.
+    ``threads``: the decoder's (see open_video)."""
+    cap, info = open_video(path, threads)
     fallback_dt_ms = 1000.0 / info.fps if info.fps > 0 else 1000.0 / 30.0
     index = 0
     last_t = -1.0
@@ -151,6 +161,12 @@ def read_frames(path: str | Path) -> Generator[tuple[int, float, np.ndarray], No
     if info.frame_count > 0 and index < TRUNCATED_FRACTION * info.frame_count:
         raise TruncatedVideoError(f"{path}: the video is truncated or damaged: only {index} of its "
                                   f"{info.frame_count} frames could be decoded")
+
+
+def decoder_threads(info: VideoInfo) -> int:
+    """The decoder threads for a video (open_video's ``threads``): 1 up to
+    ONE_DECODER_THREAD_MAX_PIXELS a frame, else 0 (FFmpeg's default)."""
+    return 1 if info.width * info.height <= ONE_DECODER_THREAD_MAX_PIXELS else 0
 
 
 def fit_within(frame_bgr: np.ndarray, max_side_px: int) -> np.ndarray:
@@ -183,16 +199,18 @@ class H264Writer:
     the reps' times even when frames were dropped. The file is opened by the first frame, whose
     size (less an odd last row or column: the encoder wants even sizes) is the video's; a later
     frame of another size is scaled to it. ``private``: the folder and the file are made owner
-    only, whatever the umask (the patient's video). What was written stays playable after
-    ``close()``, also when a later write failed.
+    only, whatever the umask (the patient's video). ``threads``: the encoder's threads, 0 for
+    libx264's own choice (1.5 a core, encoding in the background); 1 encodes in the caller's
+    thread. What was written stays playable after ``close()``, also when a later write failed.
     """
 
     QUALITY = {"preset": "veryfast", "crf": "28"}  # small files; the overlay stays legible
 
-    def __init__(self, path: Path, fps: float | None = None, *, private: bool = False):
+    def __init__(self, path: Path, fps: float | None = None, *, private: bool = False, threads: int = 0):
         self.path = Path(path)
         self.fps = fps
         self.private = private
+        self.threads = threads
         self._container: OutputContainer | None = None
         self._stream: VideoStream | None = None
         self._last_pts = -1
@@ -209,7 +227,12 @@ class H264Writer:
         if self._container is None:
             self._open(frame_bgr.shape[1], frame_bgr.shape[0])
         container, stream = self._opened()
-        frame = av.VideoFrame.from_ndarray(self._fitted(frame_bgr), format="bgr24")
+        # OpenCV's BGR -> I420 (BT.601, limited range, as the encoder expects) costs a quarter of
+        # PyAV's swscale conversion from bgr24 (0.6 against 2.2-2.8 ms for a 540 x 960 frame: the
+        # writer's largest cost after the encoding itself). Pixels differ by a level of rounding,
+        # more at sharp colour edges (how the colour is subsampled): the video, not the analysis.
+        yuv = np.asarray(cv2.cvtColor(self._fitted(frame_bgr), cv2.COLOR_BGR2YUV_I420), np.uint8)  # (no copy)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         if self.timestamped and t_ms is not None:  # (timestamped without t_ms was refused above)
             pts = max(int(round(t_ms)), self._last_pts + 1)  # strictly increasing, whatever the jitter
             self._last_pts = pts
@@ -239,7 +262,7 @@ class H264Writer:
             # rejects the second with EINVAL (av.error.ArgumentError 22).
             stream.codec_context.time_base = Fraction(1, 1000)
             stream.time_base = Fraction(1, 1000)
-        stream.options = dict(self.QUALITY)
+        stream.options = {**self.QUALITY, "threads": str(self.threads)}
 
     def _fitted(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame at the video's size: an odd last row or column cut off, another size scaled."""

@@ -4,9 +4,16 @@ Only the modules in this package import mediapipe. ``make_backend(name)`` is the
 the replay source (``backends/replay.py``: recorded landmark traces) needs no backend at all.
 Each backend's ``description`` names its model, the installed mediapipe's version and its
 settings, built from the values it runs with, and is what the summary's provenance records.
+
+``infer(backend, frame, t_ms)`` splits ``detect`` in two for the offline analysis: the model
+now, the rest (its output turned into a Pose, the back's outline from the mask) when
+``.pose()`` is called, in another thread, while the model runs on the next frame. The model
+is the one stage that cannot run ahead (each frame starts from the previous frame's landmarks),
+so it is the stage that must do nothing else. Same inputs, same Pose.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Protocol
 
@@ -28,6 +35,31 @@ class PoseBackend(Protocol):
 
     def close(self) -> None:
         ...
+
+
+class PendingPose(Protocol):
+    def pose(self) -> Pose | None:
+        """The Pose (or None) that ``detect`` would have returned for the same frame."""
+
+
+@dataclass(frozen=True)
+class ReadyPose:
+    """A pose already made: ``infer`` with a backend that only offers ``detect``."""
+
+    value: Pose | None
+
+    def pose(self) -> Pose | None:
+        return self.value
+
+
+def infer(backend: PoseBackend, frame_bgr: np.ndarray, t_ms: float) -> PendingPose:
+    """Run the backend's model on a frame; ``.pose()`` of the answer finishes what ``detect``
+    would have done (see the module docstring). A backend that can split the two has an
+    ``infer(frame_bgr, t_ms)`` method; any other does all of it in ``detect``, here."""
+    staged = getattr(backend, "infer", None)
+    if staged is not None:
+        return staged(frame_bgr, t_ms)
+    return ReadyPose(backend.detect(frame_bgr, t_ms))
 
 
 BACKENDS = ("mediapipe", "tasks")

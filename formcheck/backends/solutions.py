@@ -52,6 +52,11 @@ class SolutionsBackend:
             )
 
     def detect(self, frame_bgr: np.ndarray, t_ms: float) -> Pose | None:
+        return self.infer(frame_bgr, t_ms).pose()
+
+    def infer(self, frame_bgr: np.ndarray, t_ms: float) -> SolutionsResult:
+        """The model alone on one BGR frame; ``.pose()`` of the answer does the rest (see
+        backends.infer), in any thread: it reads only the answer, never the graph."""
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
         size = (rgb.shape[0], rgb.shape[1])
@@ -66,6 +71,28 @@ class SolutionsBackend:
                 result = self._pose.process(rgb)
         else:
             result = self._pose.process(rgb)
+        return SolutionsResult(result, self.segmentation)
+
+    def close(self) -> None:
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+
+
+class SolutionsResult:
+    """One frame's answer from the graph, made into a Pose on demand (``pose()``).
+
+    The answer's landmarks are Python objects and its mask a read-only view of an output packet,
+    which MediaPipe never reuses and the view keeps alive: both stay valid while the graph goes
+    on to the next frames.
+    """
+
+    def __init__(self, result: Any, segmentation: bool):
+        self._result = result
+        self._segmentation = segmentation
+
+    def pose(self) -> Pose | None:
+        result = self._result
         if result.pose_landmarks is None:
             return None
         image = np.array([[p.x, p.y, p.z, p.visibility] for p in result.pose_landmarks.landmark], float)
@@ -73,14 +100,9 @@ class SolutionsBackend:
         if result.pose_world_landmarks is not None:
             world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark], float)
         contour = None
-        if self.segmentation and result.segmentation_mask is not None:
+        if self._segmentation and result.segmentation_mask is not None:
             contour = contour_from_mask(result.segmentation_mask, image)
         return Pose(image=image, world=world, back_contour=contour)
-
-    def close(self) -> None:
-        if self._pose is not None:
-            self._pose.close()
-            self._pose = None
 
 
 @contextlib.contextmanager

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from formcheck import pipeline
+from formcheck.backends import ReadyPose, infer
 from formcheck.backends.replay import TraceRecorder, load_trace, replay
-from formcheck.pipeline import AnalyzeOptions, TraceFile, analyze
+from formcheck.framerate import FrameRateLimit
+from formcheck.pipeline import AnalyzeOptions, Pipeline, TraceFile, analyze
 from formcheck.spec import load_exercise
 from formcheck.types import Pose
 from formcheck.video import ReadAhead, read_frames
@@ -166,6 +168,56 @@ def test_a_failing_progress_callback_stops_the_threads_too(tmp_path, monkeypatch
         analyze(CLIP, load_exercise("bird_dog"), tmp_path, AnalyzeOptions(write_video=False), progress)
     assert backend.closed and backend.calls < 20  # stopped a few frames ahead, not at the end
     assert _threads_left() == []
+
+
+# -- the pose thread runs the model only ------------------------------------------------------------
+
+
+class StagedBackend:
+    """Records which thread runs the model (infer) and which finishes its answers (pose())."""
+
+    name = "staged"
+    description = "test backend"
+
+    def __init__(self):
+        self.model_threads: list[str] = []
+        self.finish_threads: list[str] = []
+
+    def infer(self, frame_bgr, t_ms):
+        self.model_threads.append(threading.current_thread().name)
+        return self
+
+    def pose(self):
+        self.finish_threads.append(threading.current_thread().name)
+        return Pose(image=np.tile([0.5, 0.5, 0.0, 0.9], (33, 1)))
+
+    def detect(self, frame_bgr, t_ms):
+        return self.infer(frame_bgr, t_ms).pose()
+
+    def close(self):
+        pass
+
+
+def test_the_pose_thread_runs_the_model_and_the_consumer_finishes_its_answers():
+    # The model is the one stage that cannot run ahead (each frame starts from the last one's
+    # landmarks): everything else, the landmarks' conversion and the back's outline, runs in the
+    # thread that writes the outputs.
+    backend = StagedBackend()
+    frames = pipeline._detect_frames(CLIP, Pipeline(load_exercise("bird_dog"), backend=backend),
+                                     FrameRateLimit(0), overlap=True)
+    got = [pose_frame for pose_frame, _ in frames]
+    assert len(got) == 427 and all(pf.pose is not None for pf in got)
+    assert [pf.index for pf in got] == list(range(427))
+    assert set(backend.model_threads) == {"formcheck-pose"}
+    assert set(backend.finish_threads) == {threading.current_thread().name}
+    assert _threads_left() == []
+
+
+def test_a_backend_with_detect_only_is_finished_in_the_model_thread():
+    backend = FailingBackend(fail_at=-1)
+    pending = infer(backend, np.zeros((4, 4, 3), np.uint8), 0.0)
+    assert isinstance(pending, ReadyPose) and backend.calls == 1
+    assert pending.pose() is pending.pose() and backend.calls == 1
 
 
 # -- the real model: overlapped == sequential --------------------------------------------------------------

@@ -189,6 +189,30 @@ def test_no_person_in_the_mask_gives_no_contour():
     assert back_contour(empty, HIP, SHOULDER, DOWN) is None
 
 
+def test_the_edge_is_the_end_of_the_first_run_of_person_pixels():
+    # The trunk (rows 120-179) and, past a gap, an arm raised over it (rows 90-109): the walk
+    # from the chord (row 150) up towards the back stops at the trunk's edge, row 120.
+    mask = np.zeros((H, W), np.float32)
+    mask[120:180, 80:321] = 1.0
+    mask[90:110, 80:321] = 1.0
+    contour = back_contour(mask, HIP, SHOULDER, ventral=DOWN)
+    assert contour is not None
+    assert np.allclose(contour[:, 1] * H, 120.0)
+    assert np.allclose(contour[:, 0] * W, np.linspace(120.0, 280.0, 9))  # 10 % to 90 % of the chord
+
+
+def test_a_walk_that_leaves_the_frame_stops_at_its_edge():
+    # The person fills the frame above the chord (row 60): each walk ends at the frame's top row.
+    mask = np.zeros((H, W), np.float32)
+    mask[:90, :] = 1.0
+    hip, shoulder = np.array([100.0, 60.0]), np.array([300.0, 60.0])
+    contour = back_contour(mask, hip, shoulder, ventral=DOWN)
+    assert contour is not None and np.allclose(contour[:, 1], 0.0)
+    # A walk in a frame with no person before its edge finds nothing: no outline.
+    mask[:, 250:] = 0.0
+    assert back_contour(mask, hip, shoulder, ventral=DOWN) is None
+
+
 def test_degenerate_outline_is_not_measured():
     assert math.isnan(back_arc(np.array([[0.5, 0.5], [0.5, 0.5]]), HIP, SHOULDER, DOWN).bend_deg)
     assert math.isnan(frame_back_arc(_landmarks({}), None, W, H).bend_deg)

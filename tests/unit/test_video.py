@@ -10,7 +10,7 @@ import pytest
 
 from formcheck.pipeline import AnalyzeOptions, analyze
 from formcheck.spec import load_exercise
-from formcheck.video import VideoError, open_video, read_frames
+from formcheck.video import H264Writer, VideoError, VideoInfo, decoder_threads, open_video, read_frames
 from tests.support.paths import VIDEOS
 
 BIRD_DOG = VIDEOS / "bird_dog_360.mp4"
@@ -103,3 +103,36 @@ def test_not_a_video(tmp_path):
     path.write_text("meeting notes, not a video\n" * 100)
     with pytest.raises(VideoError, match="not a video"):
         open_video(path)
+
+
+def test_the_annotated_videos_colours_survive_the_encoder(tmp_path):
+    # The writer converts BGR to the encoder's I420 itself (OpenCV, BT.601 limited range): a
+    # wrong matrix, range or channel order would tint every annotated video.
+    image = np.zeros((96, 128, 3), np.uint8)
+    colours = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 200, 255), (128, 128, 128), (255, 255, 255)]
+    for i, colour in enumerate(colours):
+        image[:, i * 16:(i + 1) * 16] = colour
+    image[:, 96:] = 0
+    writer = H264Writer(tmp_path / "colours.mp4", 30)
+    for _ in range(5):
+        writer.write(image)
+    writer.close()
+    frames = [frame for _, _, frame in read_frames(tmp_path / "colours.mp4")]
+    assert len(frames) == 5 and frames[0].shape == image.shape
+    for i, colour in enumerate([*colours, (0, 0, 0)]):
+        block = frames[-1][8:-8, i * 16 + 4:(i + 1) * 16 - 4].reshape(-1, 3).mean(axis=0)
+        assert np.abs(block - colour).max() < 8, (colour, block)
+
+
+def test_one_decoder_thread_gives_the_same_frames():
+    one = list(read_frames(BIRD_DOG, threads=1))
+    default = list(read_frames(BIRD_DOG))
+    assert len(one) == len(default) == 427
+    for (i, t, a), (j, u, b) in zip(one[::25], default[::25]):
+        assert (i, t) == (j, u) and np.array_equal(a, b)
+
+
+def test_phone_sized_videos_decode_in_one_thread_larger_ones_in_ffmpegs_pool():
+    assert decoder_threads(VideoInfo(1080, 1920, 30.0, 427)) == 1
+    assert decoder_threads(VideoInfo(640, 360, 30.0, 427)) == 1
+    assert decoder_threads(VideoInfo(3840, 2160, 60.0, 600)) == 0
