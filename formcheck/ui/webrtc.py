@@ -27,9 +27,8 @@ that arrive meanwhile are dropped by the relay above, so it never falls behind e
 The browser's jitter buffer. A WebRTC receiver holds each video frame back long enough to play
 the stream smoothly despite the network's jitter; frames analysed on a busy 2-core machine leave
 at uneven intervals, so Chromium held each annotated frame about 100 ms (its own statistics,
-``jitterBufferDelay``, in ``benchmarks/live_page.py --server-times``), half the time from camera
-to screen. For a
-coach's picture promptness matters more than smoothness: WebRTC's playout-delay RTP header
+``jitterBufferDelay``, in ``benchmarks/live_page.py``), half the time from camera to screen. For
+a coach's picture promptness matters more than smoothness: WebRTC's playout-delay RTP header
 extension (http://www.webrtc.org/experiments/rtp-hdrext/playout-delay) lets the sender ask for a
 delay between 0 and 0 ms, which Chromium answers by rendering each frame as soon as it is decoded
 (what cloud gaming uses). aiortc 1.16 does not implement the extension: ``ask_for_zero_playout_delay``
@@ -41,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -105,12 +105,19 @@ class ProcessAndSendTrack(MediaStreamTrack):
 PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 # min and max playout delay, 12 bits each in units of 10 ms: 0 and 0, "render at once".
 ZERO_PLAYOUT_DELAY = b"\x00\x00\x00"
+_PATCH_LOCK = threading.Lock()  # each Streamlit session's script thread calls install()
 
 
 def ask_for_zero_playout_delay() -> bool:
     """Make aiortc negotiate the playout-delay extension for video and send 0-0 ms in every video
-    packet; True when it is (or already was) in place. Idempotent; leaves aiortc alone (False)
-    when its internals are not the ones this was written against (aiortc 1.16)."""
+    packet; True when it is (or already was) in place. Idempotent and safe from several sessions'
+    script threads at once; leaves aiortc alone (False) when its internals are not the ones this
+    was written against (aiortc 1.16)."""
+    with _PATCH_LOCK:
+        return _add_zero_playout_delay()
+
+
+def _add_zero_playout_delay() -> bool:
     from aiortc import codecs, rtp
     from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 
@@ -171,7 +178,8 @@ def install() -> bool:
             with loop_context(get_global_event_loop()):  # aiortc objects belong to the server's loop
                 setattr(runtime, _RELAY_ATTRIBUTE, LatestFrameRelay())
         # Only over a newest-frame relay: over a buffered one it would work through the backlog.
-        _use_process_and_send_track()
+        with _PATCH_LOCK:
+            _use_process_and_send_track()
         ask_for_zero_playout_delay()
         return True
     except Exception:  # an optimisation must never stop the live page
