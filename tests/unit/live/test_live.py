@@ -26,6 +26,7 @@ from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
 from formcheck.ui.webrtc import webrtc_callback
+from tests.support.db import write_lock_held
 from tests.support.live_clips import VideoClock, clip_frames
 
 
@@ -355,8 +356,6 @@ def test_the_most_severe_cue_is_shown_and_held_after_the_fault_ends():
 
 
 def test_a_locked_database_is_reported_and_the_next_autosave_catches_up(tmp_path):
-    import sqlite3
-
     store = open_store(tmp_path / "data", busy_timeout_s=0.2)
     patient = store.add_patient("Test Patient", "2026-09-01")
     clock = VideoClock()
@@ -371,15 +370,10 @@ def test_a_locked_database_is_reported_and_the_next_autosave_catches_up(tmp_path
             frame_index += 1
 
     stream(1)  # the session row exists
-    other = sqlite3.connect(store.db_path, isolation_level=None)  # another program holds the write lock
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(store.db_path):  # another program holds the write lock
         stream(6)
         assert live.snapshot().problem.startswith("Your progress could not be saved: The database is busy")
         assert live.snapshot().frames == frame_index  # the camera kept being analysed
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     stream(5)
     assert live.snapshot().problem == ""
     assert store.get_session(live.session_id).frames >= 6 * 32  # the frames of the locked spell too

@@ -16,6 +16,7 @@ from formcheck.store import MIGRATIONS, StoreError, default_data_dir, open_store
 from formcheck.store import database as store_module
 from formcheck.store import schema as schema_module
 from formcheck.types import Flag, Rep, SessionResult
+from tests.support.db import write_lock_held
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 
@@ -406,10 +407,7 @@ def test_two_threads_saving_two_patients_sessions_do_not_mix(store):
 def test_a_write_lock_held_past_the_timeout_gives_database_busy(tmp_path):
     store = open_store(tmp_path, busy_timeout_s=0.2)
     patient_id = store.add_patient("Ana")
-    # Another program (the CLI, a second app) holds the write lock.
-    other = sqlite3.connect(store.db_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(store.db_path):  # another program (the CLI, a second app) holds the write lock
         started = time.monotonic()
         with pytest.raises(StoreError, match="The database is busy"):
             store.add_patient("Ben")
@@ -417,9 +415,6 @@ def test_a_write_lock_held_past_the_timeout_gives_database_busy(tmp_path):
         with pytest.raises(StoreError, match="The database is busy"):
             store.start_session(patient_id, "glute_bridge", "Glute bridge", "1.2", "live")
         assert [p.name for p in store.list_patients()] == ["Ana"]  # WAL: reading still works
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     store.add_patient("Ben")  # and writing works again once the lock is gone
     assert len(store.list_patients()) == 2
 
@@ -531,15 +526,10 @@ def test_bad_symptom_checks_give_a_clear_store_error_and_save_nothing(store, pat
 def test_a_symptom_check_on_a_busy_database_gives_a_store_error(tmp_path):
     store = open_store(tmp_path, busy_timeout_s=0.2)
     patient_id = store.add_patient("Ana")
-    other = sqlite3.connect(store.db_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(store.db_path):
         with pytest.raises(StoreError, match="The database is busy"):
             store.record_symptom_check(patient_id, ["fever_or_chills"])
         assert store.list_symptom_checks(patient_id) == []  # reading still works
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 def test_a_damaged_symptom_check_row_gives_a_store_error(store, patient):

@@ -10,7 +10,6 @@ import dataclasses
 import gzip
 import re
 import shutil
-import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from formcheck.spec import load_exercise
 from formcheck.store import Store, open_store
 from formcheck.ui.safety_check import submit_red_flag_check
 from formcheck.uploads import UploadError, analyze_upload, check_upload
+from tests.support.db import write_lock_held
 from tests.support.paths import REPO_ROOT, TRACES, VIDEOS
 
 APP = str(REPO_ROOT / "app.py")
@@ -189,9 +189,7 @@ def test_all_no_is_recorded_as_cleared_and_an_unanswered_question_records_nothin
 def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_saved_later(data_dir, tmp_path):
     patient, _ = seed_session(data_dir, tmp_path)
     at = run_app()
-    blocker = sqlite3.connect(data_dir / "formcheck.db", isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock: the database is busy
-    try:
+    with write_lock_held(data_dir / "formcheck.db"):  # another program holds the write lock: the database is busy
         answered = datetime.now(UTC).replace(microsecond=0)
         answer_safety_check(at, {"rf_new_numbness_tingling_or_weakness": "Yes"})
         assert not at.exception
@@ -202,9 +200,6 @@ def test_a_red_flag_that_cannot_be_saved_still_stops_the_patient_and_can_be_save
         assert "Traceback" not in warning
         assert not [s for s in at.segmented_control if s.key == "pain_before"]
         assert "Start session" not in [b.label for b in at.button]
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert open_store(data_dir).list_symptom_checks(patient) == []
     at.button(key=f"rf-retry-p{patient}").click().run()
     assert not at.warning and "do not exercise today" in texts(at.error)
