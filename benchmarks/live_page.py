@@ -394,15 +394,15 @@ def run_live(camera: dict, message: str, seconds: float, server_times: bool = Fa
         run_streamlit,
     )
 
-    probe_js = PROBE_JS % {"marker": json.dumps(marker_geometry(camera["width"], camera["height"]))}
+    geometry = marker_geometry(camera["width"], camera["height"])
+    probe_js = PROBE_JS % {"marker": json.dumps(geometry)}
     tmp = tempfile.mkdtemp(prefix="fc-live-bench-")
     times_path = Path(tmp) / "server_times.txt"
-    geometry = marker_geometry(camera["width"], camera["height"])
     app, env = ROOT / "app.py", {}
     if server_times:
         app = HERE / "timed_app.py"
         env = {"FORMCHECK_BENCH_TIMES": str(times_path),
-               "FORMCHECK_BENCH_MARKER": ",".join(str(geometry[k]) for k in ("bits", "x", "y", "w", "h"))}
+               "FORMCHECK_BENCH_CAMERA": f"{camera['width']}x{camera['height']}"}
     with run_streamlit(app, Path(tmp) / "data", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw, fake_camera_y4m=camera["path"])
         try:

@@ -2,37 +2,39 @@
 
 Runs exactly ``app.py`` (formcheck.ui.main) after wrapping the live page's frame callback so
 that, for every camera frame the server analyses, it appends one line to the file named by
-``FORMCHECK_BENCH_TIMES``: the frame's marker (live_page.py's stamp, read at the same fractions
-of whatever size the browser sent), the wall-clock milliseconds when the callback got the frame,
-and when it returned the annotated one. live_page.py puts these beside the page's own capture
-and display times, which splits the camera-to-screen delay into browser + network in, server,
-and network + browser out. Only a benchmark runs this file; the product never does.
+``FORMCHECK_BENCH_TIMES``: the frame's marker (live_page.py's stamp, read by
+``live_page.read_marker`` from the frame scaled back to the camera file's size, whatever size the
+browser sent), the wall-clock milliseconds when the callback got the frame, and when it returned
+the annotated one. live_page.py puts these beside the page's own capture and display times,
+which splits the camera-to-screen delay into browser + network in, server, and network + browser
+out. Only a benchmark runs this file; the product never does.
 """
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+import cv2
 
-import formcheck.ui.camera as camera
-from formcheck.ui.main import main
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import formcheck.ui.camera as camera  # noqa: E402 - after the sys.path line, as live_page
+import live_page  # noqa: E402 - found through the sys.path line above (benchmarks/ is no package)
+from formcheck.ui.main import main  # noqa: E402 - as camera
 
 TIMES_PATH = os.environ.get("FORMCHECK_BENCH_TIMES", "")
-# The marker column as fractions of the frame (live_page.marker_geometry, given by the benchmark).
-GEOMETRY = [float(v) for v in os.environ.get("FORMCHECK_BENCH_MARKER", "0,0,0,0,0").split(",")]
+# The camera file's frame size (live_page.py sets it): the marker is read at that size.
+CAMERA_SIZE = tuple(int(v) for v in os.environ.get("FORMCHECK_BENCH_CAMERA", "360x640").split("x"))
 
 
-def read_marker_scaled(bgr: np.ndarray) -> int:
-    """live_page.read_marker at any frame size: each square's centre, parity checked; -1 if unreadable."""
-    bits_n, x, y, _w, h = GEOMETRY
-    height, width = bgr.shape[:2]
-    squares = int(bits_n) + 1
-    column = int((x + (1.0 - x) / 2.0) * width)
-    bits = [int(bgr[min(height - 1, int((y + (i + 0.5) * h / squares) * height)), min(width - 1, column)].mean() > 128)
-            for i in range(squares)]
-    index = int("".join(map(str, bits[:-1])), 2)
-    return index if sum(bits) % 2 == 0 else -1
+def read_marker_scaled(bgr) -> int:
+    """live_page.read_marker on the frame scaled back to the camera file's size; -1 if unreadable."""
+    gray = cv2.cvtColor(cv2.resize(bgr, CAMERA_SIZE, interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
+    return live_page.read_marker(gray)
 
 
 def timed(make_callback):
