@@ -28,13 +28,11 @@ from formcheck.store import SessionRow, open_store
 from tests.support.app_pages import (
     APP,
     VIEWPORT,
-    answer_safety_check,
     camera_file,
-    choose_exercise,
     choose_pain,
     count,
-    create_patient,
     open_review,
+    ready_to_start,
 )
 from tests.support.browser import (
     REPO_ROOT,
@@ -72,10 +70,7 @@ def bird_dog_cam(tmp_path_factory):
 
 def prepare_live_session(page, patient: str, pain_before: int) -> None:
     """Patient page up to the camera view (bird dog), camera not started."""
-    create_patient(page, patient)
-    answer_safety_check(page)  # all "No"
-    choose_pain(page, "pain_before", pain_before)
-    choose_exercise(page, "Bird dog")
+    ready_to_start(page, patient, "Bird dog", pain_before)
     wait_for_text(page, "On hands and knees")  # bird dog's description
     page.get_by_role("button", name="Start session").click()
     wait_for_app_idle(page, timeout_ms=START_TIMEOUT_MS)  # the first one loads the pose model

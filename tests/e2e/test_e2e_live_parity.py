@@ -20,7 +20,7 @@ from formcheck.backends import make_backend
 from formcheck.pipeline import Pipeline
 from formcheck.spec import load_exercise
 from formcheck.store import open_store
-from tests.support.app_pages import APP, VIDEOS, VIEWPORT, answer_safety_check, choose_pain, create_patient
+from tests.support.app_pages import APP, VIDEOS, VIEWPORT, choose_pain, ready_to_start
 from tests.support.browser import (
     PEER_CONNECTIONS_JS,
     click_webrtc_start,
@@ -28,7 +28,6 @@ from tests.support.browser import (
     open_app,
     run_streamlit,
     screenshots_if_failed,
-    select_option,
     wait_for_app_idle,
     wait_for_text,
     wait_for_webrtc_video,
@@ -97,10 +96,7 @@ def live(playwright, camera: dict, exercise_title: str, clip_s: float, data_dir)
             page.add_init_script(PEER_CONNECTIONS_JS)
             with screenshots_if_failed("parity", {"page": page}):
                 open_app(page, url)
-                create_patient(page, "Parity")
-                answer_safety_check(page)  # presses its Continue
-                choose_pain(page, "pain_before", 2)
-                select_option(page, "Exercise", exercise_title)
+                ready_to_start(page, "Parity", exercise_title)
                 page.get_by_role("button", name="Start session").click()
                 wait_for_app_idle(page, timeout_ms=60_000)
                 started = time.monotonic()  # the fake camera starts with START, at the file's first frame

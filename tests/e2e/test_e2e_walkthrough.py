@@ -33,6 +33,7 @@ from tests.support.app_pages import (
     choose_pain,
     create_patient,
     go_to,
+    ready_to_start,
 )
 from tests.support.browser import (
     click_webrtc_start,
@@ -159,10 +160,7 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
         page.add_init_script(FAKE_SPEECH_JS)
         with screenshots_if_failed("walk_b", {"page": page}):
             open_app(page, server)
-            create_patient(page, "Walk Patient")
-            answer_safety_check(page)
-            choose_pain(page, "pain_before", 2)
-            choose_exercise(page, "Bird dog")
+            ready_to_start(page, "Walk Patient", "Bird dog")
             reps_box = page.get_by_label("How many repetitions in this set?")
             reps_box.fill("2")
             reps_box.press("Enter")

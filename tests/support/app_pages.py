@@ -186,12 +186,18 @@ def choose_exercise(page, title: str = "Bird dog") -> None:
         select_option(page, "Exercise", title)
 
 
-def start_live_session(page, patient: str, pain: int = 2) -> None:
-    """Patient page up to a running camera, with exercise bird dog."""
+def ready_to_start(page, patient: str, exercise: str = "Bird dog", pain: int = 2) -> None:
+    """Patient page up to "Start session": a new patient, the safety check all "No", the pain
+    before and the exercise chosen."""
     create_patient(page, patient)
     answer_safety_check(page)
     choose_pain(page, "pain_before", pain)
-    choose_exercise(page, "Bird dog")
+    choose_exercise(page, exercise)
+
+
+def start_live_session(page, patient: str, pain: int = 2) -> None:
+    """Patient page up to a running camera, with exercise bird dog."""
+    ready_to_start(page, patient, "Bird dog", pain)
     wait_for_text(page, "On hands and knees")  # bird dog's description
     page.get_by_role("button", name="Start session").click()
     wait_for_app_idle(page, timeout_ms=60_000)  # loads the pose model the first time
