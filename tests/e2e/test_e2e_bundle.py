@@ -42,6 +42,10 @@ def review_text(page) -> dict[str, str]:
     expect(page.get_by_role("combobox", name="Open a session")).to_have_value(re.compile("Bird dog · 2 reps"),
                                                                               timeout=30_000)
     wait_for_app_idle(page)
+    # The exports are drawn after the video (formcheck/ui/clinician.py): once they are on the page,
+    # so is the video element, if the session has one. (Counted without this, the home page's
+    # video was once read as 0 while the page was still drawing.)
+    page.get_by_text("Printable report (HTML)").first.wait_for(timeout=30_000)
     tables = page.locator('[data-testid="stDataFrame"]')
     return {
         "red flags": page.locator('[data-testid="stAlert"]').filter(has_text="Red-flag symptoms").inner_text(),
