@@ -53,12 +53,20 @@ def release_panel(store: Store, patient: PatientRow, checks) -> None:
     assert gate.check is not None, "a STOPPED gate always holds the stop"
     st.warning(f"**{patient.name} was stopped today** ({review.red_flag_stop_line(gate.check)}). The patient's page "
                "will not offer exercise again today unless you clear the stop.", icon=":material/block:")
-    ok = st.checkbox("I have spoken with the patient and they may exercise today", key=f"rf-release-ok-p{patient.id}")
+    ok = st.checkbox("I have spoken with the patient and they may exercise today", key=release_ok_key(patient.id))
     st.button("Clear today's stop", key=f"rf-release-p{patient.id}", disabled=not ok, on_click=release_stop,
               args=(store, gate.check.id, patient.id))
 
 
+def release_ok_key(patient_id: int) -> str:
+    return f"rf-release-ok-p{patient_id}"
+
+
 def release_stop(store: Store, check_id: int, patient_id: int) -> None:
+    # The confirmation as the click sent it: the button was enabled by the run that drew it, and
+    # an untick just before the click (the page not yet redrawn) must not clear a stop.
+    if not st.session_state.get(release_ok_key(patient_id)):
+        return
     with polite("clear the stop"):
         store.release_symptom_stop(check_id)
         ui().released.add(patient_id)

@@ -16,11 +16,14 @@ from ...report import escape_markdown
 from ...spec import ExerciseSpec
 from ...store import Store
 from ..live_view import finish_live, live_view
-from ..resources import get_registry, set_plans, warm_up_pose_model
+from ..resources import get_exercises, get_registry, set_plans, warm_up_pose_model
 from ..safety_check import red_flag_check
 from ..state import Finished, UiState, ui
 from ..widgets import duration_text, exercise_picker, pain_picker, pain_text, patient_picker, polite
 from . import prescription as prescription_page
+
+# The patient's choices that "Start session" reads at the click (see start_live).
+PAIN_BEFORE_KEY, EXERCISE_KEY, SET_REPS_KEY, KEEP_VIDEO_KEY = "pain_before", "exercise", "set_reps", "keep_video"
 
 
 def show(store: Store) -> None:
@@ -54,7 +57,7 @@ def show(store: Store) -> None:
         return
 
     st.header("3. Your pain right now")
-    pain_before = pain_picker("How strong is your back or leg pain right now? (0-10)", key="pain_before")
+    pain_before = pain_picker("How strong is your back or leg pain right now? (0-10)", key=PAIN_BEFORE_KEY)
     if pain_before is None:
         st.caption("Choose a number to continue.")
         return
@@ -75,27 +78,44 @@ def show(store: Store) -> None:
         set_plan = plan.set_plan(step)
         st.subheader(spec.title)
     else:
-        spec = exercise_picker(key="exercise")
+        spec = exercise_picker(key=EXERCISE_KEY)
     if spec is None:
         return
     if prescription is None:
         unit = "holds" if spec.rep.kind == "hold" else "repetitions"
         reps = st.number_input(f"How many {unit} in this set?", min_value=1, max_value=50,
-                               value=DEFAULT_REPS, key="set_reps")
+                               value=DEFAULT_REPS, key=SET_REPS_KEY)
         set_plan = coaching.SetPlan(reps=int(reps))
     st.markdown(spec.description)
     picture, tip = st.columns([1, 2])
     picture.markdown(setup_guide.pictogram_svg(spec.posture, spec.view), unsafe_allow_html=True)  # st.html drops SVG
     tip.markdown("**Camera set-up:** " + setup_guide.setup_tip(spec.view))
-    keep_video = st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
-                             value=False, key="keep_video")
-    st.button("Start session", type="primary", on_click=start_live,
-              args=(store, spec, patient.id, pain_before, keep_video, set_plan))
+    st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
+                value=False, key=KEEP_VIDEO_KEY)
+    planned = (spec, set_plan) if prescription is not None else None
+    st.button("Start session", type="primary", on_click=start_live, args=(store, patient.id, planned))
 
 
-def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: int, keep_video: bool,
-               set_plan: coaching.SetPlan | None = None) -> None:
-    """"Start session" callback: the live view replaces the checks on this run."""
+def start_live(store: Store, patient_id: int,
+               planned: tuple[ExerciseSpec, coaching.SetPlan] | None = None) -> None:
+    """"Start session" callback: the live view replaces the checks on this run.
+
+    ``planned``: the prescription's exercise and set for today; without one, the patient's picks.
+    The patient's choices are read here, as the click sent them, never passed from the run that
+    drew the button: those arguments are that run's values, so "save a video" ticked (or the reps
+    changed) just before the click, on a laptop too busy to have redrawn the page, was lost.
+    """
+    choices = st.session_state
+    pain_before = choices.get(PAIN_BEFORE_KEY)
+    if planned is not None:
+        spec: ExerciseSpec | None
+        spec, set_plan = planned
+    else:
+        spec = get_exercises()[0].get(choices.get(EXERCISE_KEY) or "")
+        set_plan = coaching.SetPlan(reps=int(choices.get(SET_REPS_KEY, DEFAULT_REPS)))
+    if spec is None or pain_before is None:
+        return  # cleared just before the click: this run asks for it again
+    keep_video = bool(choices.get(KEEP_VIDEO_KEY, False))
     with polite("start the session"):
         warm_up_pose_model()
         backend = partial(make_backend, "mediapipe", segmentation=spec.needs_back_outline)
@@ -103,10 +123,10 @@ def start_live(store: Store, spec: ExerciseSpec, patient_id: int, pain_before: i
         live = LiveSession(spec, backend, store, patient_id,
                            pain_before=pain_before, keep_video=keep_video, wait_for_go=True)
         get_registry().add(live)
-        set_plans()[id(live)] = set_plan or coaching.SetPlan()
+        set_plans()[id(live)] = set_plan
         state = ui()
         state.live, state.heard_reps, state.heard_flags, state.notice = live, 0, 0, ""
-        state.set_plan, state.set_done_at = set_plan or coaching.SetPlan(), None
+        state.set_plan, state.set_done_at = set_plan, None
         state.announcer, state.spoken = coaching.Announcer(), (0, "")
         state.readiness = setup_guide.Readiness()
 
@@ -185,5 +205,5 @@ def finished_view(state: UiState) -> None:
 
 def start_over() -> None:
     ui().finished = None
-    for key in ("pain_before", "pain_after"):
+    for key in (PAIN_BEFORE_KEY, "pain_after"):
         st.session_state.pop(key, None)

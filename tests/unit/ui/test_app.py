@@ -300,6 +300,10 @@ def test_a_stop_holds_after_a_reload_until_the_clinician_clears_it(data_dir, tmp
     clinician = go_to(run_app(), "review")
     assert "stopped today" in texts(clinician.warning)
     clinician.checkbox(key=f"rf-release-ok-p{patient}").check().run()
+    clinician.checkbox(key=f"rf-release-ok-p{patient}").uncheck()
+    clinician.button(key=f"rf-release-p{patient}").click().run()  # unticked, page not yet redrawn
+    assert "stopped today" in texts(clinician.warning) and "cleared" not in texts(clinician.success)
+    clinician.checkbox(key=f"rf-release-ok-p{patient}").check().run()
     clinician.button(key=f"rf-release-p{patient}").click().run()
     assert not clinician.exception
     assert "cleared" in texts(clinician.success)
@@ -372,6 +376,29 @@ def start_live_session(at: AppTest):
     live = at.session_state["formcheck"].live
     assert live is not None and live.pain_before == 3
     return live
+
+
+@pytest.mark.model
+def test_start_takes_the_choices_on_screen_at_the_click_even_before_their_own_run_has_drawn(data_dir):
+    """Ticked "save a video" and changed the reps, then Start before the page had redrawn (a busy
+    laptop): the session keeps the video and plans those reps. (A callback's arguments were the
+    values of the run that drew the button, so such a video was silently not kept.)"""
+    at = run_app()
+    at.text_input[0].input("Quick Patient")
+    at.button[0].click().run()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(3).run()
+    at.selectbox(key="exercise").set_value("bird_dog").run()
+    at.checkbox(key="keep_video").check()
+    at.number_input(key="set_reps").set_value(4)
+    at.segmented_control(key="pain_before").set_value(5)
+    [start] = [b for b in at.button if b.label == "Start session"]
+    start.click().run()  # one run: the tick, the reps, the pain and the click arrive together
+    assert not at.exception
+    state = at.session_state["formcheck"]
+    assert state.live is not None
+    assert (state.live.keep_video, state.set_plan.reps, state.live.pain_before) == (True, 4, 5)
+    assert [h.value for h in at.subheader] == ["Bird dog"]  # the live view, drawn at once
 
 
 @pytest.mark.model
