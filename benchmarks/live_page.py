@@ -29,8 +29,8 @@ the same frames within one, so one loop is used (about 30 s of the run).
 
 Figures (all times on the one system clock, Date.now() in the page, in milliseconds):
 
-  page fps, ms/frame  what the live page says ("Camera: N frames per second analysed · M ms
-                      per frame"), sampled every 0.5 s after the first 2 s; median (min-max)
+  page fps, ms/frame  what the live page says ("N frames/s analysed (M ms each)"), sampled
+                      every 0.5 s after the first 2 s; median (min-max)
   shown fps           distinct annotated frames the page displayed per second (markers)
   camera fps          camera frames per second (the fake camera's own rate under this load)
   video delay         capture of a camera frame -> its annotated version displayed (median, p90)

@@ -20,6 +20,8 @@ from .resources import set_plans
 from .state import Finished, ui
 from .widgets import box, pain_picker, polite
 
+SETUP_PICTURE_PX = 180  # the camera set-up picture in the panel: as high as the counters it stands in for
+
 
 def live_view(live: LiveSession) -> None:
     """The camera beside everything the patient needs: counts, the message, sound, pain after and Finish.
@@ -86,7 +88,12 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     set_message = coaching.set_finished_message(progress, plan.more_sets) if progress.finished else ""
     st.markdown(f'<div class="fc-lastrep">{html.escape(plan.label)}: {html.escape(progress.headline)}</div>',
                 unsafe_allow_html=True)
-    st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
+    setting_up = ready.stage == setup_guide.POSITION and seen
+    if setting_up:  # the counts are 0 until the go; the picture of the camera's view is what helps now
+        st.markdown(setup_guide.pictogram_svg(live.spec.posture, live.spec.view, width_px=SETUP_PICTURE_PX),
+                    unsafe_allow_html=True)
+    else:
+        st.markdown(counter_html(snap, live.spec), unsafe_allow_html=True)
     st.markdown(f'<div class="fc-phase">{html.escape(PHASE_WORDS.get(snap.phase, snap.phase))}</div>',
                 unsafe_allow_html=True)
     last = snap.last_rep
@@ -99,8 +106,6 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
     st.markdown(box(message.text, message.kind), unsafe_allow_html=True)
     if snap.not_measured:
         st.warning(snap.not_measured)
-    if ready.stage == setup_guide.POSITION and seen:
-        st.markdown(setup_guide.pictogram_svg(live.spec.posture, live.spec.view, width_px=220), unsafe_allow_html=True)
     if last is not None:
         what = "Last rep" if last.complete else "Last try (not counted)"
         side = f" ({last.side})" if last.side else ""
@@ -111,9 +116,9 @@ def live_panel(live: LiveSession, sound: bool, speak: bool = False) -> None:
         st.error(snap.problem)
     if snap.video_note:
         st.info(snap.video_note)
-    if snap.frames:
-        st.caption(f"Camera: {snap.fps:.0f} frames per second analysed · {snap.process_ms:.0f} ms per frame · "
-                   f"{snap.seconds:.0f} s · saved automatically")
+    if snap.frames:  # one line, so the Finish area stays on screen
+        st.caption(f"{snap.fps:.0f} frames/s analysed ({snap.process_ms:.0f} ms each) · {snap.seconds:.0f} s"
+                   + (" · saved as you go" if snap.counting else ""))
     if speak:
         if ready.stage == setup_guide.COUNTDOWN:
             state.announcer.once("countdown", "Three. Two. One. Go!")

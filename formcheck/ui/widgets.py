@@ -41,6 +41,12 @@ CSS = """
 .fc-waiting { background: #e6e6e6; color: #222; font-size: 1.5rem; }
 .fc-lastrep { font-size: 1.25rem; margin: 0.3rem 0; }
 .st-key-fc-sound { display: none; }
+/* The live panel never pushes pain-after and Finish below a laptop screen's edge: whatever does not
+   fit (a warning on top of a long message) scrolls inside the panel. */
+.st-key-fc-panel { max-height: max(18rem, calc(100vh - 19rem)); overflow-y: auto; overflow-x: hidden; }
+/* 0-10 on one row beside the video (eleven buttons wrapped onto two rows in half a laptop screen). */
+.st-key-pain_after button, .st-key-resume_pain_after button { padding-left: 0.7rem; padding-right: 0.7rem;
+                                                              min-width: 0; }
 </style>
 """
 

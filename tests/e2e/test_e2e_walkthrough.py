@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from formcheck import review
@@ -99,10 +101,13 @@ def video_state(page, selector: str = "video") -> dict:
         " error: v.error ? v.error.code : null})")
 
 
-def check_kept_video_plays(page, shot: str) -> dict:
+def check_kept_video_plays(page, shot: str, server, data_dir) -> dict:
     """The review's <video>: its URL answers, the browser reads a duration; returns its state."""
     video = page.locator('[data-testid="stVideo"]').first
-    video.wait_for(timeout=30_000)
+    try:
+        video.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no video on the review page\n{why_no_video(page, server, data_dir)}") from None
     wait_for_app_idle(page)  # the run that drew it may still redraw it (then the element is replaced)
     video.scroll_into_view_if_needed()
     src = video_state(page, '[data-testid="stVideo"]')["src"]
@@ -116,6 +121,18 @@ def check_kept_video_plays(page, shot: str) -> dict:
     return video_state(page, '[data-testid="stVideo"]')
 
 
+def why_no_video(page, server, data_dir) -> str:
+    """What a missing review video needs explaining: the page's text, the stored sessions and
+    their video files, the server's log (a CI failure is read from this alone)."""
+    lines = ["--- the page ---", page.locator('[data-testid="stMain"]').inner_text()[:3000], "--- sessions ---"]
+    store = open_store(data_dir)
+    for patient in store.list_patients():
+        for s in store.list_sessions(patient.id):
+            on_disk = s.video_path is not None and Path(s.video_path).is_file()
+            lines.append(f"{patient.name}: session {s.id} {s.status} video={s.video_path} on disk={on_disk}")
+    return "\n".join([*lines, server.logs(6_000)])
+
+
 def test_a_kept_video_plays_and_jumps_to_a_rep(server, data_with_kept_video, playwright_instance,
                                                chromium_available):
     _, _, result = data_with_kept_video
@@ -126,7 +143,7 @@ def test_a_kept_video_plays_and_jumps_to_a_rep(server, data_with_kept_video, pla
             open_app(page, server)
             go_to(page, "Clinician: review")
             select_option(page, "Patient", "Video Patient")
-            state = check_kept_video_plays(page, "walk_a1_kept_video")
+            state = check_kept_video_plays(page, "walk_a1_kept_video", server, data_with_kept_video[0])
             assert state["error"] is None and state["duration"] == pytest.approx(14.2, abs=0.5)
             second = review.moments(result.reps, result.flags)[1]
             select_option(page, "Go to a rep or flag", second.label)
@@ -151,8 +168,31 @@ def on_screen(page, locator) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"]
 
 
+# What the patient needs beside the video in every phase (set-up with its camera picture,
+# 3-2-1, counting, set finished), none of it below the fold at 1366 x 768. Read in one go in the
+# page, so the panel's fragment cannot replace an element between finding and measuring it.
+BELOW_THE_FOLD_JS = """() => {
+  const finish = [...document.querySelectorAll('[data-testid="stButton"] button')]
+    .find(b => b.innerText.trim() === 'Finish session');
+  const actions = {
+    video: document.querySelector("iframe[title='streamlit_webrtc.component.webrtc_streamer']"),
+    counts: document.querySelector('.fc-counters'),
+    'set-up picture': document.querySelector('svg[aria-label^="Camera set-up"]'),
+    message: document.querySelector('.fc-box'),
+    'pain after': document.querySelector('.st-key-pain_after'),
+    Finish: finish,
+  };
+  const box = document.querySelector('.fc-box');
+  const below = Object.entries(actions).filter(([, el]) => el)
+    .filter(([, el]) => { const r = el.getBoundingClientRect(); return r.top < 0 || r.bottom > window.innerHeight; })
+    .map(([name]) => name);
+  return {phase: box ? box.className : '', below};
+}"""
+
+
 def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
-        server, tmp_path, playwright_instance, chromium_available):
+        server, data_with_kept_video, tmp_path, playwright_instance, chromium_available):
+    data_dir = data_with_kept_video[0]
     camera = camera_file("bird_dog_360.mp4", tmp_path)  # 2 reps after 4 s still
     browser = launch_chromium(playwright_instance, fake_camera_y4m=camera)
     try:
@@ -173,23 +213,25 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             click_webrtc_start(page)
             wait_for_webrtc_video(page, timeout_ms=45_000)
             to_top(page)
-            # Every action beside the video, nothing below the fold at 1366 x 768.
-            for what in (page.locator("iframe[title='streamlit_webrtc.component.webrtc_streamer']"),
-                         page.locator(".fc-counters"), page.locator(".fc-box"),
-                         page.get_by_role("button", name="Finish session"),
-                         page.locator(".st-key-pain_after")):
-                assert on_screen(page, what.first), f"{what} is not on screen without scrolling"
             screenshot(page, "walk_b1_live_laptop", full_page=False)
             errors_seen, set_up_seen, finish_missing = 0, set(), 0
+            below: dict[str, set[str]] = {}  # phase -> the actions seen below the fold in it
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 errors_seen = max(errors_seen, page.locator(ERROR_BOX).count())
+                fold = page.evaluate(BELOW_THE_FOLD_JS)  # every poll: the panel's height changes with its phase
+                if fold["below"]:
+                    if not below:
+                        screenshot(page, "walk_b_below_the_fold", full_page=False)
+                    below.setdefault(fold["phase"], set()).update(fold["below"])
                 # The panel redraws twice a second; the Finish area beside it must stay (it once vanished).
                 finish_missing += page.get_by_role("button", name="Finish session").count() == 0
                 for kind in ("setup", "countdown"):  # "get into position", then 3-2-1, before counting
                     if page.locator(f".fc-box.fc-{kind}").count():
                         set_up_seen.add(kind)
                         if kind == "setup" and page.locator('svg[aria-label^="Camera set-up"]').count():
+                            if "picture" not in set_up_seen:
+                                screenshot(page, "walk_b1_getting_into_position", full_page=False)
                             set_up_seen.add("picture")
                 if page.get_by_text("Set finished: 2 of 2").count():
                     break
@@ -200,6 +242,7 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             assert on_screen(page, page.get_by_role("button", name="Finish session")), "Finish is below the fold"
             assert "Keep going" not in page.locator(".fc-box").inner_text()
             assert errors_seen == 0, "a red error box appeared while the video was being saved"
+            assert not below, f"below the fold at 1366 x 768 (by the message's class): {below}"
             assert finish_missing == 0, f"Finish was gone in {finish_missing} polls"
             time.sleep(3)  # the last line is said after the minimum gap
             said = page.evaluate("window.fcSaid")
@@ -216,7 +259,7 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             assert page.locator(ERROR_BOX).count() == 0
             go_to(page, "Clinician: review")
             select_option(page, "Patient", "Walk Patient")
-            check_kept_video_plays(page, "walk_b3_live_video_reviewed")
+            check_kept_video_plays(page, "walk_b3_live_video_reviewed", server, data_dir)
             assert streamlit_exceptions(page) == []
     finally:
         browser.close()

@@ -37,7 +37,7 @@ COUNT_AUDIO_JS = """() => {
         }
     }).observe(document.body, {childList: true, subtree: true});
 }"""
-FPS_RE = re.compile(r"Camera: (\d+) frames per second analysed · (\d+) ms per frame")
+FPS_RE = re.compile(r"(\d+) frames/s analysed \((\d+) ms each\)")  # the live caption
 # The sidebar's page names (formcheck.ui.main.PAGES) and each page's title, drawn first by the page's run.
 PAGE_TITLES = {
     "Patient: today's session": "Today's exercise session",
