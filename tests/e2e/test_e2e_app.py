@@ -30,6 +30,7 @@ from tests.support.app_pages import (
     create_patient,
     go_to,
     live_fps,
+    live_status,
     open_review,
     start_live_session,
     wait_for_chart,
@@ -73,10 +74,10 @@ def test_live_bird_dog_counts_reps_and_the_session_reaches_the_review(server, bi
         screenshot(page, "app_a1_live_started")
 
         wait_until(lambda: count(page, ".fc-total") >= 1, timeout_s=40,
-                   message=lambda: f"no rep counted; page shows {page.locator('.fc-counters').inner_text()}")
+                   message=lambda: f"no rep counted; page shows {live_status(page)}")
         screenshot(page, "app_a2_first_rep")
         wait_until(lambda: count(page, ".fc-total") >= 2, timeout_s=40,
-                   message=lambda: f"second rep not counted; page shows {page.locator('.fc-counters').inner_text()}")
+                   message=lambda: f"second rep not counted; page shows {live_status(page)}")
         two_reps_s = time.monotonic() - started
         assert count(page, ".fc-left") >= 1 and count(page, ".fc-right") >= 1
         fps = live_fps(page)

@@ -27,10 +27,12 @@ from formcheck import review
 from formcheck.store import SessionRow, open_store
 from tests.support.app_pages import (
     APP,
+    LIVE_SECONDS_RE,
     VIEWPORT,
     camera_file,
     choose_pain,
     count,
+    live_status,
     open_review,
     ready_to_start,
 )
@@ -51,9 +53,6 @@ from tests.support.browser import (
 
 pytestmark = pytest.mark.browser
 
-# The live caption reads "... analysed (30 ms each) · 12 s ...": the session time of the last frame
-# analysed, which only moves while that tab's stream is being processed.
-LIVE_SECONDS_RE = re.compile(r"analysed \(\d+ ms each\) · (\d+) s")
 # Two pose models share 2 cores (with Chromium and whatever else runs), so each stream is slower
 # than a lone session: the timeouts below are generous on purpose.
 START_TIMEOUT_MS = 90_000
@@ -97,19 +96,6 @@ def live_seconds(page) -> int | None:
     except Exception:  # noqa: BLE001 - the fragment may be re-rendering it: "not yet"
         return None
     return int(match.group(1)) if match else None
-
-
-def live_status(page) -> str:
-    """The live panel in one line (counts, phase, the cue or guidance box, the camera caption,
-    any error), for failure messages: it tells "no frames" from "frames but no reps"."""
-    parts = []
-    for locator in (page.locator(".fc-counters"), page.locator(".fc-phase"), page.locator(".fc-box"),
-                    page.get_by_text(LIVE_SECONDS_RE), page.locator('[data-testid="stAlertContentError"]')):
-        try:
-            parts.append(locator.first.inner_text(timeout=1_000).replace("\n", " "))
-        except Exception:  # noqa: BLE001 - not on the page right now
-            pass
-    return " | ".join(parts)
 
 
 def metric(page, label: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from formcheck.clinic.prescription import PrescribedExercise, Prescription, save_prescription, to_toml
 from formcheck.store import open_store
-from tests.support.app_pages import APP, VIEWPORT, answer_safety_check, camera_file, choose_pain, count
+from tests.support.app_pages import APP, VIEWPORT, answer_safety_check, camera_file, choose_pain, count, live_status
 from tests.support.browser import (
     click_webrtc_start,
     launch_chromium,
@@ -51,7 +51,7 @@ def do_prescribed_set(playwright, url, camera, expect_text: str, shot: str) -> N
         click_webrtc_start(page)
         wait_for_webrtc_video(page, timeout_ms=45_000)
         wait_until(lambda: count(page, ".fc-total") >= 2, timeout_s=60,
-                   message=lambda: f"reps not counted; page shows {page.locator('.fc-counters').inner_text()}")
+                   message=lambda: f"reps not counted; page shows {live_status(page)}")
         wait_for_text(page, "Set 1 of 1: 2 ")
         screenshot(page, f"{shot}_live")
         choose_pain(page, "pain_after", 2)

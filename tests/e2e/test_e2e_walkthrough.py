@@ -29,6 +29,7 @@ from formcheck.store import open_store
 from formcheck.uploads import analyze_upload
 from tests.support.app_pages import (
     APP,
+    SETUP_PICTURE,
     answer_safety_check,
     camera_file,
     choose_exercise,
@@ -229,7 +230,7 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
                 for kind in ("setup", "countdown"):  # "get into position", then 3-2-1, before counting
                     if page.locator(f".fc-box.fc-{kind}").count():
                         set_up_seen.add(kind)
-                        if kind == "setup" and page.locator('svg[aria-label^="Camera set-up"]').count():
+                        if kind == "setup" and page.locator(SETUP_PICTURE).count():
                             if "picture" not in set_up_seen:
                                 screenshot(page, "walk_b1_getting_into_position", full_page=False)
                             set_up_seen.add("picture")

@@ -38,6 +38,10 @@ COUNT_AUDIO_JS = """() => {
     }).observe(document.body, {childList: true, subtree: true});
 }"""
 FPS_RE = re.compile(r"(\d+) frames/s analysed \((\d+) ms each\)")  # the live caption
+# The live caption reads "... analysed (30 ms each) · 12 s ...": the session time of the last frame
+# analysed, which only moves while that tab's stream is being processed.
+LIVE_SECONDS_RE = re.compile(r"analysed \(\d+ ms each\) · (\d+) s")
+SETUP_PICTURE = 'svg[aria-label^="Camera set-up"]'  # the live panel's picture while getting into position
 # The sidebar's page names (formcheck.ui.main.PAGES) and each page's title, drawn first by the page's run.
 PAGE_TITLES = {
     "Patient: today's session": "Today's exercise session",
@@ -211,9 +215,27 @@ def wait_for_chart(page) -> None:
         state="visible", timeout=30_000)
 
 
+def live_status(page) -> str:
+    """The live panel in one line (counts, phase, the cue or guidance box, the camera caption,
+    any error), for failure messages: it tells "no frames" from "frames but no reps"."""
+    parts = ["set-up picture"] if page.locator(SETUP_PICTURE).count() else []
+    for locator in (page.locator(".fc-counters"), page.locator(".fc-phase"), page.locator(".fc-box"),
+                    page.get_by_text(LIVE_SECONDS_RE), page.locator('[data-testid="stAlertContentError"]')):
+        try:
+            parts.append(locator.first.inner_text(timeout=1_000).replace("\n", " "))
+        except Exception:  # noqa: BLE001 - not on the page right now
+            pass
+    return " | ".join(parts)
+
+
 def count(page, css: str) -> int:
-    text = page.locator(css).first.inner_text(timeout=5_000)
-    return int(text.strip())
+    """A live counter's number (``css``: ``.fc-total``, ``.fc-left``, ...); 0 while the patient gets
+    into position, when the camera set-up picture stands where the counters will be (nothing is
+    counted before the go)."""
+    page.locator(f"{css}, {SETUP_PICTURE}").first.wait_for(timeout=5_000)  # (the panel may be redrawing)
+    if not page.locator(css).count() and page.locator(SETUP_PICTURE).count():
+        return 0
+    return int(page.locator(css).first.inner_text(timeout=5_000).strip())
 
 
 def live_fps(page) -> tuple[int, int] | None:
