@@ -172,13 +172,13 @@ def on_screen(page, locator) -> bool:
 # What the patient needs beside the video in every phase (set-up with its camera picture,
 # 3-2-1, counting, set finished), none of it below the fold at 1366 x 768. Read in one go in the
 # page, so the panel's fragment cannot replace an element between finding and measuring it.
-BELOW_THE_FOLD_JS = """() => {
+BELOW_THE_FOLD_JS = """setUpPicture => {
   const finish = [...document.querySelectorAll('[data-testid="stButton"] button')]
     .find(b => b.innerText.trim() === 'Finish session');
   const actions = {
     video: document.querySelector("iframe[title='streamlit_webrtc.component.webrtc_streamer']"),
     counts: document.querySelector('.fc-counters'),
-    'set-up picture': document.querySelector('svg[aria-label^="Camera set-up"]'),
+    'set-up picture': document.querySelector(setUpPicture),
     message: document.querySelector('.fc-box'),
     'pain after': document.querySelector('.st-key-pain_after'),
     Finish: finish,
@@ -220,7 +220,8 @@ def test_a_live_set_is_spoken_announced_and_saves_its_video_without_an_error(
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 errors_seen = max(errors_seen, page.locator(ERROR_BOX).count())
-                fold = page.evaluate(BELOW_THE_FOLD_JS)  # every poll: the panel's height changes with its phase
+                # Every poll: the panel's height changes with its phase.
+                fold = page.evaluate(BELOW_THE_FOLD_JS, SETUP_PICTURE)
                 if fold["below"]:
                     if not below:
                         screenshot(page, "walk_b_below_the_fold", full_page=False)
