@@ -66,8 +66,8 @@ def show(store: Store) -> None:
 
     st.header("4. Your exercise")
     prescription = prescription_page.load_prescription(store, patient.id)
-    set_plan = coaching.SetPlan()
     spec: ExerciseSpec | None  # the picker's choice may be None
+    planned: tuple[ExerciseSpec, coaching.SetPlan] | None = None  # the prescription's, else the patient's picks
     if prescription is not None:
         step = todays_plan(store.list_sessions(patient.id), prescription, datetime.now(UTC))  # local day
         prescription_page.plan_banner(step, prescription)
@@ -75,7 +75,7 @@ def show(store: Store) -> None:
             return
         assert step.exercise is not None, "a plan step not done for today names its exercise"
         spec = step.exercise.spec()  # with the clinician's targets and limits
-        set_plan = plan.set_plan(step)
+        planned = (spec, plan.set_plan(step))
         st.subheader(spec.title)
     else:
         spec = exercise_picker(key=EXERCISE_KEY)
@@ -83,16 +83,14 @@ def show(store: Store) -> None:
         return
     if prescription is None:
         unit = "holds" if spec.rep.kind == "hold" else "repetitions"
-        reps = st.number_input(f"How many {unit} in this set?", min_value=1, max_value=50,
-                               value=DEFAULT_REPS, key=SET_REPS_KEY)
-        set_plan = coaching.SetPlan(reps=int(reps))
+        st.number_input(f"How many {unit} in this set?", min_value=1, max_value=50, value=DEFAULT_REPS,
+                        key=SET_REPS_KEY)  # read by start_live at the click
     st.markdown(spec.description)
     picture, tip = st.columns([1, 2])
     picture.markdown(setup_guide.pictogram_svg(spec.posture, spec.view), unsafe_allow_html=True)  # st.html drops SVG
     tip.markdown("**Camera set-up:** " + setup_guide.setup_tip(spec.view))
     st.checkbox("Save a video of this session for my physiotherapist (it stays on this computer)",
                 value=False, key=KEEP_VIDEO_KEY)
-    planned = (spec, set_plan) if prescription is not None else None
     st.button("Start session", type="primary", on_click=start_live, args=(store, patient.id, planned))
 
 

@@ -359,17 +359,22 @@ def test_high_pain_gets_a_warning_but_is_not_blocked(data_dir, tmp_path):
     assert "Start session" in [b.label for b in at.button]
 
 
+def ready_to_start(at: AppTest, name: str = "Live Patient") -> None:
+    """Patient page up to "Start session": a new patient, the safety check all "No", pain before 3, bird dog."""
+    at.text_input[0].input(name)
+    at.button[0].click().run()
+    answer_safety_check(at, {})
+    at.segmented_control(key="pain_before").set_value(3).run()
+    at.selectbox(key="exercise").set_value("bird_dog").run()
+
+
 def start_live_session(at: AppTest):
     """Patient page up to "Start session"; returns the LiveSession the page created.
 
     WebRTC needs a browser, so the camera view reports that it could not start; the test
     feeds frames to the LiveSession itself, as the camera callback would.
     """
-    at.text_input[0].input("Live Patient")
-    at.button[0].click().run()
-    answer_safety_check(at, {})
-    at.segmented_control(key="pain_before").set_value(3).run()
-    at.selectbox(key="exercise").set_value("bird_dog").run()
+    ready_to_start(at)
     [start] = [b for b in at.button if b.label == "Start session"]
     start.click().run()
     assert not at.exception
@@ -384,11 +389,7 @@ def test_start_takes_the_choices_on_screen_at_the_click_even_before_their_own_ru
     laptop): the session keeps the video and plans those reps. (A callback's arguments were the
     values of the run that drew the button, so such a video was silently not kept.)"""
     at = run_app()
-    at.text_input[0].input("Quick Patient")
-    at.button[0].click().run()
-    answer_safety_check(at, {})
-    at.segmented_control(key="pain_before").set_value(3).run()
-    at.selectbox(key="exercise").set_value("bird_dog").run()
+    ready_to_start(at, "Quick Patient")
     at.checkbox(key="keep_video").check()
     at.number_input(key="set_reps").set_value(4)
     at.segmented_control(key="pain_before").set_value(5)
